@@ -1,0 +1,459 @@
+//! The workflow definition: what a business declares, as read from TOML.
+//!
+//! These types are the format. `docs/workflows.md` documents them and the JSON
+//! Schema for editors is generated from them (`orderflow workflow schema`), so a
+//! field added here shows up in both.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A whole workflow: one file in `workflows/`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Stable id, used in the API (`"workflow": "dental-lab"`).
+    pub id: String,
+    /// What people see.
+    pub label: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The organisations that take part in an order, each in one slot.
+    pub parties: Vec<Party>,
+    /// The order's states, in the order a person reads them.
+    pub states: Vec<State>,
+    /// Scalar fields of the order's data.
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    /// Lists of records kept in the order (lines, tasks, payments ...).
+    #[serde(default)]
+    pub collections: Vec<Collection>,
+    /// Values derived from the order's data, recomputed on every read.
+    #[serde(default)]
+    pub computed: Vec<Computed>,
+    /// Everything that changes an order.
+    pub actions: Vec<Action>,
+    /// Transitions the system takes on its own, recorded in history.
+    #[serde(default)]
+    pub automatic: Vec<Automatic>,
+    /// Status computed from data: after every change the first rule whose
+    /// `from` holds the current status and whose `when` holds sets it.
+    #[serde(default)]
+    pub status_rules: Vec<StatusRule>,
+    /// Child entities (items, jobs) with their own states and actions.
+    #[serde(default)]
+    pub children: Vec<ChildKind>,
+    /// Actions the server runs on a timer.
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
+}
+
+/// A party slot: `customer`, `lab`, `outlet`, `supplier` ...
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub id: String,
+    pub label: String,
+    /// Roles a user of this slot's organisation may hold. When empty, any user
+    /// of the organisation acts for the slot.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Organisation settings this workflow reads (`parties.outlet.purchasing_limit`).
+    #[serde(default)]
+    pub settings: Vec<Field>,
+    /// The slot whose organisation creates orders and fills it.
+    #[serde(default)]
+    pub creates: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub id: String,
+    pub label: String,
+    /// A CSS colour for the status badge.
+    #[serde(default = "default_colour")]
+    pub color: String,
+    #[serde(default, rename = "final")]
+    pub is_final: bool,
+    /// Party slots that see orders in this state; all slots when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible_to: Option<Vec<String>>,
+    /// A marker shown beside the label (`completed_after_dispute`'s red circle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+fn default_colour() -> String {
+    "#6b7280".to_owned()
+}
+
+/// A typed value: an order field, a collection's field, an organisation
+/// setting or an action's input.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+    /// Inputs only: the action is refused without it.
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// The type of a value and its constraints.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldKind {
+    Text {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_length: Option<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<usize>,
+    },
+    /// A number (JSON number); `integer` refuses fractions.
+    Number {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+        /// `min` itself is refused (`amount > 0`).
+        #[serde(default)]
+        exclusive_min: bool,
+        #[serde(default)]
+        integer: bool,
+    },
+    /// An amount of money, written as a decimal ("12.50" or 12.5) and kept
+    /// as an integer count of minor units (cents) so sums are exact.
+    Money {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+        #[serde(default)]
+        exclusive_min: bool,
+    },
+    /// A calendar date (`YYYY-MM-DD`), bounded relative to today where
+    /// "today" is read in the time zone of the slot `timezone_of`.
+    Date {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timezone_of: Option<String>,
+    },
+    /// A point in time (RFC 3339), set by stamps.
+    Timestamp,
+    Enum {
+        values: Vec<String>,
+    },
+    Bool,
+    /// Uploaded files, referred to by their metadata
+    /// (`{"id", "name", "media_type", "size"}`).
+    Files {
+        #[serde(default = "one")]
+        max_count: usize,
+        #[serde(default)]
+        media_types: Vec<String>,
+    },
+    /// A list of records (the lines of a new order).
+    List {
+        fields: Vec<Field>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_items: Option<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_items: Option<usize>,
+    },
+    /// Any JSON value (settings such as a list of locations).
+    Json,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A list of records kept in the order. Every record gets an `id` (1, 2, 3
+/// ... per collection) when it is appended.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Collection {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    pub fields: Vec<Field>,
+}
+
+/// A value derived from the order (`total`, `allocation`, `evidence`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Computed {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// CEL over `order` (and the computed values declared before this one).
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub id: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The action creates a new order (it then has no `from`).
+    #[serde(default)]
+    pub creates: bool,
+    /// States it is available in: ids, `"*"` for every state, and `"!id"`
+    /// to take one out of `"*"`.
+    #[serde(default)]
+    pub from: Vec<String>,
+    /// Where it moves; stays in the same state when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Target>,
+    /// Who may take it: `"slot"` (any user of that organisation, or any of
+    /// the slot's roles), `"slot:role"`, or `"system"` (the server only).
+    pub by: Vec<String>,
+    #[serde(default)]
+    pub inputs: Vec<Field>,
+    #[serde(default)]
+    pub guards: Vec<Guard>,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
+}
+
+/// A fixed target state, or the first option whose `when` holds.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Target {
+    State(String),
+    Choice(Vec<TargetOption>),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetOption {
+    pub state: String,
+    /// CEL; the option without `when` is the fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+/// A rule that must hold for the action to run.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    pub id: String,
+    /// What a person is told when it fails ("you need mark tasks").
+    pub message: String,
+    /// CEL that must be true.
+    pub rule: String,
+}
+
+/// What an action sets off. Every effect may carry `when` (CEL): it runs only
+/// when that holds.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Effect {
+    #[serde(flatten)]
+    pub kind: EffectKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum EffectKind {
+    /// Set a field to the value of a CEL expression.
+    Set { field: String, value: String },
+    /// Set a timestamp field to now.
+    Stamp { field: String },
+    /// Append a record; `record` maps each field to a CEL expression.
+    Append {
+        collection: String,
+        record: std::collections::BTreeMap<String, String>,
+    },
+    /// Append one record per element of a list (`each` names the element).
+    AppendEach {
+        collection: String,
+        list: String,
+        #[serde(default = "default_each")]
+        each: String,
+        record: std::collections::BTreeMap<String, String>,
+    },
+    /// Change fields of the record whose `id` is the value of `key`.
+    Update {
+        collection: String,
+        key: String,
+        record: std::collections::BTreeMap<String, String>,
+    },
+    /// Remove the record whose `id` is the value of `key`.
+    Remove { collection: String, key: String },
+    /// Tell a party (e-mail, webhook) through the outbox.
+    Notify {
+        party: String,
+        template: String,
+        #[serde(default = "default_channel")]
+        channel: String,
+    },
+    /// Ask the server to create another order of this workflow by running
+    /// `action` with `inputs` (a CEL map) as the acting user.
+    CreateOrder { action: String, inputs: String },
+    /// Create child entities: one per element of `list` (CEL), each with
+    /// `data` (CEL map over `each`); `per_unit` (CEL over `each`) makes that
+    /// many children of the element instead, `parent_kind` puts them under
+    /// existing children of that kind (jobs under items).
+    CreateChildren {
+        kind: String,
+        list: String,
+        #[serde(default = "default_each")]
+        each: String,
+        data: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_unit: Option<String>,
+    },
+    /// Move every child of `kind` in one of `from` (all non-final states when
+    /// empty) to `to`: the cascade of a cancel.
+    MoveChildren {
+        kind: String,
+        #[serde(default)]
+        from: Vec<String>,
+        to: String,
+    },
+    /// Run a named built-in algorithm (see `builtins`); it sets fields.
+    Builtin { name: String },
+}
+
+fn default_each() -> String {
+    "each".to_owned()
+}
+
+fn default_channel() -> String {
+    "email".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Automatic {
+    pub id: String,
+    pub from: Vec<String>,
+    pub to: String,
+    /// CEL; the transition is taken as soon as it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRule {
+    pub status: String,
+    /// CEL.
+    pub when: String,
+    /// Only from these statuses; from any when empty.
+    #[serde(default)]
+    pub from: Vec<String>,
+}
+
+/// A child entity (items of an order, jobs of an item).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildKind {
+    pub id: String,
+    pub label: String,
+    /// `order` or another child kind. Children of the order are loaded with
+    /// it; grandchildren are only counted there, so a step of one of them
+    /// costs the same whatever the order's size.
+    pub parent: String,
+    /// Upper bound of children of this kind per order.
+    pub max_count: u64,
+    pub states: Vec<State>,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    pub actions: Vec<Action>,
+    /// Status rolled up from this child's own children counters.
+    #[serde(default)]
+    pub status_rules: Vec<StatusRule>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub id: String,
+    pub label: String,
+    /// A named built-in the server runs (`fifo_intake`).
+    pub builtin: String,
+    pub every_minutes_min: u32,
+    pub every_minutes_max: u32,
+}
+
+impl Definition {
+    pub fn state(&self, id: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.id == id)
+    }
+
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+
+    pub fn party(&self, id: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.id == id)
+    }
+
+    pub fn child_kind(&self, id: &str) -> Option<&ChildKind> {
+        self.children.iter().find(|c| c.id == id)
+    }
+
+    pub fn collection(&self, id: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.id == id)
+    }
+
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The action that creates orders.
+    pub fn create_action(&self) -> Option<&Action> {
+        self.actions.iter().find(|a| a.creates)
+    }
+}
+
+impl Action {
+    /// Whether the action may start from `status`.
+    pub fn available_in(&self, status: &str) -> bool {
+        let excluded = self.from.iter().any(|f| f.strip_prefix('!') == Some(status));
+        !excluded && self.from.iter().any(|f| f == status || f == "*")
+    }
+
+    /// The states the action is available in, spelled out.
+    pub fn from_states(&self, states: &[State]) -> Vec<String> {
+        states
+            .iter()
+            .filter(|s| self.available_in(&s.id))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    /// The target states it can reach.
+    pub fn targets(&self) -> Vec<&str> {
+        match &self.to {
+            None => Vec::new(),
+            Some(Target::State(s)) => vec![s.as_str()],
+            Some(Target::Choice(options)) => options.iter().map(|o| o.state.as_str()).collect(),
+        }
+    }
+}

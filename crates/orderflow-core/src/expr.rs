@@ -1,0 +1,421 @@
+//! CEL expressions: compiled once when a definition loads, evaluated with
+//! bounded cost.
+//!
+//! CEL has no loops or recursion, so an expression's cost is bounded by its
+//! size and by how deeply its comprehensions (`all`, `exists`, `map`,
+//! `filter`) nest over lists whose length the engine bounds
+//! ([`crate::limits`]). Those three numbers are checked when an expression
+//! compiles, so evaluation can neither hang nor allocate without bound.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use cel::common::ast::Expr as Node;
+use cel::{Context, Env, IdedExpr, Value};
+use serde_json::Value as Json;
+
+use crate::limits;
+
+static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
+
+/// A compiled expression and its source.
+#[derive(Debug)]
+pub struct Expr {
+    source: String,
+    ast: IdedExpr,
+}
+
+/// Why an expression does not compile or evaluate.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExprError {
+    #[error("expression is {len} characters long; at most {max} are allowed")]
+    TooLong { len: usize, max: usize },
+    #[error("expression nests {depth} levels deep; at most {max} are allowed")]
+    TooDeep { depth: usize, max: usize },
+    #[error("expression does not parse: {0}")]
+    Syntax(String),
+    #[error("expression has {nodes} parts; at most {max} are allowed")]
+    TooBig { nodes: usize, max: usize },
+    #[error("expression nests {depth} comprehensions (all/exists/map/filter); at most {max} may nest")]
+    TooNested { depth: usize, max: usize },
+    #[error("{0}")]
+    Eval(String),
+    #[error("expression gave {got}, not {expected}")]
+    Type { expected: &'static str, got: String },
+}
+
+impl Expr {
+    pub fn compile(source: &str) -> Result<Self, ExprError> {
+        if source.len() > limits::EXPR_LEN_MAX {
+            return Err(ExprError::TooLong {
+                len: source.len(),
+                max: limits::EXPR_LEN_MAX,
+            });
+        }
+        let nesting = nesting(source);
+        if nesting > limits::EXPR_NESTING_MAX {
+            return Err(ExprError::TooDeep {
+                depth: nesting,
+                max: limits::EXPR_NESTING_MAX,
+            });
+        }
+        let ast = ENV
+            .parser()
+            .max_recursion_depth(limits::EXPR_DEPTH_MAX)
+            .parse(source)
+            .map_err(|e| ExprError::Syntax(one_line(&e.to_string())))?;
+        let shape = Shape::of(&ast);
+        if shape.nodes > limits::EXPR_NODES_MAX {
+            return Err(ExprError::TooBig {
+                nodes: shape.nodes,
+                max: limits::EXPR_NODES_MAX,
+            });
+        }
+        if shape.comprehension_depth > limits::EXPR_COMPREHENSION_DEPTH_MAX {
+            return Err(ExprError::TooNested {
+                depth: shape.comprehension_depth,
+                max: limits::EXPR_COMPREHENSION_DEPTH_MAX,
+            });
+        }
+        Ok(Self {
+            source: source.to_owned(),
+            ast,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Every dotted path rooted at a variable (`order.total`, `input.amount`),
+    /// so a checker can tell unknown names and a failed guard can show the
+    /// values it read.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut out = BTreeSet::new();
+        collect_paths(&self.ast, &mut Vec::new(), &mut out);
+        out.into_iter().collect()
+    }
+
+    pub fn eval(&self, vars: &Vars) -> Result<Json, ExprError> {
+        let mut ctx = Context::with_env(Arc::clone(&ENV));
+        for (name, value) in &vars.0 {
+            ctx.add_variable_from_value(name.as_str(), to_cel(value));
+        }
+        ctx.add_function("sum", sum)
+            .map_err(|e| ExprError::Eval(e.to_string()))?;
+        let value = Value::resolve(&self.ast, &ctx).map_err(|e| ExprError::Eval(e.to_string()))?;
+        from_cel(&value)
+    }
+
+    pub fn eval_bool(&self, vars: &Vars) -> Result<bool, ExprError> {
+        match self.eval(vars)? {
+            Json::Bool(b) => Ok(b),
+            other => Err(ExprError::Type {
+                expected: "true or false",
+                got: describe(&other),
+            }),
+        }
+    }
+}
+
+/// The variables an expression sees, as JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Vars(pub Vec<(String, Json)>);
+
+impl Vars {
+    pub fn with(mut self, name: &str, value: Json) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    pub fn set(&mut self, name: &str, value: Json) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
+    /// The value at a dotted path, for explaining a failed guard.
+    pub fn lookup(&self, path: &[String]) -> Option<&Json> {
+        let (root, rest) = path.split_first()?;
+        let mut value = &self.0.iter().find(|(n, _)| n == root)?.1;
+        for key in rest {
+            value = value.get(key)?;
+        }
+        Some(value)
+    }
+}
+
+/// `sum(list)`: CEL has no fold, and totals over lines are everywhere.
+fn sum(list: Arc<Vec<Value>>) -> Result<Value, cel::ExecutionError> {
+    let mut int: i64 = 0;
+    let mut float: Option<f64> = None;
+    for v in list.iter() {
+        match v {
+            Value::Int(i) => {
+                int = int
+                    .checked_add(*i)
+                    .ok_or_else(|| cel::ExecutionError::function_error("sum", "overflow"))?;
+            }
+            Value::UInt(u) => {
+                let i = i64::try_from(*u)
+                    .map_err(|_| cel::ExecutionError::function_error("sum", "overflow"))?;
+                int = int
+                    .checked_add(i)
+                    .ok_or_else(|| cel::ExecutionError::function_error("sum", "overflow"))?;
+            }
+            Value::Float(f) => *float.get_or_insert(0.0) += f,
+            other => {
+                return Err(cel::ExecutionError::function_error(
+                    "sum",
+                    format!("cannot add {:?}", other.type_of()),
+                ));
+            }
+        }
+    }
+    Ok(match float {
+        Some(f) => Value::Float(f + int as f64),
+        None => Value::Int(int),
+    })
+}
+
+struct Shape {
+    nodes: usize,
+    comprehension_depth: usize,
+}
+
+impl Shape {
+    fn of(e: &IdedExpr) -> Self {
+        let mut shape = Shape {
+            nodes: 0,
+            comprehension_depth: 0,
+        };
+        shape.visit(e, 0);
+        shape
+    }
+
+    fn visit(&mut self, e: &IdedExpr, depth: usize) {
+        self.nodes += 1;
+        self.comprehension_depth = self.comprehension_depth.max(depth);
+        for (child, inner) in children(e) {
+            self.visit(child, depth + usize::from(inner));
+        }
+    }
+}
+
+/// The sub-expressions of `e`, each marked when it runs once per element of
+/// a comprehension.
+fn children(e: &IdedExpr) -> Vec<(&IdedExpr, bool)> {
+    match &e.expr {
+        Node::Call(c) => c
+            .target
+            .iter()
+            .map(|t| (t.as_ref(), false))
+            .chain(c.args.iter().map(|a| (a, false)))
+            .collect(),
+        Node::Comprehension(c) => vec![
+            (&c.iter_range, false),
+            (&c.accu_init, false),
+            (&c.loop_cond, true),
+            (&c.loop_step, true),
+            (&c.result, false),
+        ],
+        Node::List(l) => l.elements.iter().map(|x| (x, false)).collect(),
+        Node::Map(m) => m
+            .entries
+            .iter()
+            .flat_map(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => vec![(&me.key, false), (&me.value, false)],
+                cel::common::ast::EntryExpr::StructField(sf) => vec![(&sf.value, false)],
+            })
+            .collect(),
+        Node::Select(s) => vec![(s.operand.as_ref(), false)],
+        Node::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(me) => vec![(&me.key, false), (&me.value, false)],
+                cel::common::ast::EntryExpr::StructField(sf) => vec![(&sf.value, false)],
+            })
+            .collect(),
+        Node::Ident(_) | Node::Literal(_) | Node::Unspecified => Vec::new(),
+    }
+}
+
+fn collect_paths(e: &IdedExpr, tail: &mut Vec<String>, out: &mut BTreeSet<Vec<String>>) {
+    match &e.expr {
+        Node::Ident(name) => {
+            let mut path = vec![name.clone()];
+            path.extend(tail.iter().rev().cloned());
+            out.insert(path);
+        }
+        Node::Select(s) if !s.test => {
+            tail.push(s.field.clone());
+            collect_paths(&s.operand, tail, out);
+            tail.pop();
+        }
+        _ => {
+            for (child, _) in children(e) {
+                collect_paths(child, &mut Vec::new(), out);
+            }
+        }
+    }
+}
+
+pub fn to_cel(v: &Json) -> Value {
+    match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::String(Arc::new(s.clone())),
+        Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Json::Object(map) => {
+            let m: HashMap<String, Value> =
+                map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            Value::Map(m.into())
+        }
+    }
+}
+
+pub fn from_cel(v: &Value) -> Result<Json, ExprError> {
+    Ok(match v {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::UInt(u) => Json::from(*u),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .ok_or_else(|| ExprError::Eval(format!("{f} is not a finite number")))?,
+        Value::String(s) => Json::String(s.as_ref().clone()),
+        Value::List(items) => Json::Array(items.iter().map(from_cel).collect::<Result<_, _>>()?),
+        Value::Map(m) => {
+            let mut out = serde_json::Map::new();
+            let mut entries: Vec<_> = m.map.iter().collect();
+            entries.sort_by_key(|(k, _)| k.to_string());
+            for (k, v) in entries {
+                out.insert(k.to_string(), from_cel(v)?);
+            }
+            Json::Object(out)
+        }
+        Value::Timestamp(t) => Json::String(t.to_rfc3339()),
+        other => {
+            return Err(ExprError::Type {
+                expected: "a JSON value",
+                got: format!("{:?}", other.type_of()),
+            });
+        }
+    })
+}
+
+pub fn describe(v: &Json) -> String {
+    let text = v.to_string();
+    if text.len() > 80 {
+        format!("{}…", &text[..text.floor_char_boundary(80)])
+    } else {
+        text
+    }
+}
+
+/// How deeply brackets and prefix operators nest, read before parsing: the
+/// parser recurses once per level, and a deep enough source would overflow
+/// the stack before its own depth limit is consulted.
+fn nesting(source: &str) -> usize {
+    let (mut depth, mut max, mut prefix_run) = (0usize, 0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prefix_run = match c {
+            '!' | '-' => prefix_run + 1,
+            c if c.is_whitespace() => prefix_run,
+            _ => 0,
+        };
+        max = max.max(depth + prefix_run);
+    }
+    max
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(src: &str, vars: Vars) -> Result<Json, ExprError> {
+        Expr::compile(src)?.eval(&vars)
+    }
+
+    #[test]
+    fn sums_lists_exactly() {
+        let vars = Vars::default().with("order", json!({"lines": [{"q": 2, "p": 150}, {"q": 1, "p": 99}]}));
+        assert_eq!(eval("sum(order.lines.map(l, l.q * l.p))", vars), Ok(json!(399)));
+    }
+
+    #[test]
+    fn names_the_paths_it_reads() {
+        let e = Expr::compile("order.total > parties.outlet.limit && input.partial").unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            e.paths(),
+            vec![
+                vec!["input".to_owned(), "partial".to_owned()],
+                vec!["order".to_owned(), "total".to_owned()],
+                vec!["parties".to_owned(), "outlet".to_owned(), "limit".to_owned()],
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_hostile_expressions() {
+        for hostile in [
+            format!("{}1{}", "(".repeat(500), ")".repeat(500)),
+            format!("{}1{}", "[".repeat(500), "]".repeat(500)),
+            format!("{}true", "!".repeat(900)),
+            format!("{}1", "-".repeat(900)),
+        ] {
+            assert!(matches!(Expr::compile(&hostile), Err(ExprError::TooDeep { .. })), "{hostile}");
+        }
+        for wide in [
+            format!("a{}", ".b".repeat(600)),
+            format!("1{}", " + 1".repeat(450)),
+            format!("true{}", " && true".repeat(200)),
+            format!("f({})", vec!["1"; 900].join(",")),
+        ] {
+            // Long but flat: compiling and evaluating must return, not
+            // overflow the stack (which would abort this test).
+            if let Ok(e) = Expr::compile(&wide) {
+                let _ = e.eval(&Vars::default());
+            }
+        }
+        let nested = "[1,2].all(a, [1,2].all(b, [1,2].all(c, true)))";
+        assert!(matches!(Expr::compile(nested), Err(ExprError::TooNested { depth: 3, .. })));
+        let long = "1 + ".repeat(1000) + "1";
+        assert!(matches!(Expr::compile(&long), Err(ExprError::TooLong { .. })));
+    }
+
+    #[test]
+    fn reports_evaluation_errors_instead_of_panicking() {
+        assert!(matches!(eval("1 / 0 == 1", Vars::default()), Err(ExprError::Eval(_))));
+        assert!(matches!(eval("order.missing", Vars::default()), Err(ExprError::Eval(_))));
+    }
+}

@@ -1,0 +1,7 @@
+//! orderflow's engine: workflow definitions and the pure functions that run
+//! them. Nothing here does I/O, reads the clock or draws random numbers: time,
+//! ids and the actor are arguments (clippy's `disallowed-methods` enforces it).
+
+pub mod definition;
+pub mod expr;
+pub mod limits;
