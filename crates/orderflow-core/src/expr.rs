@@ -96,6 +96,14 @@ impl Expr {
         out.into_iter().collect()
     }
 
+    /// Names bound inside the expression by comprehensions (`l` in
+    /// `order.lines.all(l, l.done)`): paths rooted at them are not variables.
+    pub fn locals(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        collect_locals(&self.ast, &mut out);
+        out
+    }
+
     pub fn eval(&self, vars: &Vars) -> Result<Json, ExprError> {
         let mut ctx = Context::with_env(Arc::clone(&ENV));
         for (name, value) in &vars.0 {
@@ -259,6 +267,17 @@ fn collect_paths(e: &IdedExpr, tail: &mut Vec<String>, out: &mut BTreeSet<Vec<St
                 collect_paths(child, &mut Vec::new(), out);
             }
         }
+    }
+}
+
+fn collect_locals(e: &IdedExpr, out: &mut BTreeSet<String>) {
+    if let Node::Comprehension(c) = &e.expr {
+        out.insert(c.iter_var.clone());
+        out.extend(c.iter_var2.clone());
+        out.insert(c.accu_var.clone());
+    }
+    for (child, _) in children(e) {
+        collect_locals(child, out);
     }
 }
 

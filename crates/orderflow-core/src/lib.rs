@@ -5,3 +5,6 @@
 pub mod definition;
 pub mod expr;
 pub mod limits;
+pub mod builtins;
+pub mod check;
+pub mod diagram;

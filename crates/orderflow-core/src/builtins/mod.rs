@@ -1,0 +1,1 @@
+//! Named built-in algorithms a definition refers to.

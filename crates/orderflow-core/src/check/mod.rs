@@ -1,0 +1,1 @@
+//! `workflow check`: every problem of a definition, with its line and column.
