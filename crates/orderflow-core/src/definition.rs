@@ -98,8 +98,7 @@ fn default_colour() -> String {
 
 /// A typed value: an order field, a collection's field, an organisation
 /// setting or an action's input.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Field {
     pub id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -265,8 +264,7 @@ pub struct Guard {
 
 /// What an action sets off. Every effect may carry `when` (CEL): it runs only
 /// when that holds.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Effect {
     #[serde(flatten)]
     pub kind: EffectKind,
@@ -275,7 +273,7 @@ pub struct Effect {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(tag = "do", rename_all = "snake_case")]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EffectKind {
     /// Set a field to the value of a CEL expression.
     Set { field: String, value: String },
@@ -401,6 +399,56 @@ pub struct Schedule {
     pub every_minutes_max: u32,
 }
 
+// `Field` and `Effect` flatten their kind beside a few common keys. Serde
+// cannot refuse unknown keys through `flatten`, and a misspelt key silently
+// ignored is the mistake a person would never find, so both take their
+// common keys out by hand and hand the rest to a strict kind.
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut table = serde_json::Map::deserialize(d)?;
+        let id = take_string::<D::Error>(&mut table, "id")?
+            .ok_or_else(|| serde::de::Error::missing_field("id"))?;
+        let label = take_string::<D::Error>(&mut table, "label")?.unwrap_or_default();
+        let description = take_string::<D::Error>(&mut table, "description")?.unwrap_or_default();
+        let required = match table.remove("required") {
+            None => false,
+            Some(serde_json::Value::Bool(b)) => b,
+            Some(_) => return Err(serde::de::Error::custom("`required` must be true or false")),
+        };
+        let kind = FieldKind::deserialize(serde_json::Value::Object(table))
+            .map_err(|e| serde::de::Error::custom(format!("field {id:?}: {e}")))?;
+        Ok(Field {
+            id,
+            label,
+            kind,
+            required,
+            description,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Effect {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut table = serde_json::Map::deserialize(d)?;
+        let when = take_string::<D::Error>(&mut table, "when")?;
+        let kind = EffectKind::deserialize(serde_json::Value::Object(table))
+            .map_err(serde::de::Error::custom)?;
+        Ok(Effect { kind, when })
+    }
+}
+
+fn take_string<E: serde::de::Error>(
+    table: &mut serde_json::Map<String, serde_json::Value>,
+    key: &'static str,
+) -> Result<Option<String>, E> {
+    match table.remove(key) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(E::custom(format!("`{key}` must be a string"))),
+    }
+}
+
 impl Definition {
     pub fn state(&self, id: &str) -> Option<&State> {
         self.states.iter().find(|s| s.id == id)
@@ -435,7 +483,10 @@ impl Definition {
 impl Action {
     /// Whether the action may start from `status`.
     pub fn available_in(&self, status: &str) -> bool {
-        let excluded = self.from.iter().any(|f| f.strip_prefix('!') == Some(status));
+        let excluded = self
+            .from
+            .iter()
+            .any(|f| f.strip_prefix('!') == Some(status));
         !excluded && self.from.iter().any(|f| f == status || f == "*")
     }
 

@@ -36,7 +36,9 @@ pub enum ExprError {
     Syntax(String),
     #[error("expression has {nodes} parts; at most {max} are allowed")]
     TooBig { nodes: usize, max: usize },
-    #[error("expression nests {depth} comprehensions (all/exists/map/filter); at most {max} may nest")]
+    #[error(
+        "expression nests {depth} comprehensions (all/exists/map/filter); at most {max} may nest"
+    )]
     TooNested { depth: usize, max: usize },
     #[error("{0}")]
     Eval(String),
@@ -110,6 +112,8 @@ impl Expr {
             ctx.add_variable_from_value(name.as_str(), to_cel(value));
         }
         ctx.add_function("sum", sum)
+            .map_err(|e| ExprError::Eval(e.to_string()))?;
+        ctx.add_function("flatten", flatten)
             .map_err(|e| ExprError::Eval(e.to_string()))?;
         let value = Value::resolve(&self.ast, &ctx).map_err(|e| ExprError::Eval(e.to_string()))?;
         from_cel(&value)
@@ -187,6 +191,18 @@ fn sum(list: Arc<Vec<Value>>) -> Result<Value, cel::ExecutionError> {
     })
 }
 
+/// `flatten(list of lists)`: one level, as cel-go's `lists` extension does.
+fn flatten(list: Arc<Vec<Value>>) -> Result<Value, cel::ExecutionError> {
+    let mut out = Vec::new();
+    for v in list.iter() {
+        match v {
+            Value::List(inner) => out.extend(inner.iter().cloned()),
+            other => out.push(other.clone()),
+        }
+    }
+    Ok(Value::List(Arc::new(out)))
+}
+
 struct Shape {
     nodes: usize,
     comprehension_depth: usize,
@@ -233,7 +249,9 @@ fn children(e: &IdedExpr) -> Vec<(&IdedExpr, bool)> {
             .entries
             .iter()
             .flat_map(|entry| match &entry.expr {
-                cel::common::ast::EntryExpr::MapEntry(me) => vec![(&me.key, false), (&me.value, false)],
+                cel::common::ast::EntryExpr::MapEntry(me) => {
+                    vec![(&me.key, false), (&me.value, false)]
+                }
                 cel::common::ast::EntryExpr::StructField(sf) => vec![(&sf.value, false)],
             })
             .collect(),
@@ -242,7 +260,9 @@ fn children(e: &IdedExpr) -> Vec<(&IdedExpr, bool)> {
             .entries
             .iter()
             .flat_map(|entry| match &entry.expr {
-                cel::common::ast::EntryExpr::MapEntry(me) => vec![(&me.key, false), (&me.value, false)],
+                cel::common::ast::EntryExpr::MapEntry(me) => {
+                    vec![(&me.key, false), (&me.value, false)]
+                }
                 cel::common::ast::EntryExpr::StructField(sf) => vec![(&sf.value, false)],
             })
             .collect(),
@@ -387,19 +407,30 @@ mod tests {
 
     #[test]
     fn sums_lists_exactly() {
-        let vars = Vars::default().with("order", json!({"lines": [{"q": 2, "p": 150}, {"q": 1, "p": 99}]}));
-        assert_eq!(eval("sum(order.lines.map(l, l.q * l.p))", vars), Ok(json!(399)));
+        let vars = Vars::default().with(
+            "order",
+            json!({"lines": [{"q": 2, "p": 150}, {"q": 1, "p": 99}]}),
+        );
+        assert_eq!(
+            eval("sum(order.lines.map(l, l.q * l.p))", vars),
+            Ok(json!(399))
+        );
     }
 
     #[test]
     fn names_the_paths_it_reads() {
-        let e = Expr::compile("order.total > parties.outlet.limit && input.partial").unwrap_or_else(|e| unreachable!("{e}"));
+        let e = Expr::compile("order.total > parties.outlet.limit && input.partial")
+            .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(
             e.paths(),
             vec![
                 vec!["input".to_owned(), "partial".to_owned()],
                 vec!["order".to_owned(), "total".to_owned()],
-                vec!["parties".to_owned(), "outlet".to_owned(), "limit".to_owned()],
+                vec![
+                    "parties".to_owned(),
+                    "outlet".to_owned(),
+                    "limit".to_owned()
+                ],
             ]
         );
     }
@@ -412,7 +443,10 @@ mod tests {
             format!("{}true", "!".repeat(900)),
             format!("{}1", "-".repeat(900)),
         ] {
-            assert!(matches!(Expr::compile(&hostile), Err(ExprError::TooDeep { .. })), "{hostile}");
+            assert!(
+                matches!(Expr::compile(&hostile), Err(ExprError::TooDeep { .. })),
+                "{hostile}"
+            );
         }
         for wide in [
             format!("a{}", ".b".repeat(600)),
@@ -427,14 +461,26 @@ mod tests {
             }
         }
         let nested = "[1,2].all(a, [1,2].all(b, [1,2].all(c, true)))";
-        assert!(matches!(Expr::compile(nested), Err(ExprError::TooNested { depth: 3, .. })));
+        assert!(matches!(
+            Expr::compile(nested),
+            Err(ExprError::TooNested { depth: 3, .. })
+        ));
         let long = "1 + ".repeat(1000) + "1";
-        assert!(matches!(Expr::compile(&long), Err(ExprError::TooLong { .. })));
+        assert!(matches!(
+            Expr::compile(&long),
+            Err(ExprError::TooLong { .. })
+        ));
     }
 
     #[test]
     fn reports_evaluation_errors_instead_of_panicking() {
-        assert!(matches!(eval("1 / 0 == 1", Vars::default()), Err(ExprError::Eval(_))));
-        assert!(matches!(eval("order.missing", Vars::default()), Err(ExprError::Eval(_))));
+        assert!(matches!(
+            eval("1 / 0 == 1", Vars::default()),
+            Err(ExprError::Eval(_))
+        ));
+        assert!(matches!(
+            eval("order.missing", Vars::default()),
+            Err(ExprError::Eval(_))
+        ));
     }
 }

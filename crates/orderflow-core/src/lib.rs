@@ -2,9 +2,14 @@
 //! them. Nothing here does I/O, reads the clock or draws random numbers: time,
 //! ids and the actor are arguments (clippy's `disallowed-methods` enforces it).
 
+pub mod builtins;
+pub mod catalog;
+pub mod check;
 pub mod definition;
+pub mod diagram;
+pub mod engine;
+pub mod event;
 pub mod expr;
 pub mod limits;
-pub mod builtins;
-pub mod check;
-pub mod diagram;
+pub mod model;
+pub mod rejection;

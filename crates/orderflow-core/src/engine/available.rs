@@ -1,0 +1,136 @@
+//! For an order and an actor: every action their party could take, each with
+//! its inputs or what blocks it now — the answer to "what is the next step
+//! and why can't I take it".
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::decide::{check_guards, permitted};
+use super::vars::{child_counts_value, child_value, order_vars};
+use super::{Owner, Workflow};
+use crate::definition::{Action, Field};
+use crate::expr::Vars;
+use crate::model::{Actor, Child, Order, PartySettings};
+use crate::rejection::Rejection;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Availability {
+    pub action: String,
+    pub label: String,
+    pub inputs: Vec<Field>,
+    /// Why it cannot be taken now; `None` when it can (guards that read the
+    /// inputs are checked when they are sent).
+    pub blocked: Option<Rejection>,
+}
+
+/// The order's actions open to `actor`'s party, creating ones excluded.
+pub fn available_actions(
+    wf: &Workflow,
+    order: &Order,
+    settings: &PartySettings,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Availability>, Rejection> {
+    if !wf.can_see(order, actor) {
+        return Err(Rejection::NotFound);
+    }
+    let vars = order_vars(wf, order, settings, actor, now)?;
+    let owner = wf.owner(None)?;
+    Ok(list(wf, &owner, order, &order.status, actor, &vars))
+}
+
+/// A child's actions open to `actor`'s party.
+pub fn available_child_actions(
+    wf: &Workflow,
+    order: &Order,
+    child: &Child,
+    settings: &PartySettings,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Availability>, Rejection> {
+    if !wf.can_see(order, actor) {
+        return Err(Rejection::NotFound);
+    }
+    let mut vars = order_vars(wf, order, settings, actor, now)?;
+    vars.set("child", child_value(child));
+    vars.set("counts", child_counts_value(wf, child));
+    if let Some(parent) = child.parent.as_deref().and_then(|p| order.child(p)) {
+        vars.set("parent", child_value(parent));
+    }
+    let owner = wf.owner(Some(&child.kind))?;
+    Ok(list(wf, &owner, order, &child.status, actor, &vars))
+}
+
+fn list(
+    wf: &Workflow,
+    owner: &Owner<'_>,
+    order: &Order,
+    status: &str,
+    actor: &Actor,
+    vars: &Vars,
+) -> Vec<Availability> {
+    owner
+        .actions
+        .iter()
+        .filter(|a| !a.creates && concerns(order, actor, a))
+        .map(|a| Availability {
+            action: a.id.clone(),
+            label: a.label.clone(),
+            inputs: a.inputs.clone(),
+            blocked: blocked(wf, owner, order, status, actor, a, vars),
+        })
+        .collect()
+}
+
+/// Actions of the actor's own party (or parties): the other side's are not
+/// the actor's business.
+fn concerns(order: &Order, actor: &Actor, act: &Action) -> bool {
+    match actor {
+        Actor::System => act.by.iter().any(|b| b == "system"),
+        Actor::User { organization, .. } => {
+            let slots = order.slots_of(organization);
+            act.by.iter().any(|b| {
+                slots
+                    .iter()
+                    .any(|s| b.split(':').next() == Some(s.as_str()))
+            })
+        }
+    }
+}
+
+fn blocked(
+    wf: &Workflow,
+    owner: &Owner<'_>,
+    order: &Order,
+    status: &str,
+    actor: &Actor,
+    act: &Action,
+    vars: &Vars,
+) -> Option<Rejection> {
+    if !act.available_in(status) {
+        return Some(Rejection::NotAvailable {
+            action: act.id.clone(),
+            status: status.to_owned(),
+            available_in: act.from_states(owner.states),
+        });
+    }
+    if let Err(r) = permitted(wf, order, actor, act) {
+        return Some(r);
+    }
+    let reads_input = |rule: &str| {
+        wf.expr(rule).is_some_and(|e| {
+            e.paths()
+                .iter()
+                .any(|p| p.first().is_some_and(|root| root == "input"))
+        })
+    };
+    let guards = act.guards.iter().filter(|g| !reads_input(&g.rule));
+    check_guards(
+        wf,
+        act,
+        guards,
+        &vars.clone().with("input", Json::Object(Default::default())),
+    )
+    .err()
+}

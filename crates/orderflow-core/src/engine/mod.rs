@@ -1,0 +1,218 @@
+//! Running a definition: `decide` what a request would do, `apply` it.
+//!
+//! `decide` is where every rule lives: visibility, state, permission, inputs,
+//! guards, effects, then the statuses computed from the new data and the
+//! automatic transitions it sets off, each recorded as its own step. The
+//! result is a [`Change`]: facts only. `apply` folds a change into a
+//! snapshot without evaluating anything, so replaying history rebuilds the
+//! snapshot exactly even if a definition's expressions change later.
+
+mod apply;
+mod available;
+mod decide;
+pub mod inputs;
+pub mod vars;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+pub use apply::{apply, apply_child, created_children};
+pub use available::{Availability, available_actions, available_child_actions};
+pub use decide::{decide, decide_child};
+
+use crate::definition::{Action, ChildKind, Definition, State};
+use crate::event::Step;
+use crate::expr::{Expr, ExprError, Vars};
+use crate::model::{Actor, Order};
+use crate::rejection::Rejection;
+
+/// A definition with every expression compiled once.
+#[derive(Debug)]
+pub struct Workflow {
+    pub def: Definition,
+    exprs: HashMap<String, Expr>,
+}
+
+/// Everything one request did to one order: the version it makes, and its
+/// steps (the action's, then any automatic ones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub version: u64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub steps: Vec<Step>,
+}
+
+impl Workflow {
+    /// Compiles every expression of `def`. A definition that passed
+    /// `check` always compiles; this refuses the first bad expression.
+    pub fn new(def: Definition) -> Result<Self, (String, ExprError)> {
+        let mut exprs = HashMap::new();
+        for source in expressions(&def) {
+            if !exprs.contains_key(source) {
+                let expr = Expr::compile(source).map_err(|e| (source.to_owned(), e))?;
+                exprs.insert(source.to_owned(), expr);
+            }
+        }
+        Ok(Self { def, exprs })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.def.id
+    }
+
+    pub(crate) fn eval(&self, source: &str, vars: &Vars, what: &str) -> Result<Json, Rejection> {
+        let expr = self
+            .exprs
+            .get(source)
+            .ok_or_else(|| Rejection::Definition {
+                what: what.to_owned(),
+                message: format!("expression {source:?} was not compiled"),
+            })?;
+        expr.eval(vars).map_err(|e| Rejection::Definition {
+            what: what.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    pub(crate) fn eval_bool(
+        &self,
+        source: &str,
+        vars: &Vars,
+        what: &str,
+    ) -> Result<bool, Rejection> {
+        match self.eval(source, vars, what)? {
+            Json::Bool(b) => Ok(b),
+            other => Err(Rejection::Definition {
+                what: what.to_owned(),
+                message: format!("gave {}, not true or false", crate::expr::describe(&other)),
+            }),
+        }
+    }
+
+    pub(crate) fn expr(&self, source: &str) -> Option<&Expr> {
+        self.exprs.get(source)
+    }
+
+    /// The states and actions of the order, or of a child kind.
+    pub(crate) fn owner(&self, kind: Option<&str>) -> Result<Owner<'_>, Rejection> {
+        match kind {
+            None => Ok(Owner {
+                kind: None,
+                states: &self.def.states,
+                actions: &self.def.actions,
+            }),
+            Some(k) => {
+                let child = self
+                    .def
+                    .child_kind(k)
+                    .ok_or_else(|| Rejection::Definition {
+                        what: "child kind".into(),
+                        message: format!("no child kind {k:?}"),
+                    })?;
+                Ok(Owner {
+                    kind: Some(child),
+                    states: &child.states,
+                    actions: &child.actions,
+                })
+            }
+        }
+    }
+
+    /// Which party slots see an order in `status`.
+    pub fn visible_to(&self, status: &str) -> Vec<String> {
+        match self.def.state(status).and_then(|s| s.visible_to.clone()) {
+            Some(slots) => slots,
+            None => self.def.parties.iter().map(|p| p.id.clone()).collect(),
+        }
+    }
+
+    /// Whether `actor` may see `order` at all.
+    pub fn can_see(&self, order: &Order, actor: &Actor) -> bool {
+        match actor {
+            Actor::System => true,
+            Actor::User { organization, .. } => {
+                let visible = self.visible_to(&order.status);
+                order
+                    .slots_of(organization)
+                    .iter()
+                    .any(|slot| visible.contains(slot))
+            }
+        }
+    }
+}
+
+/// The order or one child kind: whose states and actions are in play.
+pub(crate) struct Owner<'a> {
+    pub kind: Option<&'a ChildKind>,
+    pub states: &'a [State],
+    pub actions: &'a [Action],
+}
+
+impl Owner<'_> {
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+}
+
+/// Every expression source in a definition.
+fn expressions(def: &Definition) -> Vec<&str> {
+    let mut out: Vec<&str> = def.computed.iter().map(|c| c.expr.as_str()).collect();
+    let actions = def
+        .actions
+        .iter()
+        .chain(def.children.iter().flat_map(|k| k.actions.iter()));
+    for action in actions {
+        out.extend(action.guards.iter().map(|g| g.rule.as_str()));
+        if let Some(crate::definition::Target::Choice(options)) = &action.to {
+            out.extend(options.iter().filter_map(|o| o.when.as_deref()));
+        }
+        effect_expressions(&action.effects, &mut out);
+    }
+    for auto in &def.automatic {
+        out.extend(auto.when.as_deref());
+        effect_expressions(&auto.effects, &mut out);
+    }
+    let rules = def
+        .status_rules
+        .iter()
+        .chain(def.children.iter().flat_map(|k| k.status_rules.iter()));
+    out.extend(rules.map(|r| r.when.as_str()));
+    out
+}
+
+fn effect_expressions<'a>(effects: &'a [crate::definition::Effect], out: &mut Vec<&'a str>) {
+    use crate::definition::EffectKind as E;
+    for effect in effects {
+        out.extend(effect.when.as_deref());
+        match &effect.kind {
+            E::Set { value, .. } => out.push(value),
+            E::Append { record, .. } | E::Update { record, .. } => {
+                out.extend(record.values().map(String::as_str));
+            }
+            E::AppendEach { list, record, .. } => {
+                out.push(list);
+                out.extend(record.values().map(String::as_str));
+            }
+            E::Remove { key, .. } => out.push(key),
+            E::CreateOrder { inputs, .. } => out.push(inputs),
+            E::CreateChildren {
+                list,
+                data,
+                per_unit,
+                ..
+            } => {
+                out.push(list);
+                out.push(data);
+                out.extend(per_unit.as_deref());
+            }
+            E::Stamp { .. } | E::Notify { .. } | E::MoveChildren { .. } | E::Builtin { .. } => {}
+        }
+        if let E::Update { key, .. } = &effect.kind {
+            out.push(key);
+        }
+    }
+}
