@@ -1,1 +1,160 @@
-fn main() {}
+//! `orderflow`: the one binary. For now it checks and draws workflow
+//! definition files; `serve`, `demo`, `users` and `tokens` join the same
+//! command enum later.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use orderflow_core::check::{self, Diagnostic};
+use orderflow_core::definition::Definition;
+use orderflow_core::{diagram, limits};
+
+#[derive(Debug, Parser)]
+#[command(name = "orderflow", version, about = "An order-lifecycle server.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, draw and describe workflow definition files.
+    #[command(subcommand)]
+    Workflow(Workflow),
+}
+
+#[derive(Debug, Subcommand)]
+enum Workflow {
+    /// Print every problem of each file as `file:line:col: message`
+    /// (`FILE: ok` for a clean one); exit 1 when any has a problem.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Draw a workflow's states and transitions.
+    Diagram {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Mermaid)]
+        format: Format,
+    },
+    /// Print the JSON Schema of definition files, for editors.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// A Mermaid `stateDiagram-v2`.
+    Mermaid,
+    /// A Graphviz `digraph`.
+    Dot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("orderflow: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Workflow(Workflow::Check { files }) => check_files(&files),
+        Command::Workflow(Workflow::Diagram { file, format }) => {
+            let def = match load(&file)? {
+                Ok(def) => def,
+                Err(diagnostics) => {
+                    for d in diagnostics {
+                        eprintln!("{d}");
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let drawing = match format {
+                Format::Mermaid => diagram::mermaid(&def),
+                Format::Dot => diagram::dot(&def),
+            };
+            print(&drawing)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workflow(Workflow::Schema) => {
+            let schema = schemars::schema_for!(Definition);
+            print(&format!("{}\n", serde_json::to_string_pretty(&schema)?))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Checks every file, even after one fails.
+fn check_files(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut clean = true;
+    let mut out = String::new();
+    for file in files {
+        match load(file) {
+            Ok(Ok(_)) => out.push_str(&format!("{}: ok\n", file.display())),
+            Ok(Err(diagnostics)) => {
+                clean = false;
+                for d in diagnostics {
+                    out.push_str(&format!("{d}\n"));
+                }
+            }
+            Err(e) => {
+                clean = false;
+                print(&out)?;
+                out.clear();
+                eprintln!("orderflow: {e:#}");
+            }
+        }
+    }
+    print(&out)?;
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Reads and checks one file: an error when it cannot be read, else the
+/// checker's verdict. A file too big is refused before it is read.
+fn load(file: &Path) -> anyhow::Result<Result<Definition, Vec<Diagnostic>>> {
+    let name = file.display().to_string();
+    let len = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {name}"))?
+        .len();
+    if let Some(d) = check::size_diagnostic(&name, len) {
+        return Ok(Err(vec![d]));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            f.take(limits::DEFINITION_BYTES_MAX as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("cannot read {name}"))?;
+    if let Some(d) = check::size_diagnostic(&name, bytes.len() as u64) {
+        return Ok(Err(vec![d]));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        bail!("cannot read {name}: it is not UTF-8 text");
+    };
+    Ok(check::check_source(&name, &text))
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends quietly.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,187 @@
+//! Reachability: every state can be reached from where orders (or children)
+//! start, and every state that is not final can be left.
+//!
+//! The edges of the order: actions (each state it is available in → each of
+//! its targets), automatic transitions, and status rules (each state of
+//! their `from`, or every state when it is empty → their status). A child
+//! kind has its actions and status rules, plus the `move_children` effects
+//! of any action or automatic transition that move children of that kind
+//! (the cascade of a cancel). Orders start in the targets of the creating
+//! action, or in the first state when no action creates; children start in
+//! their kind's first state.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::source::Path;
+use super::validate::{Issue, Scope};
+use crate::definition::{Automatic, Definition, Effect, EffectKind, State};
+
+/// Which states a `from` list names: ids, `"*"` for all, `"!id"` to take one
+/// out (the engine's `Action::available_in`, for every state at once).
+pub(super) fn from_set(from: &[String], states: &[State]) -> Vec<bool> {
+    let star = from.iter().any(|f| f == "*");
+    states
+        .iter()
+        .map(|s| {
+            let excluded = from
+                .iter()
+                .any(|f| f.strip_prefix('!') == Some(s.id.as_str()));
+            !excluded && (star || from.contains(&s.id))
+        })
+        .collect()
+}
+
+/// An edge from every state marked in `from` to `to`.
+type Edges = Vec<(Vec<bool>, usize)>;
+
+pub(super) fn check(def: &Definition, out: &mut Vec<Issue>) {
+    let cascades = cascades(def);
+    let order = Scope::order(def);
+    let initial: Vec<usize> = match def.create_action() {
+        Some(a) => a
+            .targets()
+            .iter()
+            .filter_map(|t| position(&def.states, t))
+            .collect(),
+        None => vec![0],
+    };
+    scope(order, &def.automatic, &initial, &[], &Path::root(), out);
+    for (i, kind) in def.children.iter().enumerate() {
+        let extra = cascades
+            .get(kind.id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        scope(
+            Scope::child(kind),
+            &[],
+            &[0],
+            extra,
+            &Path::root().at("children", i),
+            out,
+        );
+    }
+}
+
+fn position(states: &[State], id: &str) -> Option<usize> {
+    states.iter().position(|s| s.id == id)
+}
+
+/// The `move_children` effects anywhere in the definition, by kind.
+fn cascades(def: &Definition) -> HashMap<&str, Edges> {
+    let effects = def
+        .actions
+        .iter()
+        .flat_map(|a| &a.effects)
+        .chain(def.automatic.iter().flat_map(|a| &a.effects))
+        .chain(
+            def.children
+                .iter()
+                .flat_map(|k| &k.actions)
+                .flat_map(|a| &a.effects),
+        );
+    let mut out: HashMap<&str, Edges> = HashMap::new();
+    for Effect { kind, .. } in effects {
+        let EffectKind::MoveChildren { kind, from, to } = kind else {
+            continue;
+        };
+        let Some(k) = def.child_kind(kind) else {
+            continue;
+        };
+        let Some(to) = position(&k.states, to) else {
+            continue;
+        };
+        let from = if from.is_empty() {
+            k.states.iter().map(|s| !s.is_final).collect()
+        } else {
+            k.states.iter().map(|s| from.contains(&s.id)).collect()
+        };
+        out.entry(k.id.as_str()).or_default().push((from, to));
+    }
+    out
+}
+
+fn scope(
+    scope: Scope<'_>,
+    automatic: &[Automatic],
+    initial: &[usize],
+    extra: &[(Vec<bool>, usize)],
+    path: &Path,
+    out: &mut Vec<Issue>,
+) {
+    let states = scope.states;
+    if states.is_empty() || initial.is_empty() {
+        return;
+    }
+    let mut edges: Edges = Vec::new();
+    for a in scope.actions.iter().filter(|a| !a.creates) {
+        let from = from_set(&a.from, states);
+        for t in a.targets() {
+            if let Some(t) = position(states, t) {
+                edges.push((from.clone(), t));
+            }
+        }
+    }
+    for a in automatic {
+        if let Some(t) = position(states, &a.to) {
+            edges.push((from_set(&a.from, states), t));
+        }
+    }
+    for r in scope.status_rules {
+        if let Some(t) = position(states, &r.status) {
+            let from = if r.from.is_empty() {
+                vec![true; states.len()]
+            } else {
+                from_set(&r.from, states)
+            };
+            edges.push((from, t));
+        }
+    }
+    edges.extend(extra.iter().cloned());
+
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); states.len()];
+    for (from, to) in &edges {
+        for (s, _) in from.iter().enumerate().filter(|(_, f)| **f) {
+            next[s].push(*to);
+        }
+    }
+    let mut reached = vec![false; states.len()];
+    let mut queue: VecDeque<usize> = initial.iter().copied().collect();
+    for &s in initial {
+        reached[s] = true;
+    }
+    while let Some(s) = queue.pop_front() {
+        for &t in &next[s] {
+            if !reached[t] {
+                reached[t] = true;
+                queue.push_back(t);
+            }
+        }
+    }
+    let start = initial
+        .iter()
+        .map(|&s| format!("\"{}\"", states[s].id))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    for (i, s) in states.iter().enumerate() {
+        if states[..i].iter().any(|t| t.id == s.id) {
+            continue; // declared twice: reported as such
+        }
+        let at = path.at("states", i).key("id");
+        if !reached[i] {
+            out.push(Issue {
+                path: at,
+                message: format!(
+                    "state \"{}\" is unreachable: no action, automatic transition or status rule leads to it from {start}",
+                    s.id
+                ),
+            });
+        } else if !s.is_final && next[i].iter().all(|&t| t == i) {
+            out.push(Issue {
+                path: at,
+                message: format!(
+                    "state \"{}\" is not final, but no action, automatic transition or status rule leads out of it",
+                    s.id
+                ),
+            });
+        }
+    }
+}
