@@ -5,10 +5,22 @@ use crate::engine::Workflow;
 
 /// `(id, TOML source)` of every built-in workflow.
 pub const BUILT_IN: &[(&str, &str)] = &[
-    ("dental-lab", include_str!("../../../workflows/dental-lab.toml")),
-    ("compliance", include_str!("../../../workflows/compliance.toml")),
-    ("print-production", include_str!("../../../workflows/print-production.toml")),
-    ("purchasing", include_str!("../../../workflows/purchasing.toml")),
+    (
+        "dental-lab",
+        include_str!("../../../workflows/dental-lab.toml"),
+    ),
+    (
+        "compliance",
+        include_str!("../../../workflows/compliance.toml"),
+    ),
+    (
+        "print-production",
+        include_str!("../../../workflows/print-production.toml"),
+    ),
+    (
+        "purchasing",
+        include_str!("../../../workflows/purchasing.toml"),
+    ),
 ];
 
 /// Why a definition could not be loaded.
