@@ -109,7 +109,7 @@ impl Expr {
     pub fn eval(&self, vars: &Vars) -> Result<Json, ExprError> {
         let mut ctx = Context::with_env(Arc::clone(&ENV));
         for (name, value) in &vars.0 {
-            ctx.add_variable_from_value(name.as_str(), to_cel(value));
+            ctx.add_variable_from_value(name.as_str(), value.clone());
         }
         ctx.add_function("sum", sum)
             .map_err(|e| ExprError::Eval(e.to_string()))?;
@@ -130,9 +130,10 @@ impl Expr {
     }
 }
 
-/// The variables an expression sees, as JSON.
+/// The variables an expression sees, converted to CEL once when set so that
+/// evaluating many expressions over one order does not convert it again.
 #[derive(Debug, Clone, Default)]
-pub struct Vars(pub Vec<(String, Json)>);
+pub struct Vars(Vec<(String, Value)>);
 
 impl Vars {
     pub fn with(mut self, name: &str, value: Json) -> Self {
@@ -141,6 +142,7 @@ impl Vars {
     }
 
     pub fn set(&mut self, name: &str, value: Json) {
+        let value = to_cel(&value);
         match self.0.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
             None => self.0.push((name.to_owned(), value)),
@@ -148,13 +150,24 @@ impl Vars {
     }
 
     /// The value at a dotted path, for explaining a failed guard.
-    pub fn lookup(&self, path: &[String]) -> Option<&Json> {
+    pub fn lookup(&self, path: &[String]) -> Option<Json> {
         let (root, rest) = path.split_first()?;
         let mut value = &self.0.iter().find(|(n, _)| n == root)?.1;
         for key in rest {
-            value = value.get(key)?;
+            let Value::Map(map) = value else {
+                return None;
+            };
+            value = map.get(&cel::objects::Key::String(Arc::new(key.clone())))?;
         }
-        Some(value)
+        from_cel(value).ok()
+    }
+
+    /// Every variable as one JSON object (for built-in algorithms).
+    pub fn to_json(&self) -> serde_json::Map<String, Json> {
+        self.0
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), from_cel(value).ok()?)))
+            .collect()
     }
 }
 

@@ -280,7 +280,7 @@ fn guard_failed(wf: &Workflow, rule: &str, message: &str, source: &str, vars: &V
                 continue;
             }
             if let Some(v) = vars.lookup(&path) {
-                values.insert(path.join("."), summarise(v));
+                values.insert(path.join("."), summarise(&v));
             }
         }
     }
@@ -495,9 +495,7 @@ fn effect_events(
             });
         }
         EffectKind::Builtin { name } => {
-            let Json::Object(all) = Json::Object(vars.0.iter().cloned().collect()) else {
-                return Ok(());
-            };
+            let all = vars.to_json();
             let fields = builtins::run_effect(name, &all).map_err(|e| match e {
                 builtins::BuiltinError::NoLocation(reason) => Rejection::GuardFailed {
                     rule: name.clone(),
