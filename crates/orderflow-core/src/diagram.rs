@@ -99,13 +99,18 @@ impl<'d> Graph<'d> {
             edges: Vec::new(),
         };
         match def.create_action() {
-            Some(create) => {
+            Some(create) if create.to.is_some() => {
                 for target in create.targets() {
                     g.edge_to(End::Start, target, Style::Action, &create.id);
                 }
             }
-            None if !def.states.is_empty() => g.add(End::Start, End::State(0), Style::Action, ""),
-            None => {}
+            // Without a target, orders start in the first state (and status
+            // rules move them on).
+            create if !def.states.is_empty() => {
+                let label = create.map_or("", |a| a.id.as_str());
+                g.add(End::Start, End::State(0), Style::Action, label);
+            }
+            _ => {}
         }
         g.actions(&def.actions);
         for a in &def.automatic {
@@ -138,13 +143,17 @@ impl<'d> Graph<'d> {
         let sources = def
             .actions
             .iter()
-            .map(|a| (a.id.as_str(), &a.effects))
-            .chain(def.automatic.iter().map(|a| (a.id.as_str(), &a.effects)))
+            .map(|a| (a.id.clone(), &a.effects))
+            .chain(
+                def.automatic
+                    .iter()
+                    .map(|a| (format!("auto: {}", a.id), &a.effects)),
+            )
             .chain(
                 def.children
                     .iter()
                     .flat_map(|k| &k.actions)
-                    .map(|a| (a.id.as_str(), &a.effects)),
+                    .map(|a| (a.id.clone(), &a.effects)),
             );
         for (by, effects) in sources {
             for e in effects {
@@ -161,7 +170,7 @@ impl<'d> Graph<'d> {
                         from.contains(&s.id)
                     };
                     if moves {
-                        g.edge_to(End::State(i), to, Style::Action, by);
+                        g.edge_to(End::State(i), to, Style::Action, &by);
                     }
                 }
             }

@@ -290,3 +290,14 @@ fn dot_diagram() {
     let def = load(&clean_file()).unwrap();
     insta::assert_snapshot!(diagram::dot(&def));
 }
+
+/// Status rules from any state start at an "any state" node; orders of a
+/// creating action without `to` start in the first state.
+#[test]
+fn diagrams_of_a_computed_status() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken/clean/computed_status.toml");
+    let def = load(&std::fs::read_to_string(path).unwrap()).unwrap();
+    insta::assert_snapshot!("computed_status_mermaid", diagram::mermaid(&def));
+    insta::assert_snapshot!("computed_status_dot", diagram::dot(&def));
+}

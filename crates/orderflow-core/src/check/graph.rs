@@ -7,8 +7,9 @@
 //! kind has its actions and status rules, plus the `move_children` effects
 //! of any action or automatic transition that move children of that kind
 //! (the cascade of a cancel). Orders start in the targets of the creating
-//! action, or in the first state when no action creates; children start in
-//! their kind's first state.
+//! action, or in the first state when no action creates or the creating
+//! action has no `to` (its status rules then compute the status); children
+//! start in their kind's first state.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -38,12 +39,12 @@ pub(super) fn check(def: &Definition, out: &mut Vec<Issue>) {
     let cascades = cascades(def);
     let order = Scope::order(def);
     let initial: Vec<usize> = match def.create_action() {
-        Some(a) => a
+        Some(a) if a.to.is_some() => a
             .targets()
             .iter()
             .filter_map(|t| position(&def.states, t))
             .collect(),
-        None => vec![0],
+        _ => vec![0],
     };
     scope(order, &def.automatic, &initial, &[], &Path::root(), out);
     for (i, kind) in def.children.iter().enumerate() {

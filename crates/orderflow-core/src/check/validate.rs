@@ -625,10 +625,13 @@ impl<'d, 's> Validator<'d, 's> {
                         format!("action \"{}\" creates orders, so it has no `from`", a.id),
                     );
                 }
-                if a.to.is_none() {
+                if a.to.is_none() && scope.status_rules.is_empty() {
                     self.err(
                         path.clone(),
-                        format!("action \"{}\" creates orders, so it needs `to`", a.id),
+                        format!(
+                            "action \"{}\" creates orders, so it needs `to` (or status rules that compute the status)",
+                            a.id
+                        ),
                     );
                 }
             } else if a.from.is_empty() {
