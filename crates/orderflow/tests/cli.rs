@@ -40,10 +40,10 @@ fn check_a_broken_file_prints_every_problem() {
     let (code, out, err) = orderflow(&["workflow", "check", BROKEN]);
     assert_eq!((code, err.as_str()), (1, ""));
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     assert_eq!(
         lines[0],
-        format!("{BROKEN}:28:17: unknown state \"opne\" (known: open, closed)")
+        format!("{BROKEN}:29:17: unknown state \"opne\" (known: open, closed)")
     );
 }
 
@@ -52,7 +52,7 @@ fn check_several_files_reports_each() {
     let (code, out, _) = orderflow(&["workflow", "check", CLEAN, BROKEN]);
     assert_eq!(code, 1);
     assert!(
-        out.starts_with(&format!("{CLEAN}: ok\n{BROKEN}:28:17: ")),
+        out.starts_with(&format!("{CLEAN}: ok\n{BROKEN}:29:17: ")),
         "{out}"
     );
 }
@@ -90,7 +90,7 @@ fn diagrams() {
     assert!(out.starts_with("digraph \"small-shop\" {\n"), "{out}");
     let (code, out, err) = orderflow(&["workflow", "diagram", BROKEN]);
     assert_eq!((code, out.as_str()), (1, ""));
-    assert!(err.contains(":28:17: unknown state \"opne\""), "{err}");
+    assert!(err.contains(":29:17: unknown state \"opne\""), "{err}");
 }
 
 #[test]

@@ -697,6 +697,8 @@ impl<'d, 's> Validator<'d, 's> {
     }
 
     /// `from`: state ids, `"*"` and `"!id"`; `what` names the owner.
+    /// An action's `from`: state ids, `"*"` and `"!id"`; `what` names the
+    /// action.
     fn states_named(&mut self, scope: Scope<'_>, from: &[String], path: &Path, what: &str) {
         let star = from.iter().any(|f| f == "*");
         let mut all_known = true;
@@ -730,6 +732,23 @@ impl<'d, 's> Validator<'d, 's> {
                 .all(|in_it| !in_it)
         {
             self.err(path.clone(), format!("{what} is available in no state"));
+        }
+    }
+
+    /// The `from` of an automatic transition or a status rule: state ids
+    /// only, as the engine compares them.
+    fn state_ids(&mut self, scope: Scope<'_>, from: &[String], path: &Path) {
+        for (i, entry) in from.iter().enumerate() {
+            if entry == "*" || entry.starts_with('!') {
+                self.err(
+                    path.index(i),
+                    format!(
+                        "\"{entry}\": automatic transitions and status rules list state ids, without \"*\" or \"!id\""
+                    ),
+                );
+            } else if !scope.has_state(entry) {
+                self.err(path.index(i), scope.unknown_state(entry));
+            }
         }
     }
 
@@ -1126,7 +1145,7 @@ impl<'d, 's> Validator<'d, 's> {
                     format!("{what} starts from no state: `from` is empty"),
                 );
             } else {
-                self.states_named(order, &a.from, &path.key("from"), &what);
+                self.state_ids(order, &a.from, &path.key("from"));
             }
             if !order.has_state(&a.to) {
                 self.err(path.key("to"), order.unknown_state(&a.to));
@@ -1170,12 +1189,7 @@ impl<'d, 's> Validator<'d, 's> {
             if !scope.has_state(&r.status) {
                 self.err(path.key("status"), scope.unknown_state(&r.status));
             }
-            self.states_named(
-                scope,
-                &r.from,
-                &path.key("from"),
-                &format!("status rule {}", i + 1),
-            );
+            self.state_ids(scope, &r.from, &path.key("from"));
             self.expr(&r.when, path.key("when"), &env);
         }
     }
