@@ -106,20 +106,13 @@ impl Expr {
         out
     }
 
-    pub fn eval(&self, vars: &Vars) -> Result<Json, ExprError> {
-        let mut ctx = Context::with_env(Arc::clone(&ENV));
-        for (name, value) in &vars.0 {
-            ctx.add_variable_from_value(name.as_str(), value.clone());
-        }
-        ctx.add_function("sum", sum)
-            .map_err(|e| ExprError::Eval(e.to_string()))?;
-        ctx.add_function("flatten", flatten)
-            .map_err(|e| ExprError::Eval(e.to_string()))?;
-        let value = Value::resolve(&self.ast, &ctx).map_err(|e| ExprError::Eval(e.to_string()))?;
+    pub fn eval(&self, vars: &Vars<'_>) -> Result<Json, ExprError> {
+        let value =
+            Value::resolve(&self.ast, &vars.ctx).map_err(|e| ExprError::Eval(e.to_string()))?;
         from_cel(&value)
     }
 
-    pub fn eval_bool(&self, vars: &Vars) -> Result<bool, ExprError> {
+    pub fn eval_bool(&self, vars: &Vars<'_>) -> Result<bool, ExprError> {
         match self.eval(vars)? {
             Json::Bool(b) => Ok(b),
             other => Err(ExprError::Type {
@@ -130,44 +123,75 @@ impl Expr {
     }
 }
 
-/// The variables an expression sees, converted to CEL once when set so that
-/// evaluating many expressions over one order does not convert it again.
-#[derive(Debug, Clone, Default)]
-pub struct Vars(Vec<(String, Value)>);
+/// The variables an expression sees. Each is converted to CEL once, when
+/// it is set, and every expression evaluated against these variables reuses
+/// it: an order is not converted again for each guard. The JSON is kept
+/// beside it to explain failed guards.
+pub struct Vars<'p> {
+    ctx: Context<'p, 'static>,
+    json: Vec<(String, Json)>,
+    parent: Option<&'p Vars<'p>>,
+}
 
-impl Vars {
+impl Default for Vars<'static> {
+    fn default() -> Self {
+        let mut ctx = Context::with_env(Arc::clone(&ENV));
+        // Neither name is in the standard library, so neither can conflict.
+        let _ = ctx.add_function("sum", sum);
+        let _ = ctx.add_function("flatten", flatten);
+        Self {
+            ctx,
+            json: Vec::new(),
+            parent: None,
+        }
+    }
+}
+
+impl<'p> Vars<'p> {
     pub fn with(mut self, name: &str, value: Json) -> Self {
         self.set(name, value);
         self
     }
 
     pub fn set(&mut self, name: &str, value: Json) {
-        let value = to_cel(&value);
-        match self.0.iter_mut().find(|(n, _)| n == name) {
+        self.ctx.add_variable_from_value(name, to_cel(&value));
+        match self.json.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((name.to_owned(), value)),
+            None => self.json.push((name.to_owned(), value)),
+        }
+    }
+
+    /// A scope for a few more variables (`each`) that sees all of these.
+    pub fn scope(&self) -> Vars<'_> {
+        Vars {
+            ctx: self.ctx.new_inner_scope(),
+            json: Vec::new(),
+            parent: Some(self),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        match self.json.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => Some(v),
+            None => self.parent.and_then(|p| p.get(name)),
         }
     }
 
     /// The value at a dotted path, for explaining a failed guard.
-    pub fn lookup(&self, path: &[String]) -> Option<Json> {
+    pub fn lookup(&self, path: &[String]) -> Option<&Json> {
         let (root, rest) = path.split_first()?;
-        let mut value = &self.0.iter().find(|(n, _)| n == root)?.1;
+        let mut value = self.get(root)?;
         for key in rest {
-            let Value::Map(map) = value else {
-                return None;
-            };
-            value = map.get(&cel::objects::Key::String(Arc::new(key.clone())))?;
+            value = value.get(key)?;
         }
-        from_cel(value).ok()
+        Some(value)
     }
 
     /// Every variable as one JSON object (for built-in algorithms).
     pub fn to_json(&self) -> serde_json::Map<String, Json> {
-        self.0
-            .iter()
-            .filter_map(|(name, value)| Some((name.clone(), from_cel(value).ok()?)))
-            .collect()
+        let mut out = self.parent.map(|p| p.to_json()).unwrap_or_default();
+        out.extend(self.json.iter().cloned());
+        out
     }
 }
 

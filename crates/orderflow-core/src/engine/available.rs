@@ -4,10 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use super::decide::{check_guards, permitted};
-use super::vars::{child_counts_value, child_value, order_vars};
+use super::vars::{child_vars, order_vars};
 use super::{Owner, Workflow};
 use crate::definition::{Action, Field};
 use crate::expr::Vars;
@@ -52,12 +51,7 @@ pub fn available_child_actions(
     if !wf.can_see(order, actor) {
         return Err(Rejection::NotFound);
     }
-    let mut vars = order_vars(wf, order, settings, actor, now)?;
-    vars.set("child", child_value(child));
-    vars.set("counts", child_counts_value(wf, child));
-    if let Some(parent) = child.parent.as_deref().and_then(|p| order.child(p)) {
-        vars.set("parent", child_value(parent));
-    }
+    let vars = child_vars(wf, order, child, settings, actor, now)?;
     let owner = wf.owner(Some(&child.kind))?;
     Ok(list(wf, &owner, order, &child.status, actor, &vars))
 }
@@ -68,7 +62,7 @@ fn list(
     order: &Order,
     status: &str,
     actor: &Actor,
-    vars: &Vars,
+    vars: &Vars<'_>,
 ) -> Vec<Availability> {
     owner
         .actions
@@ -106,7 +100,7 @@ fn blocked(
     status: &str,
     actor: &Actor,
     act: &Action,
-    vars: &Vars,
+    vars: &Vars<'_>,
 ) -> Option<Rejection> {
     if !act.available_in(status) {
         return Some(Rejection::NotAvailable {
@@ -126,11 +120,5 @@ fn blocked(
         })
     };
     let guards = act.guards.iter().filter(|g| !reads_input(&g.rule));
-    check_guards(
-        wf,
-        act,
-        guards,
-        &vars.clone().with("input", Json::Object(Default::default())),
-    )
-    .err()
+    check_guards(wf, act, guards, vars).err()
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::apply::fold;
 use super::inputs::{self, InputContext};
-use super::vars::{child_counts_value, child_value, order_vars};
+use super::vars::{child_vars, order_vars};
 use super::{Change, Owner, Workflow};
 use crate::builtins;
 use crate::definition::{Action, Effect, EffectKind, Guard, Target};
@@ -122,12 +122,7 @@ pub fn decide_child(
             action: action.to_owned(),
         });
     };
-    let mut vars = order_vars(wf, order, settings, actor, now)?;
-    vars.set("child", child_value(child));
-    vars.set("counts", child_counts_value(wf, child));
-    if let Some(parent) = child.parent.as_deref().and_then(|p| order.child(p)) {
-        vars.set("parent", child_value(parent));
-    }
+    let mut vars = child_vars(wf, order, child, settings, actor, now)?;
     let input = admit(
         wf,
         &owner,
@@ -254,7 +249,7 @@ pub(super) fn check_guards<'a>(
     wf: &Workflow,
     act: &Action,
     guards: impl IntoIterator<Item = &'a Guard>,
-    vars: &Vars,
+    vars: &Vars<'_>,
 ) -> Result<(), Rejection> {
     for guard in guards {
         let what = format!("guard {} of {}", guard.id, act.id);
@@ -271,7 +266,13 @@ pub(super) fn check_guards<'a>(
     Ok(())
 }
 
-fn guard_failed(wf: &Workflow, rule: &str, message: &str, source: &str, vars: &Vars) -> Rejection {
+fn guard_failed(
+    wf: &Workflow,
+    rule: &str,
+    message: &str,
+    source: &str,
+    vars: &Vars<'_>,
+) -> Rejection {
     let mut values = BTreeMap::new();
     if let Some(expr) = wf.expr(source) {
         let locals = expr.locals();
@@ -280,7 +281,7 @@ fn guard_failed(wf: &Workflow, rule: &str, message: &str, source: &str, vars: &V
                 continue;
             }
             if let Some(v) = vars.lookup(&path) {
-                values.insert(path.join("."), summarise(&v));
+                values.insert(path.join("."), summarise(v));
             }
         }
     }
@@ -300,7 +301,11 @@ fn summarise(v: &Json) -> Json {
     }
 }
 
-fn target<'a>(wf: &Workflow, act: &'a Action, vars: &Vars) -> Result<Option<&'a str>, Rejection> {
+fn target<'a>(
+    wf: &Workflow,
+    act: &'a Action,
+    vars: &Vars<'_>,
+) -> Result<Option<&'a str>, Rejection> {
     match &act.to {
         None => Ok(None),
         Some(Target::State(s)) => Ok(Some(s)),
@@ -355,7 +360,7 @@ impl Ids {
 pub(super) fn effects(
     wf: &Workflow,
     list: &[Effect],
-    vars: &Vars,
+    vars: &Vars<'_>,
     child: Option<&Child>,
     order: &Order,
     now: DateTime<Utc>,
@@ -377,7 +382,7 @@ pub(super) fn effects(
 fn effect_events(
     wf: &Workflow,
     kind: &EffectKind,
-    vars: &Vars,
+    vars: &Vars<'_>,
     child: Option<&Child>,
     order: &Order,
     now: DateTime<Utc>,
@@ -418,7 +423,8 @@ fn effect_events(
             record,
         } => {
             for element in eval_list(wf, list, vars)? {
-                let scoped = vars.clone().with(each, element);
+                let mut scoped = vars.scope();
+                scoped.set(each, element);
                 let mut rec = eval_record(wf, record, &scoped)?;
                 append(order, collection, &mut rec, ids, events)?;
             }
@@ -523,7 +529,7 @@ fn create_children(
     each: &str,
     data: &str,
     per_unit: Option<&str>,
-    vars: &Vars,
+    vars: &Vars<'_>,
     order: &Order,
     ids: &mut Ids,
     events: &mut Vec<Event>,
@@ -542,7 +548,8 @@ fn create_children(
         + order.children.iter().filter(|c| c.kind == kind).count() as u64;
     let mut total = existing;
     for element in eval_list(wf, list, vars)? {
-        let scoped = vars.clone().with(each, element.clone());
+        let mut scoped = vars.scope();
+        scoped.set(each, element.clone());
         let count = match per_unit {
             None => 1,
             Some(src) => {
@@ -628,7 +635,7 @@ fn append(
 fn eval_record(
     wf: &Workflow,
     record: &BTreeMap<String, String>,
-    vars: &Vars,
+    vars: &Vars<'_>,
 ) -> Result<Map<String, Json>, Rejection> {
     record
         .iter()
@@ -641,7 +648,7 @@ fn eval_record(
         .collect()
 }
 
-fn eval_list(wf: &Workflow, src: &str, vars: &Vars) -> Result<Vec<Json>, Rejection> {
+fn eval_list(wf: &Workflow, src: &str, vars: &Vars<'_>) -> Result<Vec<Json>, Rejection> {
     match wf.eval(src, vars, "a list")? {
         Json::Array(items) => Ok(items),
         other => Err(Rejection::Definition {
@@ -658,7 +665,7 @@ fn record_key(
     order: &Order,
     collection: &str,
     key: &str,
-    vars: &Vars,
+    vars: &Vars<'_>,
 ) -> Result<u64, Rejection> {
     let value = wf.eval(key, vars, &format!("the {collection} record to change"))?;
     let id = value.as_u64();
@@ -699,7 +706,7 @@ fn settle(
     let mut working = order.clone();
     fold(wf, &mut working, &step.events);
     if let Some(child) = child {
-        roll_up_parent(wf, &mut working, child, &mut step)?;
+        roll_up_parent(wf, &mut working, child, settings, now, &mut step)?;
     }
     apply_status_rules(wf, &mut working, settings, now, &mut step)?;
     step.status_after = working.status.clone();
@@ -732,6 +739,8 @@ fn roll_up_parent(
     wf: &Workflow,
     working: &mut Order,
     child: &Child,
+    settings: &PartySettings,
+    now: DateTime<Utc>,
     step: &mut Step,
 ) -> Result<(), Rejection> {
     let Some(parent) = child
@@ -749,9 +758,7 @@ fn roll_up_parent(
             what: "roll-up".into(),
             message: format!("no child kind {}", parent.kind),
         })?;
-    let vars = Vars::default()
-        .with("child", child_value(&parent))
-        .with("counts", child_counts_value(wf, &parent));
+    let vars = child_vars(wf, working, &parent, settings, &Actor::System, now)?;
     for rule in &kind.status_rules {
         if !rule.from.is_empty() && !rule.from.contains(&parent.status) {
             continue;

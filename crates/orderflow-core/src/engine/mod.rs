@@ -64,7 +64,12 @@ impl Workflow {
         &self.def.id
     }
 
-    pub(crate) fn eval(&self, source: &str, vars: &Vars, what: &str) -> Result<Json, Rejection> {
+    pub(crate) fn eval(
+        &self,
+        source: &str,
+        vars: &Vars<'_>,
+        what: &str,
+    ) -> Result<Json, Rejection> {
         let expr = self
             .exprs
             .get(source)
@@ -81,7 +86,7 @@ impl Workflow {
     pub(crate) fn eval_bool(
         &self,
         source: &str,
-        vars: &Vars,
+        vars: &Vars<'_>,
         what: &str,
     ) -> Result<bool, Rejection> {
         match self.eval(source, vars, what)? {

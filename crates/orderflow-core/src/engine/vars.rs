@@ -18,6 +18,17 @@ pub fn order_value(
     order: &Order,
     settings: &PartySettings,
 ) -> Result<Json, Rejection> {
+    let mut vars = Vars::default()
+        .with("children", children_value(wf, order))
+        .with("counts", counts_value(wf, order))
+        .with("parties", parties_value(wf, order, settings));
+    set_order(wf, order, &mut vars)?;
+    Ok(vars.get("order").cloned().unwrap_or(Json::Null))
+}
+
+/// Sets `order` in `vars`, computed values included. The order is converted
+/// again only before a computed value that reads an earlier one.
+fn set_order(wf: &Workflow, order: &Order, vars: &mut Vars<'_>) -> Result<(), Rejection> {
     let mut value = order.data.clone();
     value.insert("id".into(), json!(order.id));
     value.insert("status".into(), json!(order.status));
@@ -32,20 +43,30 @@ pub fn order_value(
     for field in &wf.def.fields {
         value.entry(field.id.clone()).or_insert(Json::Null);
     }
-    let base = Vars::default()
-        .with("children", children_value(wf, order))
-        .with("counts", counts_value(wf, order))
-        .with("parties", parties_value(wf, order, settings));
+    vars.set("order", Json::Object(value.clone()));
+    let mut stale: Vec<&str> = Vec::new();
     for computed in &wf.def.computed {
-        let vars = base.clone().with("order", Json::Object(value.clone()));
+        let reads_stale = wf.expr(&computed.expr).is_some_and(|e| {
+            e.paths()
+                .iter()
+                .any(|p| p.len() > 1 && p[0] == "order" && stale.contains(&p[1].as_str()))
+        });
+        if reads_stale {
+            vars.set("order", Json::Object(value.clone()));
+            stale.clear();
+        }
         let v = wf.eval(
             &computed.expr,
-            &vars,
+            vars,
             &format!("computed value {}", computed.id),
         )?;
         value.insert(computed.id.clone(), v);
+        stale.push(&computed.id);
     }
-    Ok(Json::Object(value))
+    if !stale.is_empty() {
+        vars.set("order", Json::Object(value));
+    }
+    Ok(())
 }
 
 /// Children loaded with the order, by kind.
@@ -154,14 +175,34 @@ pub fn order_vars(
     settings: &PartySettings,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Vars, Rejection> {
-    Ok(Vars::default()
-        .with("order", order_value(wf, order, settings)?)
+) -> Result<Vars<'static>, Rejection> {
+    let mut vars = Vars::default()
         .with("children", children_value(wf, order))
         .with("counts", counts_value(wf, order))
         .with("parties", parties_value(wf, order, settings))
         .with("actor", actor_value(order, actor))
-        .with("now", json!(now.to_rfc3339_opts(SecondsFormat::Secs, true))))
+        .with("now", json!(now.to_rfc3339_opts(SecondsFormat::Secs, true)));
+    set_order(wf, order, &mut vars)?;
+    Ok(vars)
+}
+
+/// What a child's actions and roll-up rules read: the order's variables,
+/// with `child`, `parent` and `counts` (the child's own children).
+pub fn child_vars(
+    wf: &Workflow,
+    order: &Order,
+    child: &Child,
+    settings: &PartySettings,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vars<'static>, Rejection> {
+    let mut vars = order_vars(wf, order, settings, actor, now)?;
+    vars.set("child", child_value(child));
+    vars.set("counts", child_counts_value(wf, child));
+    if let Some(parent) = child.parent.as_deref().and_then(|p| order.child(p)) {
+        vars.set("parent", child_value(parent));
+    }
+    Ok(vars)
 }
 
 fn timestamp(t: Option<DateTime<Utc>>) -> Json {
