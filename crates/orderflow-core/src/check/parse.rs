@@ -18,13 +18,24 @@ use crate::definition::{
 use crate::limits;
 
 /// Parses the text; every syntax error, or every list longer than
-/// [`limits::DEFINITION_ITEMS_MAX`].
+/// [`limits::DEFINITION_ITEMS_MAX`] and every TOML date (the format has
+/// none, and through serde one reads as a map).
 pub(super) fn parse(text: &str) -> Result<Tree<'_>, Problems> {
     let (root, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         return Err(errors
             .iter()
-            .map(|e| (e.span().map_or(0, |s| s.start), one_line(e.message())))
+            .map(|e| {
+                let message = match one_line(e.message()) {
+                    // toml's words for a dotted key of more than 80 parts.
+                    m if m == "recursion limit" => {
+                        "keys nest too deeply: a dotted key or table name has too many parts"
+                            .to_owned()
+                    }
+                    m => m,
+                };
+                (e.span().map_or(0, |s| s.start), message)
+            })
             .collect());
     }
     let mut problems = Vec::new();
@@ -53,6 +64,15 @@ fn count_value(value: &Spanned<DeValue<'_>>, path: &str, out: &mut Problems) {
     let (len, what) = match value.get_ref() {
         DeValue::Array(a) => (a.len(), "entries"),
         DeValue::Table(t) => (t.len(), "keys"),
+        DeValue::Datetime(d) => {
+            // No value of the format is a TOML date: date bounds and
+            // expressions are strings.
+            out.push((
+                value.span().start,
+                format!("{path}: write dates as strings, \"{d}\""),
+            ));
+            return;
+        }
         _ => return,
     };
     if len > limits::DEFINITION_ITEMS_MAX {
