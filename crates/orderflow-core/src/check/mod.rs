@@ -152,7 +152,7 @@ fn check_text(text: &str) -> Result<Definition, Problems> {
     source::check_nesting(text)?;
     let tree = parse::parse(text)?;
     let def = parse::deserialize(&tree)?;
-    let issues = validate::validate(&def);
+    let issues = validate::validate(&def, &tree);
     if issues.is_empty() {
         return Ok(def);
     }

@@ -172,6 +172,21 @@ impl Tree<'_> {
     /// The offset of the value at `path`, or of the nearest enclosing value
     /// written in the file.
     pub(super) fn offset_of(&self, path: &Path) -> usize {
+        self.walk(path).0
+    }
+
+    /// The keys written in the table at `path` (none when it is not a
+    /// table written in the file).
+    pub(super) fn keys_at(&self, path: &Path) -> Vec<String> {
+        match self.walk(path) {
+            (_, Some(table), true) => table.keys().map(|k| k.get_ref().to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The offset of the deepest value of `path` in the file, the table
+    /// there, and whether the whole path was found.
+    fn walk(&self, path: &Path) -> (usize, Option<&DeTable<'_>>, bool) {
         let mut table = Some(self.root.get_ref());
         let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
         let mut offset = 0;
@@ -181,12 +196,14 @@ impl Tree<'_> {
                 (Seg::Index(n), _, Some(a)) => a.get(*n),
                 _ => None,
             };
-            let Some(value) = next else { break };
+            let Some(value) = next else {
+                return (offset, table, false);
+            };
             offset = value.span().start;
             table = value.get_ref().as_table();
             array = value.get_ref().as_array().map(|a| &a[..]);
         }
-        offset
+        (offset, table, true)
     }
 }
 

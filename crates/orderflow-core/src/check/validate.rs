@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::graph;
-use super::source::Path;
+use super::source::{Path, Tree};
 use super::vars::{self, CHILD_BUILTINS, Env, ORDER_BUILTINS, Shape, Shapes, known};
 use crate::builtins::{EFFECT_BUILTINS, SCHEDULE_BUILTINS};
 use crate::definition::{
@@ -22,6 +22,8 @@ pub(super) struct Issue {
     pub(super) message: String,
 }
 
+/// The keys of a field whose type has no settings of its own.
+const FIELD_KEYS: &[&str] = &["id", "label", "type", "required", "description"];
 /// Channels a notification may go through.
 const CHANNELS: &[&str] = &["email", "webhook"];
 /// Words CEL reserves: a field named so could not be read (`order.in`).
@@ -49,10 +51,11 @@ const CEL_RESERVED: &[&str] = &[
     "while",
 ];
 
-pub(super) fn validate(def: &Definition) -> Vec<Issue> {
+pub(super) fn validate(def: &Definition, tree: &Tree<'_>) -> Vec<Issue> {
     let shapes = Shapes::new(def);
     let mut v = Validator {
         def,
+        tree,
         shapes: &shapes,
         out: Vec::new(),
     };
@@ -111,6 +114,8 @@ impl<'d> Scope<'d> {
 
 struct Validator<'d, 's> {
     def: &'d Definition,
+    /// The file, for what the types cannot tell (keys serde ignored).
+    tree: &'s Tree<'s>,
     shapes: &'s Shapes,
     out: Vec<Issue>,
 }
@@ -539,7 +544,26 @@ impl<'d, 's> Validator<'d, 's> {
                 );
                 self.fields(fields, &path.key("fields"));
             }
-            FieldKind::Timestamp | FieldKind::Bool | FieldKind::Json => {}
+            FieldKind::Timestamp | FieldKind::Bool | FieldKind::Json => {
+                let kind = match &f.kind {
+                    FieldKind::Timestamp => "timestamp",
+                    FieldKind::Bool => "bool",
+                    _ => "json",
+                };
+                // Serde ignores unknown keys beside the tag of a variant
+                // without fields (`{ type = "bool", default = true }`).
+                for key in self.tree.keys_at(&path) {
+                    if !FIELD_KEYS.contains(&key.as_str()) {
+                        self.err(
+                            path.key(&key),
+                            format!(
+                                "unknown key `{key}`: a field of type \"{kind}\" has only {}",
+                                FIELD_KEYS.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
 
