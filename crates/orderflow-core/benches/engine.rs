@@ -39,47 +39,201 @@ struct Path {
 }
 
 fn paths() -> Vec<Path> {
-    vec![Path {
-        workflow: "dental-lab",
-        parties: vec![("customer", "clinic"), ("lab", "lab-co")],
-        settings: json!({"lab": {"task_templates": {"*": ["Model", "Glaze"]}}}),
-        steps: vec![
-            (
-                user("clinic", &[]),
-                "create",
-                json!({"lines": [{"product": "crown", "quantity": 2, "unit_price": "150"}, {"product": "bridge", "quantity": 1, "unit_price": "400"}]}),
-            ),
-            (user("clinic", &[]), "publish", json!({})),
-            (user("lab-co", &[]), "plan_work", json!({})),
-            (
-                user("lab-co", &[]),
-                "start_production",
-                json!({"production_date": "2026-03-02"}),
-            ),
-            (
-                user("lab-co", &[]),
-                "mark_task",
-                json!({"task": 1, "done": true}),
-            ),
-            (
-                user("lab-co", &[]),
-                "mark_task",
-                json!({"task": 2, "done": true}),
-            ),
-            (user("lab-co", &[]), "produce", json!({})),
-            (
-                user("lab-co", &[]),
-                "ship",
-                json!({"tracking_number": "TRK-1"}),
-            ),
-            (user("lab-co", &[]), "deliver", json!({})),
-            (
-                user("lab-co", &[]),
-                "record_payment",
-                json!({"amount": "700"}),
-            ),
-        ],
-    }]
+    let clinic = || user("clinic", &[]);
+    let lab = || user("lab-co", &[]);
+    let editor = || user("acme", &["edit"]);
+    let buyer = || user("outlet-co", &["buyer"]);
+    let supplier = || user("supplier-co", &[]);
+    vec![
+        Path {
+            workflow: "dental-lab",
+            parties: vec![("customer", "clinic"), ("lab", "lab-co")],
+            settings: json!({"lab": {"task_templates": {"*": ["Model", "Glaze"]}}}),
+            steps: vec![
+                (
+                    clinic(),
+                    "create",
+                    json!({"lines": [{"product": "crown", "quantity": 2, "unit_price": "150"}, {"product": "bridge", "quantity": 1, "unit_price": "400"}]}),
+                ),
+                (clinic(), "publish", json!({})),
+                (lab(), "plan_work", json!({})),
+                (
+                    lab(),
+                    "start_production",
+                    json!({"production_date": "2026-03-02"}),
+                ),
+                (lab(), "mark_task", json!({"task": 1, "done": true})),
+                (lab(), "mark_task", json!({"task": 2, "done": true})),
+                (lab(), "produce", json!({})),
+                (lab(), "ship", json!({"tracking_number": "TRK-1"})),
+                (lab(), "deliver", json!({})),
+                (lab(), "record_payment", json!({"amount": "700"})),
+            ],
+        },
+        Path {
+            workflow: "compliance",
+            parties: vec![("owner", "acme")],
+            settings: json!({}),
+            steps: vec![
+                (
+                    editor(),
+                    "create",
+                    json!({"product_types": [{"product_type": "bolts", "quantity": 10}, {"product_type": "nuts", "quantity": 4}],
+                           "requirements": [{"name": "Certificate of origin"}, {"name": "Test report"}]}),
+                ),
+                (
+                    editor(),
+                    "allocate",
+                    json!({"product_type": "bolts", "quantity": 10, "batch_reference": "B-1"}),
+                ),
+                (
+                    editor(),
+                    "allocate",
+                    json!({"product_type": "nuts", "quantity": 4, "batch_reference": "B-2"}),
+                ),
+                (
+                    editor(),
+                    "provide_evidence",
+                    json!({"requirement": 1, "note": "attached"}),
+                ),
+                (editor(), "complete_evidence", json!({"requirement": 1})),
+                (
+                    editor(),
+                    "provide_evidence",
+                    json!({"requirement": 2, "note": "attached"}),
+                ),
+                (editor(), "complete_evidence", json!({"requirement": 2})),
+                (editor(), "set_stage", json!({"stage": "dispatched"})),
+            ],
+        },
+        Path {
+            workflow: "purchasing",
+            parties: vec![("outlet", "outlet-co"), ("supplier", "supplier-co")],
+            settings: json!({"outlet": {"purchasing_limit": 100_000}, "supplier": {"time_zone": "Europe/Paris"}}),
+            steps: vec![
+                (
+                    buyer(),
+                    "create",
+                    json!({"lines": [{"product": "Tomatoes", "quantity": 10, "unit_price": "2.50"}, {"product": "Olive oil", "quantity": 4, "unit_price": 12}]}),
+                ),
+                (
+                    supplier(),
+                    "accept",
+                    json!({"partial": true, "lines": [{"line": 1, "quantity": 6}]}),
+                ),
+                (
+                    supplier(),
+                    "schedule",
+                    json!({"delivery_date": "2026-03-04"}),
+                ),
+                (buyer(), "add_note", json!({"note": "back door"})),
+                (buyer(), "complete", json!({})),
+                (buyer(), "dispute", json!({"note": "two bottles broken"})),
+                (buyer(), "resolve", json!({})),
+            ],
+        },
+        Path {
+            workflow: "print-production",
+            parties: vec![("merchant", "merch"), ("shop", "shop-co")],
+            settings: shop_settings(),
+            steps: vec![(merchant(), "create", print_order(3))],
+        },
+    ]
+}
+
+fn merchant() -> Actor {
+    user("merch", &[])
+}
+
+fn shop_settings() -> Json {
+    json!({"shop": {"locations": [
+        {"id": "chi", "name": "Chicago", "latitude": 41.88, "longitude": -87.63, "capacity_units": 200_000,
+         "uses_pretreat": false, "decorations": ["dtg", "dtf", "embroidery"], "stock": {}}
+    ]}})
+}
+
+/// An order of `units` units of one design, split into items of at most
+/// 10,000 (the workflow's largest quantity per item).
+fn print_order(units: u64) -> Json {
+    let items: Vec<Json> = (0..units.div_ceil(10_000))
+        .map(|i| {
+            let quantity = (units - i * 10_000).min(10_000);
+            json!({"sku": "tee", "quantity": quantity, "decoration": "dtf", "design": "https://art.example/tee.png"})
+        })
+        .collect();
+    json!({
+        "recipient": "Ada Lovelace", "address1": "1 Lake Dr", "city": "Milwaukee", "region": "WI",
+        "postal_code": "53202", "country": "US", "latitude": 43.04, "longitude": -87.91,
+        "items": items,
+    })
+}
+
+/// One job's step (`batch`: pending → open) in an order of `jobs` jobs: the
+/// order and its item carry counters, not the jobs, so the cost should not
+/// grow with the order.
+fn job_step(c: &mut Criterion) {
+    let wf: Workflow = catalog::built_in("print-production").unwrap().unwrap();
+    let settings = settings(shop_settings());
+    let parties: std::collections::BTreeMap<String, String> =
+        [("merchant", "merch"), ("shop", "shop-co")]
+            .iter()
+            .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+            .collect();
+    let operator = user("shop-co", &["operator"]);
+    let mut group = c.benchmark_group("job step");
+    for jobs in [1u64, 1_000, 100_000] {
+        let blank = Order::blank("order-1", "print-production", parties.clone());
+        let change = engine::decide(
+            &wf,
+            &blank,
+            &settings,
+            &merchant(),
+            "create",
+            &print_order(jobs),
+            now(),
+        )
+        .unwrap();
+        let mut order = engine::apply(&wf, &blank, &change);
+        // Only the job acted on is needed: the others are rows a store keeps.
+        let mut job = engine::created_children(&wf, &change)
+            .into_iter()
+            .next()
+            .unwrap();
+        let pass = engine::decide_child(
+            &wf,
+            &order,
+            &job,
+            &settings,
+            &Actor::System,
+            "pass_intake",
+            &json!({"bin": "A1"}),
+            now(),
+        )
+        .unwrap();
+        order = engine::apply(&wf, &order, &pass);
+        job = engine::apply_child(&job, &pass);
+        assert_eq!(order.counts["job"]["intake_hold"], jobs - 1);
+        group.bench_function(format!("{jobs} jobs"), |b| {
+            b.iter(|| {
+                let change = engine::decide_child(
+                    &wf,
+                    black_box(&order),
+                    &job,
+                    &settings,
+                    &operator,
+                    "batch",
+                    &json!({}),
+                    now(),
+                )
+                .unwrap();
+                black_box((
+                    engine::apply(&wf, &order, &change),
+                    engine::apply_child(&job, &change),
+                ))
+            });
+        });
+    }
+    group.finish();
 }
 
 fn actions(c: &mut Criterion) {
@@ -120,6 +274,6 @@ fn actions(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(300)).measurement_time(std::time::Duration::from_secs(1));
-    targets = actions
+    targets = actions, job_step
 }
 criterion_main!(benches);

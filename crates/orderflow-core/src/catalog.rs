@@ -1,7 +1,9 @@
 //! The four built-in workflows, embedded from `workflows/` at the
 //! repository's root so the binary needs no files beside it.
 
+use crate::check;
 use crate::engine::Workflow;
+use crate::expr::ExprError;
 
 /// `(id, TOML source)` of every built-in workflow.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -26,14 +28,20 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 /// Why a definition could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{0}")]
-    Invalid(String),
+    /// What `workflow check` reports, line by line.
+    #[error(transparent)]
+    Check(#[from] check::LoadError),
+    #[error("{expression}: {error}")]
+    Expression {
+        expression: String,
+        error: ExprError,
+    },
 }
 
-/// Parses and compiles a definition.
-pub fn load(text: &str) -> Result<Workflow, LoadError> {
-    let def = toml::from_str(text).map_err(|e| LoadError::Invalid(e.to_string()))?;
-    Workflow::new(def).map_err(|(source, e)| LoadError::Invalid(format!("{source}: {e}")))
+/// Checks and compiles a definition; `name` is what diagnostics call it.
+pub fn load(name: &str, text: &str) -> Result<Workflow, LoadError> {
+    let def = check::load_named(name, text)?;
+    Workflow::new(def).map_err(|(expression, error)| LoadError::Expression { expression, error })
 }
 
 /// A built-in workflow by id.
@@ -41,5 +49,5 @@ pub fn built_in(id: &str) -> Option<Result<Workflow, LoadError>> {
     BUILT_IN
         .iter()
         .find(|(name, _)| *name == id)
-        .map(|(_, text)| load(text))
+        .map(|(name, text)| load(&format!("workflows/{name}.toml"), text))
 }

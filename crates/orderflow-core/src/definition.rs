@@ -312,8 +312,9 @@ pub enum EffectKind {
     CreateOrder { action: String, inputs: String },
     /// Create child entities: one per element of `list` (CEL), each with
     /// `data` (CEL map over `each`); `per_unit` (CEL over `each`) makes that
-    /// many children of the element instead, `parent_kind` puts them under
-    /// existing children of that kind (jobs under items).
+    /// many children of the element instead. When the kind's parent is
+    /// another child kind, each element is a child of that kind (`id` names
+    /// the parent: jobs under items).
     CreateChildren {
         kind: String,
         list: String,

@@ -28,7 +28,7 @@ pub struct Expr {
 /// Why an expression does not compile or evaluate.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExprError {
-    #[error("expression is {len} characters long; at most {max} are allowed")]
+    #[error("expression is {len} bytes long; at most {max} are allowed")]
     TooLong { len: usize, max: usize },
     #[error("expression nests {depth} levels deep; at most {max} are allowed")]
     TooDeep { depth: usize, max: usize },

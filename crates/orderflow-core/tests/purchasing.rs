@@ -4,17 +4,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use common::{Sim, code, no_inputs, t0, user};
-use orderflow_core::catalog;
+use common::{Sim, code, no_inputs, user};
 use orderflow_core::event::Event;
-use orderflow_core::model::{Actor, Order};
+use orderflow_core::model::Actor;
 use orderflow_core::rejection::Rejection;
 use serde_json::{Value as Json, json};
-
-const SOURCE: &str = include_str!("../../../workflows/purchasing.toml");
 
 const STATES: [&str; 10] = [
     "needs_approval",
@@ -43,30 +38,13 @@ fn stranger() -> Actor {
 }
 
 /// A purchasing order between `outlet-co` and `supplier-co` with these
-/// organisation settings (slot → object). Built from the file itself, so the
-/// test does not depend on the catalog listing it.
+/// organisation settings (slot → object).
 fn sim_with(settings: Json) -> Sim {
-    let wf = catalog::load(SOURCE).unwrap_or_else(|e| panic!("purchasing does not load: {e}"));
-    let parties: BTreeMap<String, String> = [("outlet", "outlet-co"), ("supplier", "supplier-co")]
-        .iter()
-        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
-        .collect();
-    let settings = settings
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_object().cloned().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    Sim {
-        wf,
+    Sim::new(
+        "purchasing",
+        &[("outlet", "outlet-co"), ("supplier", "supplier-co")],
         settings,
-        now: t0(),
-        order: Order::blank("order-1", "purchasing", parties),
-        rows: BTreeMap::new(),
-        changes: Vec::new(),
-    }
+    )
 }
 
 /// The outlet's purchasing limit is 1,000.00 (kept in cents).
