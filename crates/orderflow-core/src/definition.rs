@@ -260,6 +260,11 @@ pub struct Guard {
     pub message: String,
     /// CEL that must be true.
     pub rule: String,
+    /// A check of the request rather than of the order's state (an address,
+    /// an account): failing it is invalid input (422) on this field, not a
+    /// conflict with the order (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// What an action sets off. Every effect may carry `when` (CEL): it runs only

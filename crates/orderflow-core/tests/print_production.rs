@@ -324,8 +324,14 @@ fn create_runs_the_address_checks_and_names_each_failed_one() {
 #[test]
 fn a_suspended_account_cannot_create() {
     let mut s = sim_with(settings_with(locations(), json!({"active": false})));
-    let r = s.act(&merchant(), "create", create_inputs());
-    assert_eq!(guard_rule(&r), "account_active");
+    match s.act(&merchant(), "create", create_inputs()) {
+        Err(Rejection::InvalidInput { fields }) => {
+            assert_eq!(fields.len(), 1);
+            assert_eq!(fields[0].field, "account");
+            assert_eq!(fields[0].message, "the merchant account is not active");
+        }
+        other => panic!("a suspended account is refused as invalid input: {other:?}"),
+    }
     assert_eq!(s.order.version, 0);
     let mut s = sim_with(settings_with(locations(), json!({"active": true})));
     s.act(&merchant(), "create", create_inputs()).unwrap();

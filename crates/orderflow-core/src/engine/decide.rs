@@ -254,13 +254,15 @@ pub(super) fn check_guards<'a>(
     for guard in guards {
         let what = format!("guard {} of {}", guard.id, act.id);
         if !wf.eval_bool(&guard.rule, vars, &what)? {
-            return Err(guard_failed(
-                wf,
-                &guard.id,
-                &guard.message,
-                &guard.rule,
-                vars,
-            ));
+            return Err(match &guard.field {
+                Some(field) => Rejection::InvalidInput {
+                    fields: vec![FieldError {
+                        field: field.clone(),
+                        message: guard.message.clone(),
+                    }],
+                },
+                None => guard_failed(wf, &guard.id, &guard.message, &guard.rule, vars),
+            });
         }
     }
     Ok(())
