@@ -12,6 +12,8 @@ use orderflow_core::check::{self, Diagnostic};
 use orderflow_core::definition::Definition;
 use orderflow_core::{diagram, limits};
 
+mod config;
+
 #[derive(Debug, Parser)]
 #[command(name = "orderflow", version, about = "An order-lifecycle server.")]
 struct Cli {
@@ -24,6 +26,21 @@ enum Command {
     /// Check, draw and describe workflow definition files.
     #[command(subcommand)]
     Workflow(Workflow),
+    /// The configuration: its keys, environment variables and flags.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example config file with every key.
+    Example,
+    /// Print the configuration in force (file, environment, flags), without
+    /// the administrator token.
+    Show {
+        #[command(flatten)]
+        flags: config::Flags,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +83,20 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Show { flags }) => {
+            let mut c = config::Config::resolve(&flags, &|k| std::env::var(k).ok(), &|p| {
+                std::fs::read_to_string(p)
+            })?;
+            if c.admin_token.is_some() {
+                c.admin_token = Some("(set)".to_owned());
+            }
+            println!("{c:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Workflow(Workflow::Check { files }) => check_files(&files),
         Command::Workflow(Workflow::Diagram { file, format }) => {
             let def = match load(&file)? {

@@ -1,0 +1,322 @@
+//! Configuration of `orderflow serve`: a config file, environment variables
+//! and flags, each overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The commented example `orderflow config example` prints; it is also the
+/// reference of every key (and is parsed by a test, so it stays valid).
+pub const EXAMPLE: &str = r#"# orderflow configuration. Every key is optional; an environment variable
+# (shown beside each key) overrides the file, and a flag overrides both.
+
+# Address the HTTP server listens on.              ORDERFLOW_LISTEN / --listen
+listen = "127.0.0.1:8080"
+
+# Where the embedded SQLite database and uploaded files live.
+#                                                  ORDERFLOW_DATA_DIR / --data-dir
+data_dir = "./orderflow-data"
+
+# A PostgreSQL URL instead of the embedded SQLite file, for several servers
+# on one database.                                 ORDERFLOW_DATABASE / --database
+# database = "postgres://orderflow@localhost/orderflow"
+
+# SQLite durability: "full" (the default: every commit is on disk before it
+# is acknowledged) or "normal" (faster; a power cut may lose the last
+# commits, never corrupt the file).        ORDERFLOW_SQLITE_SYNCHRONOUS
+sqlite_synchronous = "full"
+
+# The administrator's token (creates organisations and users). Prefer the
+# environment variable to writing it here.         ORDERFLOW_ADMIN_TOKEN
+# admin_token = "change-me"
+
+# Outgoing e-mail for notifications: an SMTP URL such as
+# smtp://user:password@mail.example.com:587 and the sender address.
+#                                    ORDERFLOW_SMTP_URL, ORDERFLOW_SMTP_FROM
+# smtp_url = "smtp://localhost:25"
+# smtp_from = "orderflow@example.com"
+
+# The address people open, used in e-mails and printed by `demo`.
+#                                                  ORDERFLOW_PUBLIC_URL
+# public_url = "http://127.0.0.1:8080"
+
+# Log filter (tracing's EnvFilter syntax).         ORDERFLOW_LOG
+log = "info"
+"#;
+
+/// The keys of a config file. Unknown keys are refused: a misspelt key
+/// silently ignored is a setting that never applies.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub sqlite_synchronous: Option<String>,
+    pub admin_token: Option<String>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub public_url: Option<String>,
+    pub log: Option<String>,
+}
+
+/// The flags of `orderflow serve` (and of commands that open the store).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Flags {
+    /// A config file (TOML; `orderflow config example` prints one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Directory of the embedded SQLite database [default: ./orderflow-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A postgres:// URL instead of the embedded SQLite database.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite {
+        path: PathBuf,
+        synchronous_full: bool,
+    },
+    Postgres {
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub url: String,
+    pub from: String,
+}
+
+/// The configuration in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub admin_token: Option<String>,
+    pub smtp: Option<Smtp>,
+    pub public_url: String,
+    pub log: String,
+}
+
+impl Config {
+    /// Flags over environment over file over defaults. `env` reads an
+    /// environment variable (the process's own in the binary, a map in tests);
+    /// `read` reads the config file.
+    pub fn resolve(
+        flags: &Flags,
+        env: &dyn Fn(&str) -> Option<String>,
+        read: &dyn Fn(&Path) -> std::io::Result<String>,
+    ) -> anyhow::Result<Self> {
+        let file_path = flags
+            .config
+            .clone()
+            .or_else(|| env("ORDERFLOW_CONFIG").map(PathBuf::from));
+        let file = match &file_path {
+            Some(path) => {
+                let text = read(path).with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string()))
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let pick = |flag: Option<String>, var: &str, from_file: Option<String>| {
+            flag.or_else(|| env(var).filter(|v| !v.is_empty()))
+                .or(from_file)
+        };
+
+        let listen = pick(flags.listen.clone(), "ORDERFLOW_LISTEN", file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("listen address {listen:?} is not host:port"))?;
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env("ORDERFLOW_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./orderflow-data"));
+        let synchronous = pick(
+            None,
+            "ORDERFLOW_SQLITE_SYNCHRONOUS",
+            file.sqlite_synchronous,
+        )
+        .unwrap_or_else(|| "full".to_owned());
+        let synchronous_full = match synchronous.to_ascii_lowercase().as_str() {
+            "full" => true,
+            "normal" => false,
+            other => bail!("sqlite_synchronous is {other:?}; it takes \"full\" or \"normal\""),
+        };
+        let database = match pick(flags.database.clone(), "ORDERFLOW_DATABASE", file.database) {
+            None => Database::Sqlite {
+                path: data_dir.join("orderflow.db"),
+                synchronous_full,
+            },
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres { url }
+            }
+            Some(url) if url.starts_with("sqlite:") => Database::Sqlite {
+                path: PathBuf::from(
+                    url.trim_start_matches("sqlite://")
+                        .trim_start_matches("sqlite:"),
+                ),
+                synchronous_full,
+            },
+            Some(other) => bail!("database {other:?} is neither postgres://... nor sqlite:..."),
+        };
+        let smtp = match pick(None, "ORDERFLOW_SMTP_URL", file.smtp_url) {
+            None => None,
+            Some(url) => Some(Smtp {
+                url,
+                from: pick(None, "ORDERFLOW_SMTP_FROM", file.smtp_from)
+                    .context("smtp_url is set but smtp_from (the sender address) is not")?,
+            }),
+        };
+        let public_url = pick(None, "ORDERFLOW_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        Ok(Config {
+            listen,
+            data_dir,
+            database,
+            admin_token: pick(None, "ORDERFLOW_ADMIN_TOKEN", file.admin_token),
+            smtp,
+            public_url,
+            log: pick(None, "ORDERFLOW_LOG", file.log).unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(flags: Flags, env: &[(&str, &str)], file: Option<&str>) -> anyhow::Result<Config> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let file = file.map(str::to_owned);
+        Config::resolve(&flags, &|k| env.get(k).cloned(), &|_| {
+            file.clone()
+                .ok_or_else(|| std::io::Error::other("no such file"))
+        })
+    }
+
+    fn with_file() -> Flags {
+        Flags {
+            config: Some(PathBuf::from("orderflow.toml")),
+            ..Flags::default()
+        }
+    }
+
+    #[test]
+    fn defaults_need_no_setup() {
+        let c = resolve(Flags::default(), &[], None).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            c.database,
+            Database::Sqlite {
+                path: PathBuf::from("./orderflow-data/orderflow.db"),
+                synchronous_full: true
+            }
+        );
+        assert_eq!(c.admin_token, None);
+        assert_eq!(c.smtp, None);
+    }
+
+    #[test]
+    fn flags_beat_environment_beats_file() {
+        let file =
+            Some("listen = \"127.0.0.1:1\"\ndata_dir = \"/file\"\nadmin_token = \"from-file\"\n");
+        let c = resolve(with_file(), &[], file).unwrap();
+        assert_eq!(
+            (c.listen.port(), c.data_dir.as_path()),
+            (1, Path::new("/file"))
+        );
+        assert_eq!(c.admin_token.as_deref(), Some("from-file"));
+
+        let env = [
+            ("ORDERFLOW_LISTEN", "127.0.0.1:2"),
+            ("ORDERFLOW_ADMIN_TOKEN", "from-env"),
+        ];
+        let c = resolve(with_file(), &env, file).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.admin_token.as_deref(), Some("from-env"));
+
+        let flags = Flags {
+            listen: Some("127.0.0.1:3".into()),
+            data_dir: Some("/flag".into()),
+            ..with_file()
+        };
+        let c = resolve(flags, &env, file).unwrap();
+        assert_eq!(
+            (c.listen.port(), c.data_dir.as_path()),
+            (3, Path::new("/flag"))
+        );
+    }
+
+    #[test]
+    fn the_example_is_a_valid_config() {
+        let c = resolve(with_file(), &[], Some(EXAMPLE)).unwrap();
+        assert_eq!(c.log, "info");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err =
+            |flags, env: &[(&str, &str)], file| resolve(flags, env, file).unwrap_err().to_string();
+        assert!(err(with_file(), &[], Some("lisen = \"x\"")).contains("unknown field `lisen`"));
+        assert!(
+            err(Flags::default(), &[("ORDERFLOW_LISTEN", "nowhere")], None)
+                .contains("not host:port")
+        );
+        assert!(
+            err(
+                Flags::default(),
+                &[("ORDERFLOW_DATABASE", "mysql://x")],
+                None
+            )
+            .contains("neither postgres")
+        );
+        assert!(
+            err(
+                Flags::default(),
+                &[("ORDERFLOW_SMTP_URL", "smtp://x")],
+                None
+            )
+            .contains("smtp_from")
+        );
+        assert!(err(with_file(), &[], None).contains("reading orderflow.toml"));
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        let flags = Flags {
+            database: Some("postgres://u@h/db".into()),
+            ..Flags::default()
+        };
+        let c = resolve(flags, &[], None).unwrap();
+        assert_eq!(
+            c.database,
+            Database::Postgres {
+                url: "postgres://u@h/db".into()
+            }
+        );
+    }
+}
