@@ -51,53 +51,7 @@ pub fn decide(
             }
         });
     }
-    let mut vars = order_vars(wf, order, settings, actor, now)?;
-    let input = admit(
-        wf,
-        &owner,
-        order,
-        &order.status,
-        settings,
-        actor,
-        act,
-        inputs,
-        now,
-    )?;
-    vars.set("input", Json::Object(input.clone()));
-    check_guards(wf, act, &act.guards, &vars)?;
-
-    let mut ids = Ids::new(order);
-    let mut events = Vec::new();
-    if creating {
-        events.push(Event::Created);
-    }
-    let target = target(wf, act, &vars)?;
-    if let Some(to) = target.filter(|to| *to != order.status) {
-        events.push(Event::StatusChanged {
-            from: order.status.clone(),
-            to: to.to_owned(),
-        });
-    }
-    effects(
-        wf,
-        &act.effects,
-        &vars,
-        None,
-        order,
-        now,
-        &mut ids,
-        &mut events,
-    )?;
-
-    let step = Step {
-        action: act.id.clone(),
-        automatic: false,
-        child: None,
-        inputs: Json::Object(input),
-        status_before: order.status.clone(),
-        status_after: order.status.clone(),
-        events,
-    };
+    let step = action_step(wf, &owner, order, None, settings, actor, act, inputs, now)?;
     settle(wf, order, None, step, settings, now, actor)
 }
 
@@ -122,52 +76,82 @@ pub fn decide_child(
             action: action.to_owned(),
         });
     };
-    let mut vars = child_vars(wf, order, child, settings, actor, now)?;
-    let input = admit(
+    let step = action_step(
         wf,
         &owner,
         order,
-        &child.status,
+        Some(child),
         settings,
         actor,
         act,
         inputs,
         now,
     )?;
+    settle(wf, order, Some(child), step, settings, now, actor)
+}
+
+/// The action's own step: admitted, guarded, its target and effects
+/// evaluated. `child` is the child acted on, for child actions.
+#[allow(clippy::too_many_arguments)]
+fn action_step(
+    wf: &Workflow,
+    owner: &Owner<'_>,
+    order: &Order,
+    child: Option<&Child>,
+    settings: &PartySettings,
+    actor: &Actor,
+    act: &Action,
+    inputs: &Json,
+    now: DateTime<Utc>,
+) -> Result<Step, Rejection> {
+    let status = child.map_or(&order.status, |c| &c.status);
+    let input = admit(wf, owner, order, status, settings, actor, act, inputs, now)?;
+    let mut vars = match child {
+        Some(c) => child_vars(wf, order, c, settings, actor, now)?,
+        None => order_vars(wf, order, settings, actor, now)?,
+    };
     vars.set("input", Json::Object(input.clone()));
     check_guards(wf, act, &act.guards, &vars)?;
 
-    let mut ids = Ids::new(order);
     let mut events = Vec::new();
-    if let Some(to) = target(wf, act, &vars)?.filter(|to| *to != child.status) {
-        events.push(Event::ChildStatusChanged {
-            kind: child.kind.clone(),
-            id: child.id.clone(),
-            parent: child.parent.clone(),
-            from: child.status.clone(),
-            to: to.to_owned(),
+    if order.version == 0 {
+        events.push(Event::Created);
+    }
+    if let Some(to) = target(wf, act, &vars)?.filter(|to| to != status) {
+        events.push(match child {
+            Some(c) => Event::ChildStatusChanged {
+                kind: c.kind.clone(),
+                id: c.id.clone(),
+                parent: c.parent.clone(),
+                from: c.status.clone(),
+                to: to.to_owned(),
+            },
+            None => Event::StatusChanged {
+                from: order.status.clone(),
+                to: to.to_owned(),
+            },
         });
     }
+    let mut ids = Ids::new(order);
     effects(
         wf,
         &act.effects,
         &vars,
-        Some(child),
+        child,
         order,
         now,
         &mut ids,
         &mut events,
     )?;
-    let step = Step {
+    Ok(Step {
         action: act.id.clone(),
         automatic: false,
-        child: Some(child.id.clone()),
+        child: child.map(|c| c.id.clone()),
         inputs: Json::Object(input),
         status_before: order.status.clone(),
         status_after: order.status.clone(),
         events,
-    };
-    settle(wf, order, Some(child), step, settings, now, actor)
+    })
 }
 
 /// State, permission and inputs: the checks that need no expression.

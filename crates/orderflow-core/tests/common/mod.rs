@@ -189,6 +189,31 @@ pub fn no_inputs() -> Json {
     json!({})
 }
 
+/// One cell of a table test: takes `action` and checks what the row expects
+/// — the refusal's code, the state after a success (`to`, or unchanged),
+/// and, when it is not available, that it names exactly the states `from`.
+#[allow(clippy::too_many_arguments)]
+pub fn expect_cell(
+    s: &mut Sim,
+    actor: &Actor,
+    action: &str,
+    inputs: Json,
+    expected: &str,
+    from: &[&str],
+    to: Option<&str>,
+    cell: &str,
+) {
+    let state = s.status().to_owned();
+    let result = s.act(actor, action, inputs);
+    assert_eq!(code(&result), expected, "{cell}: {result:?}");
+    if expected == "ok" {
+        assert_eq!(s.status(), to.unwrap_or(&state), "{cell}");
+    }
+    if let Err(Rejection::NotAvailable { available_in, .. }) = &result {
+        assert_eq!(available_in, from, "{cell} names where it is available");
+    }
+}
+
 /// The code of a refusal, for table tests.
 pub fn code(r: &Result<Change, Rejection>) -> &'static str {
     match r {

@@ -1,6 +1,6 @@
 //! The JSON Schema editors use (`docs/workflow.schema.json`) is generated
 //! from the definition types; this test fails when the two drift apart.
-//! Regenerate with `ORDERFLOW_UPDATE_SCHEMA=1 cargo test -p orderflow-core --test schema`.
+//! Regenerate with `ORDERFLOW_UPDATE_SCHEMA=1 cargo test -p orderflow --test schema`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use orderflow_core::definition::Definition;
@@ -20,7 +20,7 @@ fn the_committed_schema_is_generated_from_the_types() {
     let committed = std::fs::read_to_string(PATH).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/workflow.schema.json is stale: run ORDERFLOW_UPDATE_SCHEMA=1 cargo test -p orderflow-core --test schema"
+        "docs/workflow.schema.json is stale: run ORDERFLOW_UPDATE_SCHEMA=1 cargo test -p orderflow --test schema"
     );
 }
 
