@@ -8,6 +8,10 @@
 //! outbox rows and its idempotency record. Either all of it is durable or
 //! none of it is.
 
+pub mod change;
+pub mod contract;
+pub mod cursor;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -15,6 +19,9 @@ use chrono::{DateTime, Utc};
 use orderflow_core::model::{Child, Order};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
+
+pub use change::{commit_of, visibility};
+pub use cursor::Cursor;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -33,6 +40,11 @@ pub enum StoreError {
     Duplicate(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The request contradicts itself or the contract (a malformed cursor,
+    /// a commit whose order version is not `expected_version + 1`): a bug
+    /// or a bad client input, not a database failure.
+    #[error("invalid: {0}")]
+    Invalid(String),
     /// The database failed; the message is for logs, not for clients.
     #[error("storage failed: {0}")]
     Backend(String),
@@ -72,7 +84,10 @@ pub struct ApiToken {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub order_id: String,
-    /// 1, 2, 3 ... per order, without gaps.
+    /// 1, 2, 3 ... per order, without gaps. Assigned by the store in
+    /// [`Store::commit`] (the next numbers after the order's last entry):
+    /// what a commit carries here is ignored, as is `order_id` (the
+    /// commit's order is used).
     pub seq: u64,
     /// The order version the change made.
     pub version: u64,
@@ -95,6 +110,8 @@ pub struct OutboxMessage {
     pub template: String,
     pub payload: Json,
     pub created_at: DateTime<Utc>,
+    /// How many times the message was claimed, this claim included (0 in a
+    /// commit).
     pub attempts: u32,
 }
 
@@ -112,6 +129,8 @@ pub struct Idempotency {
 }
 
 /// Everything one change writes, in one transaction.
+///
+/// Times are kept to the microsecond.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Commit {
     /// The new snapshot; its version is `expected_version + 1`.
@@ -123,7 +142,9 @@ pub struct Commit {
     pub child: Option<Child>,
     /// Children the change created that live beside the order (jobs).
     pub new_children: Vec<Child>,
-    /// Cascades: every child of `kind` in one of `from` moves to `to`.
+    /// Cascades: every stored child of `kind` in one of `from` moves to `to`
+    /// and its version grows by one (the acted `child` excepted: its row is
+    /// written as given, `apply_child` having moved it already).
     pub moved_children: Vec<MovedChildren>,
     pub history: Vec<HistoryEntry>,
     pub outbox: Vec<OutboxMessage>,
@@ -179,24 +200,51 @@ pub struct StoredFile {
     pub created_at: DateTime<Utc>,
 }
 
+/// The most rows one call returns: larger limits are lowered to this, and a
+/// limit of 0 is taken as 1.
+pub const MAX_LIMIT: u32 = 500;
+
+/// `limit` within `1..=MAX_LIMIT`.
+pub fn clamp_limit(limit: u32) -> u32 {
+    limit.clamp(1, MAX_LIMIT)
+}
+
+/// The storage of orderflow. Every method is bounded: lists return at most
+/// [`MAX_LIMIT`] rows.
+///
+/// Errors: `Duplicate` when a record with the same id (or key) exists,
+/// `NotFound` when a record a write needs is missing, `VersionConflict`
+/// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;
+    /// Every organisation, by id (at most [`MAX_LIMIT`]).
     async fn organizations(&self) -> Result<Vec<Organization>>;
+    /// Replaces the name and settings; `NotFound` when it does not exist.
     async fn update_organization(&self, org: &Organization) -> Result<()>;
 
+    /// `NotFound` when the user's organisation does not exist.
     async fn create_user(&self, user: &User) -> Result<()>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
+    /// The organisation's users, by id (at most [`MAX_LIMIT`]).
     async fn users(&self, organization: &str) -> Result<Vec<User>>;
+    /// `NotFound` when the user does not exist; `Duplicate` for an id or a
+    /// hash stored already.
     async fn create_token(&self, token: &ApiToken) -> Result<()>;
-    /// The user a token's SHA-256 belongs to.
+    /// The user's tokens (hashes only), oldest first (at most [`MAX_LIMIT`]).
+    async fn tokens(&self, user: &str) -> Result<Vec<ApiToken>>;
+    /// The user a token's SHA-256 belongs to; revoked tokens find nobody.
     async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<User>>;
+    /// Forgets the token; `NotFound` when there is none with this id.
     async fn revoke_token(&self, id: &str) -> Result<()>;
 
     async fn order(&self, id: &str) -> Result<Option<Order>>;
+    /// A child stored beside its order (a job). Children loaded with the
+    /// order (items) are in its snapshot, not here.
     async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>>;
-    /// Children stored beside the order (jobs), oldest first, after `after_seq`.
+    /// Children stored beside the order (jobs), oldest first (by `seq`),
+    /// after `after_seq`.
     async fn children(
         &self,
         order_id: &str,
@@ -204,38 +252,51 @@ pub trait Store: Send + Sync + 'static {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<Child>>;
-    /// Writes one change atomically; `VersionConflict` when the order or the
-    /// child moved on, and then nothing is written.
+    /// Writes one change atomically. `VersionConflict` when the order or the
+    /// acted child moved on, `Duplicate` when `expected_version` is 0 and the
+    /// order exists or when the idempotency key is taken, `NotFound` when the
+    /// order or the acted child does not exist; on any error nothing is
+    /// written. `Ok` means the change is durable.
     async fn commit(&self, commit: Commit) -> Result<()>;
+    /// History entries after `after_seq`, in `seq` order.
     async fn history(
         &self,
         order_id: &str,
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<HistoryEntry>>;
+    /// Orders under the filter, newest first (by creation time, then id),
+    /// continuing after `cursor` (a page's `next_cursor`). Orders created
+    /// while paging never make a page repeat or skip an older order.
     async fn orders(
         &self,
         filter: &OrderFilter,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<Order>>;
-    /// Orders per (workflow, status) under the filter (its `status` ignored).
+    /// Orders per (workflow, status) under the filter (its `status` ignored),
+    /// sorted by workflow then status.
     async fn count_by_status(&self, filter: &OrderFilter) -> Result<Vec<(String, String, u64)>>;
 
     async fn idempotency(&self, user: &str, key: &str) -> Result<Option<Idempotency>>;
 
-    /// Claims up to `limit` undelivered messages due at `now` for `lease`
-    /// seconds, so that several servers never deliver one message twice at
-    /// once.
+    /// Claims up to `limit` undelivered messages due at `now` (oldest
+    /// first) for `lease_secs` seconds, so that several servers never
+    /// deliver one message twice at once. A claimed message comes back
+    /// when its lease ends without `outbox_delivered` or `outbox_failed`.
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
         lease_secs: u32,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>>;
+    /// The message is never claimed again; `NotFound` for an unknown id.
     async fn outbox_delivered(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// The message is claimed again from `retry_at`; `NotFound` for an
+    /// unknown id.
     async fn outbox_failed(&self, id: &str, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
 
+    /// `Duplicate` when the id is taken.
     async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()>;
     async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>>;
 }

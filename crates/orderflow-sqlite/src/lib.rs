@@ -1,0 +1,455 @@
+//! orderflow's embedded storage: one SQLite database file under a data
+//! directory.
+//!
+//! - WAL journal, `synchronous = FULL` (every acknowledged commit survives a
+//!   power cut; [`SqliteConfig::synchronous_full`] opts out for tests and
+//!   throw-away data), foreign keys on, a busy timeout, migrations embedded
+//!   from this crate's `migrations/`.
+//! - **One writer task** owns the only writing connection. Every write
+//!   (commits, organisations, users, tokens, outbox claims, files) is sent to
+//!   it through a bounded queue with a oneshot for its answer. The writer
+//!   takes whatever is queued, up to [`SqliteConfig::batch`] writes, and runs
+//!   them in ONE transaction with a `SAVEPOINT` per write: a write that fails
+//!   (a `VersionConflict`, a duplicate) rolls back its own savepoint only,
+//!   and every write of the batch shares one fsync (group commit). Answers
+//!   are sent after `COMMIT` returns, so `Ok` means durable.
+//! - Reads use a separate pool of read-only connections (WAL lets them run
+//!   beside the writer).
+
+mod ops;
+mod query;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use orderflow_core::model::{Child, Order};
+use orderflow_store::{
+    ApiToken, Commit, HistoryEntry, Idempotency, OrderFilter, Organization, OutboxMessage, Page,
+    Result, Store, StoreError, StoredFile, User,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Connection, Executor};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// The migrations of this crate, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The database file's name inside the data directory.
+pub const FILE_NAME: &str = "orderflow.sqlite3";
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    /// The directory holding the database file (created when missing).
+    pub data_dir: PathBuf,
+    /// `synchronous = FULL` (the default): a commit is acknowledged only
+    /// once it is on disk. `false` uses `NORMAL`, which in WAL mode may lose
+    /// the last commits on a power cut (never corrupts): for tests and
+    /// throw-away data only.
+    pub synchronous_full: bool,
+    /// Writes waiting for the writer at most; senders wait beyond it.
+    pub queue: usize,
+    /// Writes one transaction takes at most.
+    pub batch: usize,
+    /// Connections of the read pool.
+    pub read_connections: u32,
+    /// How long a connection waits for a lock another process holds.
+    pub busy_timeout: Duration,
+}
+
+impl SqliteConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            synchronous_full: true,
+            queue: 1024,
+            batch: 64,
+            read_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.data_dir.join(FILE_NAME)
+    }
+}
+
+/// How many transactions the writer ran and how many writes they held:
+/// `writes / transactions` is the group commit's gain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub transactions: u64,
+    pub writes: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    transactions: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// A [`Store`] on one SQLite file.
+pub struct SqliteStore {
+    writes: mpsc::Sender<Write>,
+    reads: SqlitePool,
+    writer: JoinHandle<()>,
+    counters: Arc<Counters>,
+    path: PathBuf,
+}
+
+pub(crate) enum Op {
+    Commit(Box<Commit>),
+    CreateOrganization(Organization),
+    UpdateOrganization(Organization),
+    CreateUser(User),
+    CreateToken(ApiToken),
+    RevokeToken(String),
+    ClaimOutbox {
+        now: DateTime<Utc>,
+        lease_secs: u32,
+        limit: u32,
+    },
+    OutboxDelivered {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    OutboxFailed {
+        id: String,
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+    PutFile(StoredFile, Vec<u8>),
+}
+
+pub(crate) enum Done {
+    Unit,
+    Claimed(Vec<OutboxMessage>),
+}
+
+struct Write {
+    op: Op,
+    reply: oneshot::Sender<Result<Done>>,
+}
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) `orderflow.sqlite3` in `data_dir` with the
+    /// defaults of [`SqliteConfig::new`].
+    pub async fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(SqliteConfig::new(data_dir.as_ref())).await
+    }
+
+    /// Opens (or creates) the database, migrates it and starts its writer
+    /// task. Must be called inside a tokio runtime.
+    pub async fn open_with(config: SqliteConfig) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| backend(format!("{}: {e}", config.data_dir.display())))?;
+        let path = config.path();
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if config.synchronous_full {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .foreign_keys(true)
+            .busy_timeout(config.busy_timeout);
+        let mut conn = SqliteConnection::connect_with(&options)
+            .await
+            .map_err(backend)?;
+        MIGRATOR.run(&mut conn).await.map_err(backend)?;
+        let reads = SqlitePoolOptions::new()
+            .max_connections(config.read_connections.max(1))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(backend)?;
+        let (writes, queue) = mpsc::channel(config.queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let writer = tokio::spawn(run_writer(
+            conn,
+            queue,
+            config.batch.max(1),
+            Arc::clone(&counters),
+        ));
+        Ok(Self {
+            writes,
+            reads,
+            writer,
+            counters,
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Finishes the queued writes, stops the writer and closes every
+    /// connection.
+    pub async fn close(self) -> Result<()> {
+        let Self {
+            writes,
+            reads,
+            writer,
+            ..
+        } = self;
+        drop(writes);
+        let joined = writer.await;
+        reads.close().await;
+        joined.map_err(backend)
+    }
+
+    async fn write(&self, op: Op) -> Result<Done> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write { op, reply })
+            .await
+            .map_err(|_| backend("the writer task has stopped"))?;
+        answer
+            .await
+            .map_err(|_| backend("the writer task dropped a write"))?
+    }
+
+    async fn write_unit(&self, op: Op) -> Result<()> {
+        self.write(op).await.map(|_| ())
+    }
+}
+
+async fn run_writer(
+    mut conn: SqliteConnection,
+    mut queue: mpsc::Receiver<Write>,
+    batch_max: usize,
+    counters: Arc<Counters>,
+) {
+    let mut batch = Vec::with_capacity(batch_max);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < batch_max {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        counters.transactions.fetch_add(1, Ordering::Relaxed);
+        counters
+            .writes
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        write_batch(&mut conn, &mut batch).await;
+    }
+    let _ = conn.close().await;
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
+    conn.execute(sql).await.map(|_| ()).map_err(backend)
+}
+
+/// One transaction for the whole batch, one savepoint per write; answers
+/// go out once the transaction committed (or failed as a whole).
+async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
+    let mut broken: Option<String> = exec(conn, "BEGIN IMMEDIATE")
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let mut results: Vec<Result<Done>> = Vec::with_capacity(batch.len());
+    for write in batch.iter() {
+        if let Some(why) = &broken {
+            results.push(Err(backend(why)));
+            continue;
+        }
+        if let Err(e) = exec(conn, "SAVEPOINT write").await {
+            broken = Some(e.to_string());
+            results.push(Err(e));
+            continue;
+        }
+        let result = ops::apply(conn, &write.op).await;
+        let end = if result.is_ok() {
+            exec(conn, "RELEASE write").await
+        } else {
+            match exec(conn, "ROLLBACK TO write").await {
+                Ok(()) => exec(conn, "RELEASE write").await,
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = end {
+            broken = Some(e.to_string());
+        }
+        results.push(result);
+    }
+    if broken.is_none()
+        && let Err(e) = exec(conn, "COMMIT").await
+    {
+        broken = Some(e.to_string());
+    }
+    if broken.is_some() {
+        // Whatever happened, leave no transaction open for the next batch.
+        let _ = exec(conn, "ROLLBACK").await;
+    }
+    for (write, result) in batch.drain(..).zip(results) {
+        let result = match (&broken, result) {
+            (Some(why), Ok(_)) => Err(backend(format!("the transaction failed: {why}"))),
+            (_, result) => result,
+        };
+        let _ = write.reply.send(result);
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_organization(&self, org: &Organization) -> Result<()> {
+        self.write_unit(Op::CreateOrganization(org.clone())).await
+    }
+
+    async fn organization(&self, id: &str) -> Result<Option<Organization>> {
+        query::organization(&self.reads, id).await
+    }
+
+    async fn organizations(&self) -> Result<Vec<Organization>> {
+        query::organizations(&self.reads).await
+    }
+
+    async fn update_organization(&self, org: &Organization) -> Result<()> {
+        self.write_unit(Op::UpdateOrganization(org.clone())).await
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        self.write_unit(Op::CreateUser(user.clone())).await
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>> {
+        query::user(&self.reads, id).await
+    }
+
+    async fn users(&self, organization: &str) -> Result<Vec<User>> {
+        query::users(&self.reads, organization).await
+    }
+
+    async fn create_token(&self, token: &ApiToken) -> Result<()> {
+        self.write_unit(Op::CreateToken(token.clone())).await
+    }
+
+    async fn tokens(&self, user: &str) -> Result<Vec<ApiToken>> {
+        query::tokens(&self.reads, user).await
+    }
+
+    async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<User>> {
+        query::user_by_token(&self.reads, sha256).await
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.write_unit(Op::RevokeToken(id.to_owned())).await
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<Order>> {
+        query::order(&self.reads, id).await
+    }
+
+    async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>> {
+        query::child(&self.reads, order_id, child_id).await
+    }
+
+    async fn children(
+        &self,
+        order_id: &str,
+        kind: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<Child>> {
+        query::children(&self.reads, order_id, kind, after_seq, limit).await
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        self.write_unit(Op::Commit(Box::new(commit))).await
+    }
+
+    async fn history(
+        &self,
+        order_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>> {
+        query::history(&self.reads, order_id, after_seq, limit).await
+    }
+
+    async fn orders(
+        &self,
+        filter: &OrderFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Order>> {
+        query::orders(&self.reads, filter, cursor, limit).await
+    }
+
+    async fn count_by_status(&self, filter: &OrderFilter) -> Result<Vec<(String, String, u64)>> {
+        query::count_by_status(&self.reads, filter).await
+    }
+
+    async fn idempotency(&self, user: &str, key: &str) -> Result<Option<Idempotency>> {
+        query::idempotency(&self.reads, user, key).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_secs: u32,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>> {
+        match self
+            .write(Op::ClaimOutbox {
+                now,
+                lease_secs,
+                limit,
+            })
+            .await?
+        {
+            Done::Claimed(messages) => Ok(messages),
+            Done::Unit => Ok(Vec::new()),
+        }
+    }
+
+    async fn outbox_delivered(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        self.write_unit(Op::OutboxDelivered {
+            id: id.to_owned(),
+            at,
+        })
+        .await
+    }
+
+    async fn outbox_failed(&self, id: &str, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
+        self.write_unit(Op::OutboxFailed {
+            id: id.to_owned(),
+            error: error.to_owned(),
+            retry_at,
+        })
+        .await
+    }
+
+    async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()> {
+        self.write_unit(Op::PutFile(file.clone(), bytes.to_vec()))
+            .await
+    }
+
+    async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
+        query::file(&self.reads, id).await
+    }
+}

@@ -1,0 +1,200 @@
+//! What only the SQLite backend promises: group commit of concurrent
+//! writers, one winner among racing commits on one order, and durability
+//! across a restart (with `synchronous = FULL`, the default).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use orderflow_core::catalog;
+use orderflow_core::engine::{self, Workflow};
+use orderflow_core::model::{Actor, Order, PartySettings};
+use orderflow_sqlite::{SqliteConfig, SqliteStore};
+use orderflow_store::contract::at;
+use orderflow_store::{Commit, MAX_LIMIT, Store, StoreError, commit_of};
+use serde_json::json;
+
+fn dental() -> Workflow {
+    catalog::built_in("dental-lab").unwrap().unwrap()
+}
+
+fn clinic() -> Actor {
+    Actor::user("clinic-user", "clinic", &[])
+}
+
+fn parties() -> BTreeMap<String, String> {
+    [("customer", "clinic"), ("lab", "lab-co")]
+        .iter()
+        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+        .collect()
+}
+
+fn create(wf: &Workflow, id: &str, minute: i64) -> Commit {
+    let blank = Order::blank(id, "dental-lab", parties());
+    let inputs = json!({
+        "lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}],
+        "due_date": "2026-03-20",
+    });
+    let change = engine::decide(
+        wf,
+        &blank,
+        &PartySettings::new(),
+        &clinic(),
+        "create",
+        &inputs,
+        at(minute),
+    )
+    .unwrap();
+    commit_of(wf, &blank, None, &change)
+}
+
+fn act(wf: &Workflow, order: &Order, action: &str, minute: i64) -> Commit {
+    let change = engine::decide(
+        wf,
+        order,
+        &PartySettings::new(),
+        &clinic(),
+        action,
+        &json!({}),
+        at(minute),
+    )
+    .unwrap();
+    commit_of(wf, order, None, &change)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_commits_share_transactions_and_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let wf = Arc::new(dental());
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        let store = Arc::clone(&store);
+        let wf = Arc::clone(&wf);
+        tasks.push(tokio::spawn(async move {
+            let id = format!("d{n:03}");
+            let c = create(&wf, &id, n);
+            let order = c.order.clone();
+            store.commit(c).await.unwrap();
+            store
+                .commit(act(&wf, &order, "publish", n + 1))
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for n in 0..200 {
+        let order = store.order(&format!("d{n:03}")).await.unwrap().unwrap();
+        assert_eq!((order.version, order.status.as_str()), (2, "published"));
+    }
+    let stats = store.writer_stats();
+    assert_eq!(stats.writes, 400);
+    assert!(
+        stats.transactions < stats.writes,
+        "concurrent commits share transactions: {stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_commits_on_one_order_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let wf = Arc::new(dental());
+    let first = create(&wf, "d1", 0);
+    let v1 = first.order.clone();
+    store.commit(first).await.unwrap();
+    store.commit(act(&wf, &v1, "publish", 1)).await.unwrap();
+
+    let lab = Actor::user("lab-user", "lab-co", &[]);
+    for round in 0..4i64 {
+        let current = store.order("d1").await.unwrap().unwrap();
+        // Every racer decided on the same version; only one may write.
+        let mut racers = Vec::new();
+        for n in 0..32i64 {
+            let store = Arc::clone(&store);
+            let change = engine::decide(
+                &wf,
+                &current,
+                &PartySettings::new(),
+                &lab,
+                "add_task",
+                &json!({"name": format!("task {round}/{n}")}),
+                at(10 + round),
+            )
+            .unwrap();
+            let c = commit_of(&wf, &current, None, &change);
+            racers.push(tokio::spawn(async move { store.commit(c).await }));
+        }
+        let mut wins = 0;
+        for r in racers {
+            match r.await.unwrap() {
+                Ok(()) => wins += 1,
+                Err(StoreError::VersionConflict {
+                    expected,
+                    current: now,
+                    ..
+                }) => {
+                    assert_eq!((expected, now), (current.version, current.version + 1));
+                }
+                Err(e) => panic!("a racer failed otherwise: {e}"),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}: exactly one racer wins");
+    }
+    let order = store.order("d1").await.unwrap().unwrap();
+    assert_eq!(order.version, 6);
+    let history = store.history("d1", 0, MAX_LIMIT).await.unwrap();
+    let seqs: Vec<u64> = history.iter().map(|h| h.seq).collect();
+    assert_eq!(seqs, (1..=history.len() as u64).collect::<Vec<_>>());
+    let versions: Vec<u64> = history.iter().map(|h| h.version).collect();
+    assert_eq!(
+        versions,
+        vec![1, 2, 3, 4, 5, 6],
+        "one entry per winning change"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopening_the_file_finds_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dental();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let mut orders = Vec::new();
+    for n in 0..20 {
+        let c = create(&wf, &format!("d{n:02}"), n);
+        orders.push(c.order.clone());
+        store.commit(c).await.unwrap();
+    }
+    let published = act(&wf, &orders[0], "publish", 30);
+    orders[0] = published.order.clone();
+    store.commit(published).await.unwrap();
+    let history: Vec<_> = store.history("d00", 0, MAX_LIMIT).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let path = store.path().to_owned();
+    store.close().await.unwrap();
+    assert!(path.exists());
+
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    for order in &orders {
+        assert_eq!(store.order(&order.id).await.unwrap().as_ref(), Some(order));
+    }
+    assert_eq!(store.history("d00", 0, MAX_LIMIT).await.unwrap(), history);
+    // It goes on where it stopped.
+    store
+        .commit(act(&wf, &orders[1], "publish", 40))
+        .await
+        .unwrap();
+    assert_eq!(store.history("d01", 0, MAX_LIMIT).await.unwrap().len(), 2);
+    store.close().await.unwrap();
+
+    // Even without a clean close, an acknowledged commit is in the file.
+    let store = SqliteStore::open_with(SqliteConfig::new(dir.path()))
+        .await
+        .unwrap();
+    store.commit(create(&wf, "late", 50)).await.unwrap();
+    drop(store);
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    assert!(store.order("late").await.unwrap().is_some());
+}
