@@ -32,8 +32,9 @@ sqlite_synchronous = "full"
 # environment variable to writing it here.         ORDERFLOW_ADMIN_TOKEN
 # admin_token = "change-me"
 
-# Outgoing e-mail for notifications: an SMTP URL such as
-# smtp://user:password@mail.example.com:587 and the sender address.
+# Outgoing e-mail for notifications: an SMTP URL and the sender address.
+# smtp://host:25 (plain, a local relay), smtp://user:pw@host?tls=required
+# (STARTTLS on 587) or smtps://user:pw@host (TLS on 465).
 #                                    ORDERFLOW_SMTP_URL, ORDERFLOW_SMTP_FROM
 # smtp_url = "smtp://localhost:25"
 # smtp_from = "orderflow@example.com"
