@@ -1,0 +1,461 @@
+//! orderflow's HTTP wire types: what requests and responses look like as
+//! JSON, with their OpenAPI schemas. This crate is the only one that knows
+//! JSON shapes; the server converts engine and store types into these.
+//!
+//! Everything here is plain data: no I/O, no defaults that hide behaviour.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// `POST /api/v1/orders`: the workflow, the organisations in its party
+/// slots (the caller's organisation fills the creating slot by itself), and
+/// the creating action's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// A workflow id: `dental-lab`, `compliance`, `print-production`,
+    /// `purchasing`.
+    pub workflow: String,
+    /// Party slot → organisation id.
+    #[serde(default)]
+    pub parties: BTreeMap<String, String>,
+    /// The creating action's inputs.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub inputs: Json,
+}
+
+fn empty_object() -> Json {
+    Json::Object(serde_json::Map::new())
+}
+
+/// A status (of an order or a child) as people see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StatusView {
+    pub id: String,
+    pub label: String,
+    /// A CSS colour for the badge.
+    pub color: String,
+    /// A marker shown beside the label (a red circle ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+/// An action the caller's party has on an order or a child, with its
+/// inputs, or why it cannot be taken now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ActionView {
+    pub id: String,
+    pub label: String,
+    /// `true` when the caller may take it now (guards that read the inputs
+    /// are checked when they are sent).
+    pub available: bool,
+    /// The inputs as the workflow declares them (`id`, `label`, `type`,
+    /// `required`, constraints).
+    #[schema(value_type = Vec<Object>)]
+    pub inputs: Vec<Json>,
+    /// Why it is blocked: a problem-like object with `code`, `detail` and
+    /// the kind's own members (`available_in`, `allowed`, `rule` ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Problem>,
+}
+
+/// A child entity (an item, a job).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChildView {
+    pub id: String,
+    pub kind: String,
+    /// The parent child's id; absent when the parent is the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Creation order within the order (lower is older).
+    pub seq: u64,
+    pub status: StatusView,
+    pub version: u64,
+    #[schema(value_type = Object)]
+    pub data: Json,
+    /// Counters of this child's own children per state, per kind.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The caller's actions on this child (only on single-child reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<Vec<ActionView>>,
+}
+
+/// One order as the caller sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub workflow: String,
+    pub status: StatusView,
+    /// Grows by one on every change; send it back in `If-Match`.
+    pub version: u64,
+    /// Party slot → organisation id.
+    pub parties: BTreeMap<String, String>,
+    /// Fields, collections and computed values (`total`, `balance` ...).
+    #[schema(value_type = Object)]
+    pub data: Json,
+    /// Children loaded with the order (items).
+    pub items: Vec<ChildView>,
+    /// Counters of deeper children (jobs) per state, per kind.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The caller's actions now.
+    pub actions: Vec<ActionView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Orders this change created (a reorder), by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_orders: Vec<String>,
+    /// Follow-up changes this change asked for that were refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_up_problems: Vec<Problem>,
+}
+
+/// One order in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderSummary {
+    pub id: String,
+    pub workflow: String,
+    pub status: StatusView,
+    pub version: u64,
+    pub parties: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A page of orders, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderList {
+    pub items: Vec<OrderSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// How many visible orders are in one status of one workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StatusCount {
+    pub workflow: String,
+    pub status: StatusView,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderCounts {
+    pub counts: Vec<StatusCount>,
+    pub total: u64,
+}
+
+/// One step of an order's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntryView {
+    /// 1, 2, 3 ... without gaps.
+    pub seq: u64,
+    /// The order version the change made.
+    pub version: u64,
+    pub at: DateTime<Utc>,
+    /// The user; absent for the system's automatic steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    pub action: String,
+    pub automatic: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child: Option<String>,
+    #[schema(value_type = Object)]
+    pub inputs: Json,
+    pub status_before: String,
+    pub status_after: String,
+    /// What the step did, as facts (`status_changed`, `field_set` ...).
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Json>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryPage {
+    pub items: Vec<HistoryEntryView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChildList {
+    pub items: Vec<ChildView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
+}
+
+/// `POST /api/v1/orders/bulk/actions/{action}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAction {
+    /// Order ids (at most 200).
+    pub orders: Vec<String>,
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub inputs: Json,
+    /// Decide only: say what would happen to each order, write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What happened (or would happen) to one order of a bulk action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkItem {
+    pub order: String,
+    /// `applied`, `would_apply` (dry run) or `refused`.
+    pub outcome: String,
+    /// The HTTP status this order alone would have answered.
+    pub status: u16,
+    /// The order's status after the action (or before, when refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkResult {
+    pub dry_run: bool,
+    pub results: Vec<BulkItem>,
+}
+
+/// `POST /api/v1/organizations` (administrator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganization {
+    pub id: String,
+    pub name: String,
+    /// Purchasing limit, time zone, payment instructions, locations ...
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Map<String, Json>,
+}
+
+/// `PATCH /api/v1/organizations/{id}`: the members given replace the old
+/// ones; `settings` keys set to `null` are removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Map<String, Json>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Map<String, Json>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/users` (administrator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Chosen by the server when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    pub organization: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub organization: String,
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new user with its first API token, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserCreated {
+    pub user: UserView,
+    pub token: TokenCreated,
+}
+
+/// `POST /api/v1/tokens`: a user makes another token for itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A token's secret is shown once; the server keeps only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: String,
+    pub name: String,
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// An uploaded file, as action inputs refer to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FileView {
+    pub id: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// A change the caller may see, as server-sent events carry it
+/// (`event: order`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeNotice {
+    pub order: String,
+    pub workflow: String,
+    pub version: u64,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` when the store does not answer.
+    pub status: String,
+}
+
+/// One invalid input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// A dotted path: `lines.2.quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem: every error answers with one, as
+/// `application/problem+json`. `code` is stable; clients match on it. The
+/// optional members belong to the codes that name them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// `about:blank`, or a link to the code's documentation.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The stable code (see `docs/api.md`).
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// `not_available`: the states the action is available in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_in: Option<Vec<String>>,
+    /// `forbidden`: the `slot` or `slot:role` entries that may act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// `invalid_input`: every invalid field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldProblem>>,
+    /// `guard_failed`: the rule that does not hold ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// ... what a person is told ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// ... and the values it read, by path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub values: Option<BTreeMap<String, Json>>,
+    /// The action refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The order's (or child's) status when refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<String>,
+    /// `version_conflict`, `precondition_failed` and refusals on an order:
+    /// the version it is at now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with the members every one has.
+    pub fn new(status: u16, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_: "about:blank".to_owned(),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            code: code.to_owned(),
+            instance: None,
+            available_in: None,
+            allowed: None,
+            fields: None,
+            rule: None,
+            message: None,
+            values: None,
+            action: None,
+            order_status: None,
+            current_version: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_order_defaults_inputs_and_parties() {
+        let c: CreateOrder =
+            serde_json::from_str(r#"{"workflow":"dental-lab"}"#).unwrap_or_else(|e| {
+                unreachable!("{e}");
+            });
+        assert_eq!(c.inputs, serde_json::json!({}));
+        assert!(c.parties.is_empty());
+    }
+
+    #[test]
+    fn create_order_refuses_unknown_members() {
+        let r: Result<CreateOrder, _> =
+            serde_json::from_str(r#"{"workflow":"dental-lab","partys":{}}"#);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn problem_leaves_out_members_it_does_not_have() {
+        let p = Problem::new(404, "not_found", "Not found", "no such order");
+        let json = serde_json::to_value(&p).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "about:blank",
+                "title": "Not found",
+                "status": 404,
+                "detail": "no such order",
+                "code": "not_found"
+            })
+        );
+    }
+}

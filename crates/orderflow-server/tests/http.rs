@@ -1,0 +1,791 @@
+//! The HTTP API over real HTTP against a real SQLite store: each workflow
+//! played end to end by its parties, authorisation (404 for foreign
+//! orders), concurrency, idempotency and hostile requests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router};
+use orderflow_sqlite::{SqliteConfig, SqliteStore};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "admin-secret-for-tests";
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// The answer of one request: status, content type and JSON body.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Value,
+}
+
+impl Answer {
+    fn ok(self) -> Value {
+        assert!(
+            self.status.is_success(),
+            "expected success, got {} {}",
+            self.status,
+            self.body
+        );
+        self.body
+    }
+
+    /// A problem with this status and code.
+    fn problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(
+            (self.status.as_u16(), self.body["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            self.body
+        );
+        assert_eq!(self.content_type, "application/problem+json");
+        assert_eq!(self.body["status"], json!(status));
+        &self.body
+    }
+}
+
+impl Server {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = SqliteConfig::new(dir.path());
+        config.synchronous_full = false;
+        let store = SqliteStore::open_with(config).await.unwrap();
+        let state = AppState::new(
+            Arc::new(store),
+            built_in_workflows().unwrap(),
+            Some(ADMIN.to_owned()),
+            Arc::new(SystemClock),
+            Limits::default(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router(state)).await;
+        });
+        Server {
+            base: format!("http://{addr}"),
+            // No pooled connections: a server that closes one after a 413
+            // must not fail the next request.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let response = req.send().await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// Sends an oversized body: the server may answer 413 and close the
+    /// connection before the client has sent it all, which the client sees
+    /// as an error instead of the answer; a few tries get the answer.
+    async fn send_oversized(&self, make: impl Fn() -> reqwest::RequestBuilder) -> Answer {
+        for _ in 0..10 {
+            match make().send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let content_type = response
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let text = response.text().await.unwrap_or_default();
+                    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                    return Answer {
+                        status,
+                        content_type,
+                        body,
+                    };
+                }
+                Err(e) => assert!(e.is_request(), "{e}"),
+            }
+        }
+        panic!("the server never answered an oversized request");
+    }
+
+    fn request(&self, method: Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+    }
+
+    async fn get(&self, token: &str, path: &str) -> Answer {
+        self.send(self.request(Method::GET, path, token)).await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> Answer {
+        self.send(self.request(Method::POST, path, token).json(&body))
+            .await
+    }
+
+    async fn org(&self, id: &str, settings: Value) {
+        self.post(
+            ADMIN,
+            "/api/v1/organizations",
+            json!({"id": id, "name": format!("{id} Ltd"), "settings": settings}),
+        )
+        .await
+        .ok();
+    }
+
+    /// A user of `org` with `roles`; its token.
+    async fn user(&self, id: &str, org: &str, roles: &[&str]) -> String {
+        let body = self
+            .post(
+                ADMIN,
+                "/api/v1/users",
+                json!({"id": id, "name": id, "organization": org, "roles": roles}),
+            )
+            .await
+            .ok();
+        body["token"]["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn act(&self, token: &str, order: &str, action: &str, inputs: Value) -> Answer {
+        self.post(
+            token,
+            &format!("/api/v1/orders/{order}/actions/{action}"),
+            inputs,
+        )
+        .await
+    }
+
+    async fn history_len(&self, token: &str, order: &str) -> usize {
+        let h = self
+            .get(token, &format!("/api/v1/orders/{order}/history?limit=200"))
+            .await
+            .ok();
+        h["items"].as_array().unwrap().len()
+    }
+
+    async fn version(&self, token: &str, order: &str) -> u64 {
+        let o = self
+            .get(token, &format!("/api/v1/orders/{order}"))
+            .await
+            .ok();
+        o["version"].as_u64().unwrap()
+    }
+}
+
+/// A dental-lab world: a clinic, a lab, and a stranger organisation.
+struct Dental {
+    s: Server,
+    clinic: String,
+    lab: String,
+    stranger: String,
+}
+
+async fn dental() -> Dental {
+    let s = Server::start().await;
+    s.org("clinic", json!({"time_zone": "Europe/Paris"})).await;
+    s.org(
+        "lab",
+        json!({
+            "payment_instructions": "IBAN FR76 0000",
+            "task_templates": {"crown": ["scan", "mill"], "*": "glaze"}
+        }),
+    )
+    .await;
+    s.org("stranger", json!({})).await;
+    let clinic = s.user("dr-who", "clinic", &[]).await;
+    let lab = s.user("tech", "lab", &[]).await;
+    let stranger = s.user("eve", "stranger", &[]).await;
+    Dental {
+        s,
+        clinic,
+        lab,
+        stranger,
+    }
+}
+
+async fn new_dental_order(d: &Dental) -> String {
+    let order =
+        d.s.post(
+            &d.clinic,
+            "/api/v1/orders",
+            json!({
+                "workflow": "dental-lab",
+                "parties": {"lab": "lab"},
+                "inputs": {
+                    "lines": [{"product": "crown", "quantity": 2, "unit_price": "150.00"}],
+                    "due_date": "2099-01-31",
+                    "notes": "shade A2"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    order.body["id"].as_str().unwrap().to_owned()
+}
+
+fn action<'a>(order: &'a Value, id: &str) -> &'a Value {
+    order["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no action {id} in {}", order["actions"]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dental_lab_end_to_end() {
+    let d = dental().await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+
+    let order = s.get(&d.clinic, &format!("/api/v1/orders/{id}")).await.ok();
+    assert_eq!(order["status"]["id"], "draft");
+    assert_eq!(order["status"]["label"], "Draft");
+    assert_eq!(order["version"], 1);
+    assert_eq!(
+        order["parties"],
+        json!({"customer": "clinic", "lab": "lab"})
+    );
+    assert_eq!(order["data"]["total"], 30000);
+    assert_eq!(action(&order, "publish")["available"], true);
+    // The lab does not see drafts: exactly like a missing order.
+    s.get(&d.lab, &format!("/api/v1/orders/{id}"))
+        .await
+        .problem(404, "not_found");
+    s.act(&d.lab, &id, "start_production", json!({}))
+        .await
+        .problem(404, "not_found");
+
+    let order = s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    assert_eq!(order["status"]["id"], "published");
+    assert_eq!(order["version"], 2);
+
+    // Now the lab sees it, with its own actions and why some are blocked.
+    let order = s.get(&d.lab, &format!("/api/v1/orders/{id}")).await.ok();
+    let ship = action(&order, "ship");
+    assert_eq!(ship["available"], false);
+    assert_eq!(ship["blocked"]["code"], "not_available");
+    assert_eq!(ship["blocked"]["available_in"], json!(["produced"]));
+    let start = action(&order, "start_production");
+    assert_eq!(start["available"], true);
+    assert_eq!(start["inputs"][0]["id"], "production_date");
+    // The clinic may not take the lab's actions.
+    s.act(
+        &d.clinic,
+        &id,
+        "start_production",
+        json!({"production_date": "2025-03-01"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // Required inputs are named.
+    let missing = s.act(&d.lab, &id, "start_production", json!({})).await;
+    let p = missing.problem(422, "invalid_input");
+    assert_eq!(p["fields"][0]["field"], "production_date");
+
+    s.act(
+        &d.lab,
+        &id,
+        "start_production",
+        json!({"production_date": "2025-03-01"}),
+    )
+    .await
+    .ok();
+    let order = s.act(&d.lab, &id, "plan_work", json!({})).await.ok();
+    let tasks = order["data"]["tasks"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 3, "{tasks:?}");
+    // The task gate.
+    let refused = s.act(&d.lab, &id, "produce", json!({})).await;
+    let p = refused.problem(409, "guard_failed");
+    assert_eq!(p["rule"], "tasks_done");
+    assert!(p["message"].as_str().unwrap().contains("mark tasks"));
+    for t in &tasks {
+        s.act(
+            &d.lab,
+            &id,
+            "mark_task",
+            json!({"task": t["id"], "done": true}),
+        )
+        .await
+        .ok();
+    }
+    s.act(&d.lab, &id, "produce", json!({})).await.ok();
+    s.act(&d.lab, &id, "ship", json!({"tracking_number": "1Z999"}))
+        .await
+        .ok();
+    let order = s.act(&d.lab, &id, "deliver", json!({})).await.ok();
+    assert_eq!(order["status"]["id"], "delivered");
+    assert_eq!(order["data"]["payment_instructions"], "IBAN FR76 0000");
+    // Over the balance: a guard with the values it read.
+    let over = s
+        .act(&d.lab, &id, "record_payment", json!({"amount": "999.00"}))
+        .await;
+    over.problem(409, "guard_failed");
+    let order = s
+        .act(&d.lab, &id, "record_payment", json!({"amount": "300.00"}))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "completed");
+    assert_eq!(order["data"]["balance"], 0);
+
+    let history = s
+        .get(&d.clinic, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    let items = history["items"].as_array().unwrap();
+    let seqs: Vec<u64> = items.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let last = items.last().unwrap();
+    assert_eq!(last["automatic"], true);
+    assert_eq!(last["status_after"], "completed");
+    assert!(last.get("user").is_none());
+
+    // Lists and counts show it to both parties, not to the stranger.
+    for token in [&d.clinic, &d.lab] {
+        let list = s
+            .get(token, "/api/v1/orders?workflow=dental-lab&status=completed")
+            .await
+            .ok();
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        let counts = s.get(token, "/api/v1/orders/counts").await.ok();
+        assert_eq!(counts["total"], 1);
+    }
+    let list = s.get(&d.stranger, "/api/v1/orders").await.ok();
+    assert_eq!(list["items"], json!([]));
+    let counts = s.get(&d.stranger, "/api/v1/orders/counts").await.ok();
+    assert_eq!(counts["total"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_orders_are_not_found_on_every_endpoint() {
+    let d = dental().await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+    s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let file = s
+        .send(
+            s.request(Method::POST, "/api/v1/files?name=scan.png", &d.clinic)
+                .header("content-type", "image/png")
+                .body(png),
+        )
+        .await
+        .ok();
+    let file_id = file["id"].as_str().unwrap();
+
+    let endpoints: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/api/v1/orders/{id}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/orders/{id}/actions/print"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orders/{id}/actions/no_such_action"),
+            Some(json!({})),
+        ),
+        (Method::GET, format!("/api/v1/orders/{id}/history"), None),
+        (Method::GET, format!("/api/v1/orders/{id}/children"), None),
+        (
+            Method::GET,
+            format!("/api/v1/orders/{id}/children?kind=job"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orders/{id}/children/item-1"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orders/{id}/children/item-1/actions/cancel"),
+            Some(json!({})),
+        ),
+        (Method::GET, format!("/api/v1/files/{file_id}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/files/{file_id}?order={id}"),
+            None,
+        ),
+        (Method::GET, "/api/v1/organizations/clinic".to_owned(), None),
+    ];
+    let missing = "0190aaaa-0000-7000-8000-000000000000";
+    for (method, path, body) in &endpoints {
+        let mut req = s.request(method.clone(), path, &d.stranger);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let foreign = s.send(req).await;
+        foreign.problem(404, "not_found");
+        // Identical to an id that does not exist at all.
+        let path_missing = path.replace(&id, missing).replace(file_id, missing);
+        let mut req = s.request(method.clone(), &path_missing, &d.stranger);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let absent = s.send(req).await;
+        assert_eq!(absent.body["code"], foreign.body["code"], "{path}");
+        assert_eq!(absent.body["detail"], foreign.body["detail"], "{path}");
+    }
+    // Bulk: per order, the same 404.
+    let bulk = s
+        .post(
+            &d.stranger,
+            "/api/v1/orders/bulk/actions/print",
+            json!({"orders": [id, missing], "inputs": {}}),
+        )
+        .await
+        .ok();
+    for r in bulk["results"].as_array().unwrap() {
+        assert_eq!(r["status"], 404);
+        assert_eq!(r["problem"]["code"], "not_found");
+    }
+    // Nothing changed, and the owner still reads its file.
+    assert_eq!(s.version(&d.clinic, &id).await, 2);
+    let own = s
+        .send(s.request(Method::GET, &format!("/api/v1/files/{file_id}"), &d.clinic))
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    // The lab sees the order but not the clinic's file unless the order
+    // refers to it.
+    s.get(&d.lab, &format!("/api/v1/files/{file_id}?order={id}"))
+        .await
+        .problem(404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_is_required() {
+    let d = dental().await;
+    let s = &d.s;
+    let anonymous = s
+        .send(s.http.get(format!("{}/api/v1/orders", s.base)))
+        .await;
+    anonymous.problem(401, "unauthorized");
+    s.get("of_not-a-token", "/api/v1/orders")
+        .await
+        .problem(401, "unauthorized");
+    // Users cannot administer.
+    s.post(
+        &d.clinic,
+        "/api/v1/organizations",
+        json!({"id": "x", "name": "x"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    // A user makes itself another token, which works.
+    let t = s
+        .post(&d.clinic, "/api/v1/tokens", json!({"name": "ci"}))
+        .await
+        .ok();
+    let token = t["token"].as_str().unwrap();
+    s.get(token, "/api/v1/orders").await.ok();
+    s.get(token, "/api/v1/organizations/clinic").await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_match_and_idempotency_keys() {
+    let d = dental().await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+    let stale = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/actions/publish"),
+                &d.clinic,
+            )
+            .header("if-match", "\"7\"")
+            .json(&json!({})),
+        )
+        .await;
+    assert_eq!(
+        stale.problem(412, "precondition_failed")["current_version"],
+        1
+    );
+    assert_eq!(s.version(&d.clinic, &id).await, 1);
+    s.send(
+        s.request(
+            Method::POST,
+            &format!("/api/v1/orders/{id}/actions/publish"),
+            &d.clinic,
+        )
+        .header("if-match", "\"1\"")
+        .json(&json!({})),
+    )
+    .await
+    .ok();
+
+    let add = |key: &'static str, name: &'static str| {
+        s.request(
+            Method::POST,
+            &format!("/api/v1/orders/{id}/actions/add_task"),
+            &d.lab,
+        )
+        .header("idempotency-key", key)
+        .json(&json!({"name": name}))
+    };
+    let first = s.send(add("key-1", "polish")).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let len = s.history_len(&d.lab, &id).await;
+    let again = s.send(add("key-1", "polish")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, first.body);
+    assert_eq!(s.history_len(&d.lab, &id).await, len);
+    s.send(add("key-1", "another task"))
+        .await
+        .problem(422, "idempotency_key_reused");
+    assert_eq!(s.history_len(&d.lab, &id).await, len);
+    let order = s.get(&d.lab, &format!("/api/v1/orders/{id}")).await.ok();
+    assert_eq!(order["data"]["tasks"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_clients_one_wins() {
+    let d = dental().await;
+    let id = new_dental_order(&d).await;
+    let s = Arc::new(d.s);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let s = Arc::clone(&s);
+        let token = d.clinic.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            s.act(&token, &id, "publish", json!({})).await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        let a = t.await.unwrap();
+        if a.status.is_success() {
+            wins += 1;
+        } else {
+            assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+            assert!(a.body["current_version"].as_u64().is_some(), "{}", a.body);
+        }
+    }
+    assert_eq!(wins, 1);
+    let history = s
+        .get(&d.clinic, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    let seqs: Vec<u64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2]);
+    assert_eq!(s.version(&d.clinic, &id).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_change_nothing() {
+    let d = dental().await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+    s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    let path = format!("/api/v1/orders/{id}/actions/add_task");
+    let before = s.history_len(&d.lab, &id).await;
+
+    let malformed = s
+        .send(
+            s.request(Method::POST, &path, &d.lab)
+                .header("content-type", "application/json")
+                .body("{\"name\": "),
+        )
+        .await;
+    malformed.problem(400, "bad_request");
+    let deep = s
+        .send(
+            s.request(Method::POST, &path, &d.lab)
+                .header("content-type", "application/json")
+                .body("[".repeat(50_000)),
+        )
+        .await;
+    deep.problem(400, "bad_request");
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let oversized = s
+        .send_oversized(|| {
+            s.request(Method::POST, &path, &d.lab)
+                .header("content-type", "application/json")
+                .body(big.clone())
+        })
+        .await;
+    oversized.problem(413, "payload_too_large");
+    let wrong_type = s
+        .send(
+            s.request(Method::POST, &path, &d.lab)
+                .header("content-type", "text/plain")
+                .body("name=x"),
+        )
+        .await;
+    wrong_type.problem(415, "unsupported_media_type");
+    s.act(&d.lab, &id, "add_task", json!({"name": 42}))
+        .await
+        .problem(422, "invalid_input");
+    s.act(&d.lab, &id, "add_task", json!(["not", "an", "object"]))
+        .await
+        .problem(422, "invalid_input");
+    s.act(&d.lab, &id, "no_such_action", json!({}))
+        .await
+        .problem(404, "unknown_action");
+    s.post(
+        &d.clinic,
+        "/api/v1/orders",
+        json!({"workflow": "dental-lab", "parties": {"lab": "lab"}, "inputs": {"lines": []}}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    s.post(
+        &d.clinic,
+        "/api/v1/orders",
+        json!({"workflow": "nope", "inputs": {}}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    s.post(
+        &d.clinic,
+        "/api/v1/orders",
+        json!({"workflow": "dental-lab", "parties": {"lab": "no-such-org"}, "inputs": {}}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    s.send(
+        s.request(Method::POST, &path, &d.lab)
+            .header("if-match", "banana")
+            .json(&json!({"name": "x"})),
+    )
+    .await
+    .problem(400, "bad_request");
+    s.get(&d.lab, "/api/v1/orders?limit=abc")
+        .await
+        .problem(400, "bad_request");
+    s.get(&d.lab, "/api/v1/orders?created_from=yesterday")
+        .await
+        .problem(400, "bad_request");
+    s.get(&d.lab, "/api/v1/nowhere")
+        .await
+        .problem(404, "not_found");
+    // Files: the content must be what it claims.
+    let fake = s
+        .send(
+            s.request(Method::POST, "/api/v1/files", &d.lab)
+                .header("content-type", "image/png")
+                .body("<script>alert(1)</script>"),
+        )
+        .await;
+    fake.problem(415, "unsupported_media_type");
+    let too_big = s
+        .send_oversized(|| {
+            s.request(Method::POST, "/api/v1/files", &d.lab)
+                .header("content-type", "application/pdf")
+                .body(vec![b'%'; 11 * 1024 * 1024])
+        })
+        .await;
+    too_big.problem(413, "payload_too_large");
+
+    assert_eq!(s.history_len(&d.lab, &id).await, before);
+    assert_eq!(s.version(&d.lab, &id).await, 2);
+    let list = s.get(&d.clinic, "/api/v1/orders").await.ok();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_actions_dry_run_then_apply() {
+    let d = dental().await;
+    let s = &d.s;
+    let a = new_dental_order(&d).await;
+    let b = new_dental_order(&d).await;
+    s.act(&d.clinic, &b, "publish", json!({})).await.ok();
+    let dry = s
+        .post(
+            &d.clinic,
+            "/api/v1/orders/bulk/actions/publish",
+            json!({"orders": [a, b], "dry_run": true}),
+        )
+        .await
+        .ok();
+    assert_eq!(dry["results"][0]["outcome"], "would_apply");
+    assert_eq!(dry["results"][0]["order_status"], "published");
+    assert_eq!(dry["results"][1]["outcome"], "refused");
+    assert_eq!(dry["results"][1]["problem"]["code"], "not_available");
+    assert_eq!(s.version(&d.clinic, &a).await, 1);
+    let done = s
+        .post(
+            &d.clinic,
+            "/api/v1/orders/bulk/actions/publish",
+            json!({"orders": [a, b]}),
+        )
+        .await
+        .ok();
+    assert_eq!(done["results"][0]["outcome"], "applied");
+    assert_eq!(s.version(&d.clinic, &a).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints() {
+    let s = Server::start().await;
+    let health = s.send(s.http.get(format!("{}/healthz", s.base))).await.ok();
+    assert_eq!(health["status"], "ok");
+    let r = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("x-request-id"));
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("orderflow_http_requests_total"),
+        "{metrics}"
+    );
+    let doc = s
+        .send(s.http.get(format!("{}/api/v1/openapi.json", s.base)))
+        .await
+        .ok();
+    assert!(doc["paths"]["/api/v1/orders/{id}/actions/{action}"].is_object());
+    let ui = s
+        .http
+        .get(format!("{}/api/docs/", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), StatusCode::OK);
+}
