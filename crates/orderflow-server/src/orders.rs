@@ -183,6 +183,74 @@ async fn replay(
     }
 }
 
+// ---------------------------------------------------------------- files
+
+/// The action `action` of the order (`kind` None) or of a child kind.
+fn action_def<'a>(
+    wf: &'a Workflow,
+    kind: Option<&str>,
+    action: &str,
+) -> Option<&'a orderflow_core::definition::Action> {
+    match kind {
+        None => wf.def.action(action),
+        Some(k) => wf
+            .def
+            .child_kind(k)
+            .and_then(|c| c.actions.iter().find(|a| a.id == action)),
+    }
+}
+
+/// File inputs name uploaded files (by id, or by their metadata): each
+/// must exist and have been uploaded by the caller's organisation, and the
+/// stored metadata (with the media type checked from the content at
+/// upload) replaces what the client sent, so a client cannot claim a PDF
+/// is an image.
+async fn resolve_files(
+    state: &AppState,
+    caller: &UserCaller,
+    fields: &[orderflow_core::definition::Field],
+    inputs: &mut Value,
+) -> Result<(), ApiError> {
+    use orderflow_core::definition::FieldKind;
+    let Value::Object(map) = inputs else {
+        return Ok(());
+    };
+    for field in fields {
+        if !matches!(field.kind, FieldKind::Files { .. }) {
+            continue;
+        }
+        let Some(Value::Array(items)) = map.get_mut(&field.id) else {
+            continue;
+        };
+        for (i, item) in items.iter_mut().enumerate() {
+            let path = format!("{}.{i}", field.id);
+            let id = match item {
+                Value::String(id) => id.clone(),
+                Value::Object(m) => match m.get("id") {
+                    Some(Value::String(id)) => id.clone(),
+                    _ => return Err(ApiError::invalid(&path, "a file needs its id")),
+                },
+                _ => return Err(ApiError::invalid(&path, "a file id or its metadata")),
+            };
+            let unknown = || ApiError::invalid(&path, format!("no uploaded file {id:?}"));
+            if id.len() > 100 {
+                return Err(unknown());
+            }
+            let (file, _) = state.store.file(&id).await?.ok_or_else(unknown)?;
+            if file.organization != caller.organization() {
+                return Err(unknown());
+            }
+            *item = serde_json::json!({
+                "id": file.id,
+                "name": file.name,
+                "media_type": file.media_type,
+                "size": file.size,
+            });
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- changes
 
 /// A decided change, ready to commit, with what the caller will be told.
@@ -454,11 +522,14 @@ pub async fn create_order(
     {
         return Ok(response);
     }
-    let req: CreateOrder = parse(&bytes)?;
+    let mut req: CreateOrder = parse(&bytes)?;
     let wf = state
         .workflow(&req.workflow)
         .cloned()
         .ok_or_else(|| ApiError::invalid("workflow", format!("no workflow {:?}", req.workflow)))?;
+    if let Some(def) = wf.def.create_action() {
+        resolve_files(&state, &caller, &def.inputs, &mut req.inputs).await?;
+    }
     let parties = check_parties(&state, &wf, &caller, req.parties).await?;
     let (p, settings) = prepare_create(&state, &wf, &caller.actor(), None, parties, &req.inputs)
         .await
@@ -604,11 +675,14 @@ async fn act_inner(
         )
         .with_current_version(current));
     }
-    let inputs = parse_value(bytes)?;
+    let mut inputs = parse_value(bytes)?;
     let child = match child_id {
         Some(c) => Some(find_child(state, &v.order, c).await?),
         None => None,
     };
+    if let Some(def) = action_def(&v.wf, child.as_ref().map(|c| c.kind.as_str()), action) {
+        resolve_files(state, caller, &def.inputs, &mut inputs).await?;
+    }
     let settings = party_settings(state, &v.order).await?;
     let actor = caller.actor();
     let decided = match &child {
@@ -935,13 +1009,17 @@ async fn bulk_one(
 ) -> Result<BulkItem, ApiError> {
     let v = load_visible(state, caller, id).await?;
     let settings = party_settings(state, &v.order).await?;
+    let mut inputs = inputs.clone();
+    if let Some(def) = action_def(&v.wf, None, action) {
+        resolve_files(state, caller, &def.inputs, &mut inputs).await?;
+    }
     let change = engine::decide(
         &v.wf,
         &v.order,
         &settings,
         &caller.actor(),
         action,
-        inputs,
+        &inputs,
         state.now(),
     )
     .map_err(|r| ApiError::from(r).with_current_version(v.order.version))?;

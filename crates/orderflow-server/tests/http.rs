@@ -789,3 +789,262 @@ async fn operations_endpoints() {
         .unwrap();
     assert_eq!(ui.status(), StatusCode::OK);
 }
+
+async fn upload_png(s: &Server, token: &str, name: &str) -> String {
+    let file = s
+        .send(
+            s.request(Method::POST, &format!("/api/v1/files?name={name}"), token)
+                .header("content-type", "image/png")
+                .body(b"\x89PNG\r\n\x1a\n-image-".to_vec()),
+        )
+        .await
+        .ok();
+    assert_eq!(file["media_type"], "image/png");
+    file["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchasing_end_to_end() {
+    let s = Server::start().await;
+    s.org(
+        "outlet",
+        json!({"purchasing_limit": 100000, "time_zone": "Europe/London"}),
+    )
+    .await;
+    s.org("supplier", json!({})).await;
+    let buyer = s.user("bob", "outlet", &["buyer"]).await;
+    let approver = s.user("ann", "outlet", &["approver"]).await;
+    let supplier = s.user("sam", "supplier", &[]).await;
+
+    // Over the limit: it needs approval, and the supplier does not see it.
+    let order = s
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            json!({
+                "workflow": "purchasing",
+                "parties": {"supplier": "supplier"},
+                "inputs": {"lines": [{"product": "flour", "quantity": 40, "unit_price": "50.00"}], "note": "weekly"}
+            }),
+        )
+        .await
+        .ok();
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"]["id"], "needs_approval");
+    s.get(&supplier, &format!("/api/v1/orders/{id}"))
+        .await
+        .problem(404, "not_found");
+    let list = s.get(&supplier, "/api/v1/orders").await.ok();
+    assert_eq!(list["items"], json!([]));
+    // Only approvers approve.
+    let p = s.act(&buyer, &id, "approve", json!({})).await;
+    assert_eq!(
+        p.problem(403, "forbidden")["allowed"],
+        json!(["outlet:approver"])
+    );
+    s.act(&approver, &id, "approve", json!({})).await.ok();
+
+    let order = s.get(&supplier, &format!("/api/v1/orders/{id}")).await.ok();
+    assert_eq!(order["status"]["id"], "pending");
+    assert_eq!(action(&order, "accept")["available"], true);
+    s.act(&supplier, &id, "accept", json!({"note": "ok"}))
+        .await
+        .ok();
+    s.act(
+        &supplier,
+        &id,
+        "schedule",
+        json!({"delivery_date": "2020-01-01"}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    s.act(
+        &supplier,
+        &id,
+        "schedule",
+        json!({"delivery_date": "2099-06-01"}),
+    )
+    .await
+    .ok();
+
+    // Completion with an image uploaded by the outlet: the supplier may
+    // fetch it through the order, and a file of another organisation
+    // cannot be attached.
+    let image = upload_png(&s, &buyer, "delivery.png").await;
+    let foreign_image = upload_png(&s, &supplier, "mine.png").await;
+    s.act(&buyer, &id, "complete", json!({"images": [foreign_image]}))
+        .await
+        .problem(422, "invalid_input");
+    let order = s
+        .act(
+            &approver,
+            &id,
+            "complete",
+            json!({"images": [image], "note": "all there"}),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "completed");
+    let notes = order["data"]["notes"].as_array().unwrap();
+    let completion = notes.iter().find(|n| n["action"] == "complete").unwrap();
+    assert_eq!(completion["images"][0]["media_type"], "image/png");
+    assert_eq!(completion["images"][0]["name"], "delivery.png");
+    let fetched = s
+        .send(s.request(
+            Method::GET,
+            &format!("/api/v1/files/{image}?order={id}"),
+            &supplier,
+        ))
+        .await;
+    assert_eq!(fetched.status, StatusCode::OK);
+
+    // Reorder: a new order through the creating action, checked against
+    // the limit again.
+    let version = order["version"].as_u64().unwrap();
+    let reordered = s.act(&buyer, &id, "reorder", json!({})).await.ok();
+    let created = reordered["created_orders"].as_array().unwrap();
+    assert_eq!(created.len(), 1);
+    let new_id = created[0].as_str().unwrap();
+    assert_ne!(new_id, id);
+    assert_eq!(reordered["status"]["id"], "completed");
+    assert_eq!(reordered["version"].as_u64().unwrap(), version + 1);
+    let new_order = s
+        .get(&buyer, &format!("/api/v1/orders/{new_id}"))
+        .await
+        .ok();
+    assert_eq!(new_order["status"]["id"], "needs_approval");
+    assert_eq!(new_order["data"]["total"], 200000);
+
+    // Dispute and resolution: Completed, with a red circle.
+    s.act(&buyer, &id, "dispute", json!({"note": "two bags torn"}))
+        .await
+        .ok();
+    let order = s.act(&buyer, &id, "resolve", json!({})).await.ok();
+    assert_eq!(order["status"]["id"], "completed_after_dispute");
+    assert!(order["status"]["marker"].is_string(), "{}", order["status"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_end_to_end() {
+    let s = Server::start().await;
+    s.org("brand", json!({})).await;
+    let editor = s.user("ed", "brand", &["edit"]).await;
+    let viewer = s.user("vi", "brand", &["view"]).await;
+    let order = s
+        .post(
+            &editor,
+            "/api/v1/orders",
+            json!({
+                "workflow": "compliance",
+                "inputs": {
+                    "product_types": [{"product_type": "cotton", "quantity": 100}],
+                    "requirements": [{"name": "origin certificate"}],
+                    "reference": "PO-7"
+                }
+            }),
+        )
+        .await
+        .ok();
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"]["id"], "pending_data");
+    // View-only users read everything and change nothing.
+    s.get(&viewer, &format!("/api/v1/orders/{id}")).await.ok();
+    s.act(&viewer, &id, "set_stage", json!({"stage": "packed"}))
+        .await
+        .problem(403, "forbidden");
+    s.post(
+        &viewer,
+        "/api/v1/orders",
+        json!({"workflow": "compliance", "inputs": {}}),
+    )
+    .await
+    .problem(403, "forbidden");
+
+    let order = s
+        .act(
+            &editor,
+            &id,
+            "allocate",
+            json!({"product_type": "cotton", "quantity": 40, "batch_reference": "B1"}),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "in_progress");
+    let order = s
+        .act(
+            &editor,
+            &id,
+            "allocate",
+            json!({"product_type": "cotton", "quantity": 60, "batch_reference": "B2"}),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "compliance_in_progress");
+    let certificate = upload_png(&s, &editor, "cert.png").await;
+    s.act(
+        &editor,
+        &id,
+        "provide_evidence",
+        json!({"requirement": 1, "file": [certificate]}),
+    )
+    .await
+    .ok();
+    let order = s
+        .act(&editor, &id, "complete_evidence", json!({"requirement": 1}))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "complete");
+    // Removing evidence drops it back.
+    let order = s
+        .act(&editor, &id, "remove_evidence", json!({"requirement": 1}))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "compliance_in_progress");
+    let counts = s
+        .get(&viewer, "/api/v1/orders/counts?workflow=compliance")
+        .await
+        .ok();
+    assert_eq!(
+        counts["counts"][0]["status"]["id"],
+        "compliance_in_progress"
+    );
+    assert_eq!(counts["counts"][0]["count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sent_events_show_visible_changes_only() {
+    let d = dental().await;
+    let s = &d.s;
+    let mut lab_events = s
+        .request(Method::GET, "/api/v1/events", &d.lab)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lab_events.status(), StatusCode::OK);
+    let mut stranger_events = s
+        .request(Method::GET, "/api/v1/events", &d.stranger)
+        .send()
+        .await
+        .unwrap();
+    let id = new_dental_order(&d).await; // a draft: the lab does not see it
+    s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let bytes = lab_events.chunk().await.unwrap().unwrap();
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        text
+    })
+    .await
+    .unwrap();
+    assert!(chunk.contains("event: order"), "{chunk}");
+    assert!(chunk.contains("\"status\":\"published\""), "{chunk}");
+    assert!(chunk.contains("\"version\":2"), "{chunk}");
+    let nothing = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        stranger_events.chunk(),
+    )
+    .await;
+    assert!(nothing.is_err(), "the stranger was told: {nothing:?}");
+}
