@@ -1048,3 +1048,138 @@ async fn server_sent_events_show_visible_changes_only() {
     .await;
     assert!(nothing.is_err(), "the stranger was told: {nothing:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_production_jobs_over_http() {
+    let s = Server::start().await;
+    s.org("merch", json!({})).await;
+    s.org(
+        "shop-co",
+        json!({
+            "time_zone": "America/Chicago",
+            "locations": [
+                {"id": "chi", "name": "Chicago", "latitude": 41.88, "longitude": -87.63,
+                 "capacity_units": 500, "uses_pretreat": true,
+                 "decorations": ["dtg", "dtf", "embroidery"], "stock": {}}
+            ]
+        }),
+    )
+    .await;
+    s.org("other", json!({})).await;
+    let merchant = s.user("mia", "merch", &[]).await;
+    let shop = s
+        .user("sid", "shop-co", &["manager", "operator", "shipper"])
+        .await;
+    let stranger = s
+        .user("olga", "other", &["manager", "operator", "shipper"])
+        .await;
+    let order = s
+        .post(
+            &merchant,
+            "/api/v1/orders",
+            json!({
+                "workflow": "print-production",
+                "parties": {"shop": "shop-co"},
+                "inputs": {
+                    "reference": "SO-1", "recipient": "Ada Lovelace", "address1": "1 Lake Dr",
+                    "city": "Milwaukee", "region": "WI", "postal_code": "53202", "country": "US",
+                    "latitude": 43.04, "longitude": -87.91,
+                    "items": [{"sku": "tee", "quantity": 2, "decoration": "dtf",
+                               "design": "https://art.example/tee.png"}]
+                }
+            }),
+        )
+        .await
+        .ok();
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"]["id"], "intake_hold");
+    assert_eq!(order["items"].as_array().unwrap().len(), 1);
+    let jobs = s
+        .get(&shop, &format!("/api/v1/orders/{id}/children?kind=job"))
+        .await
+        .ok();
+    let jobs: Vec<String> = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(jobs.len(), 2);
+    let job = s
+        .get(&shop, &format!("/api/v1/orders/{id}/children/{}", jobs[0]))
+        .await
+        .ok();
+    assert_eq!(job["status"]["id"], "intake_hold");
+    assert!(
+        job["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == "pass_intake")
+    );
+    // Foreign ids of jobs are 404 like everything else.
+    for path in [
+        format!("/api/v1/orders/{id}/children/{}", jobs[0]),
+        format!("/api/v1/orders/{id}/children?kind=job"),
+    ] {
+        s.get(&stranger, &path).await.problem(404, "not_found");
+    }
+    s.post(
+        &stranger,
+        &format!(
+            "/api/v1/orders/{id}/children/{}/actions/pass_intake",
+            jobs[0]
+        ),
+        json!({"bin": "A-01"}),
+    )
+    .await
+    .problem(404, "not_found");
+
+    let steps: [(&str, Value); 8] = [
+        ("pass_intake", json!({"bin": "A-01"})),
+        ("batch", json!({"batch": "B-12"})),
+        ("label", json!({})),
+        ("pick", json!({})),
+        ("scan", json!({})),
+        ("print", json!({})),
+        ("complete", json!({})),
+        (
+            "ship",
+            json!({"tracking_number": "1Z999", "carrier": "UPS"}),
+        ),
+    ];
+    let mut last = Value::Null;
+    for job in &jobs {
+        for (action, inputs) in &steps {
+            last = s
+                .post(
+                    &shop,
+                    &format!("/api/v1/orders/{id}/children/{job}/actions/{action}"),
+                    inputs.clone(),
+                )
+                .await
+                .ok();
+        }
+    }
+    assert_eq!(last["status"]["id"], "shipped");
+    assert_eq!(last["items"][0]["status"]["id"], "shipped");
+    let job = s
+        .get(
+            &merchant,
+            &format!("/api/v1/orders/{id}/children/{}", jobs[1]),
+        )
+        .await
+        .ok();
+    assert_eq!(job["status"]["id"], "shipped");
+    let history = s
+        .get(&merchant, &format!("/api/v1/orders/{id}/history?limit=200"))
+        .await
+        .ok();
+    let seqs: Vec<u64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
