@@ -82,8 +82,8 @@ pub struct Flags {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
+    /// The embedded database, a file in the data directory.
     Sqlite {
-        path: PathBuf,
         synchronous_full: bool,
     },
     Postgres {
@@ -159,21 +159,13 @@ impl Config {
             other => bail!("sqlite_synchronous is {other:?}; it takes \"full\" or \"normal\""),
         };
         let database = match pick(flags.database.clone(), "ORDERFLOW_DATABASE", file.database) {
-            None => Database::Sqlite {
-                path: data_dir.join("orderflow.db"),
-                synchronous_full,
-            },
+            None => Database::Sqlite { synchronous_full },
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Database::Postgres { url }
             }
-            Some(url) if url.starts_with("sqlite:") => Database::Sqlite {
-                path: PathBuf::from(
-                    url.trim_start_matches("sqlite://")
-                        .trim_start_matches("sqlite:"),
-                ),
-                synchronous_full,
-            },
-            Some(other) => bail!("database {other:?} is neither postgres://... nor sqlite:..."),
+            Some(other) => bail!(
+                "database {other:?} is not a postgres:// URL (leave it unset for the embedded SQLite file in the data directory)"
+            ),
         };
         let smtp = match pick(None, "ORDERFLOW_SMTP_URL", file.smtp_url) {
             None => None,
@@ -233,10 +225,10 @@ mod tests {
         assert_eq!(
             c.database,
             Database::Sqlite {
-                path: PathBuf::from("./orderflow-data/orderflow.db"),
                 synchronous_full: true
             }
         );
+        assert_eq!(c.data_dir, PathBuf::from("./orderflow-data"));
         assert_eq!(c.admin_token, None);
         assert_eq!(c.smtp, None);
     }
@@ -293,7 +285,7 @@ mod tests {
                 &[("ORDERFLOW_DATABASE", "mysql://x")],
                 None
             )
-            .contains("neither postgres")
+            .contains("not a postgres:// URL")
         );
         assert!(
             err(

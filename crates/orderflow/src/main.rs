@@ -13,6 +13,7 @@ use orderflow_core::definition::Definition;
 use orderflow_core::{diagram, limits};
 
 mod config;
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(name = "orderflow", version, about = "An order-lifecycle server.")]
@@ -23,6 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the server: the HTTP API on the embedded SQLite database (or
+    /// PostgreSQL with --database), with notifications delivered by e-mail.
+    Serve {
+        #[command(flatten)]
+        flags: config::Flags,
+    },
     /// Check, draw and describe workflow definition files.
     #[command(subcommand)]
     Workflow(Workflow),
@@ -83,14 +90,18 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve { flags } => {
+            let config = resolve_config(&flags)?;
+            serve::init_logs(&config.log);
+            runtime()?.block_on(serve::serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Show { flags }) => {
-            let mut c = config::Config::resolve(&flags, &|k| std::env::var(k).ok(), &|p| {
-                std::fs::read_to_string(p)
-            })?;
+            let mut c = resolve_config(&flags)?;
             if c.admin_token.is_some() {
                 c.admin_token = Some("(set)".to_owned());
             }
@@ -188,4 +199,18 @@ fn print(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// The configuration in force, from the process's environment and files.
+fn resolve_config(flags: &config::Flags) -> anyhow::Result<config::Config> {
+    config::Config::resolve(flags, &|k| std::env::var(k).ok(), &|p| {
+        std::fs::read_to_string(p)
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }

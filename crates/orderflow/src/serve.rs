@@ -1,0 +1,144 @@
+//! `orderflow serve`: the store the configuration names, the HTTP API on
+//! it, and the outbox deliverer beside it, until Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use orderflow_notify::Deliverer;
+use orderflow_postgres::PgStore;
+use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router};
+use orderflow_sqlite::{SqliteConfig, SqliteStore};
+use orderflow_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, Database};
+
+/// Connections a server keeps to PostgreSQL.
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// How often the deliverer looks for due messages.
+const DELIVERY_EVERY: Duration = Duration::from_secs(5);
+
+/// Opens the configured store, creating and migrating it when new.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &config.database {
+        Database::Sqlite { synchronous_full } => {
+            let mut sqlite = SqliteConfig::new(&config.data_dir);
+            sqlite.synchronous_full = *synchronous_full;
+            let store = SqliteStore::open_with(sqlite).await.with_context(|| {
+                format!("opening the database in {}", config.data_dir.display())
+            })?;
+            Arc::new(store)
+        }
+        Database::Postgres { url } => {
+            let store = PgStore::connect(url, POSTGRES_CONNECTIONS)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Arc::new(store)
+        }
+    })
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    run(config, store, listener).await
+}
+
+/// Serves on `listener` until a shutdown signal.
+pub async fn run(
+    config: Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+) -> anyhow::Result<()> {
+    let workflows = built_in_workflows().context("loading the built-in workflows")?;
+    if config.admin_token.is_none() {
+        tracing::warn!(
+            "ORDERFLOW_ADMIN_TOKEN is not set: organisations and users cannot be created over HTTP"
+        );
+    }
+    let state = AppState::new(
+        Arc::clone(&store),
+        workflows,
+        config.admin_token.clone(),
+        Arc::new(SystemClock),
+        Limits::default(),
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let deliverer = match &config.smtp {
+        Some(smtp) => {
+            let deliverer = Deliverer::new(
+                Arc::clone(&store),
+                &smtp.url,
+                &smtp.from,
+                &config.public_url,
+            )?;
+            Some(tokio::spawn(deliverer.run(DELIVERY_EVERY, stop_rx)))
+        }
+        None => {
+            tracing::warn!(
+                "no SMTP server configured (ORDERFLOW_SMTP_URL): notifications wait in the outbox"
+            );
+            None
+        }
+    };
+
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "orderflow is listening");
+    println!(
+        "orderflow is serving on http://{address} (API under /api/v1, documentation at /api/docs)"
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+
+    let _ = stop_tx.send(true);
+    if let Some(task) = deliverer {
+        let _ = task.await;
+    }
+    tracing::info!("orderflow stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Structured logs to stderr: JSON when stderr is not a terminal (a
+/// service's logs are read by programs), readable lines otherwise.
+pub fn init_logs(filter: &str) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
