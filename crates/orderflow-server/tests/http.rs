@@ -1,22 +1,97 @@
-//! The HTTP API over real HTTP against a real SQLite store: each workflow
-//! played end to end by its parties, authorisation (404 for foreign
-//! orders), concurrency, idempotency and hostile requests.
+//! The HTTP API over real HTTP against a real store: each workflow played
+//! end to end by its parties, authorisation (404 for foreign orders),
+//! concurrency, idempotency, hostile requests and restarts.
+//!
+//! Every end-to-end test is one body taking a [`Backend`]; `both_backends!`
+//! turns it into `sqlite::<name>` and `postgres::<name>`. PostgreSQL comes
+//! from `orderflow-postgres`'s `testing` feature: `ORDERFLOW_TEST_POSTGRES_URL`
+//! when set, otherwise one throw-away cluster per test process, and a fresh
+//! database per test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
+use orderflow_postgres::PgStore;
 use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
+use orderflow_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 const ADMIN: &str = "admin-secret-for-tests";
 
+/// Which store a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod sqlite` and `mod postgres`, each with one test per body.
+macro_rules! both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    dental_lab_end_to_end,
+    foreign_orders_are_not_found_on_every_endpoint,
+    authentication_is_required,
+    if_match_and_idempotency_keys,
+    racing_clients_one_wins,
+    hostile_requests_change_nothing,
+    bulk_actions_dry_run_then_apply,
+    operations_endpoints,
+    purchasing_end_to_end,
+    compliance_end_to_end,
+    server_sent_events_show_visible_changes_only,
+    print_production_jobs_over_http,
+);
+
+/// Where a server's data lives; it outlives the server, so a new server
+/// can be started on it.
+enum Data {
+    /// A SQLite data directory (removed when dropped).
+    Sqlite(tempfile::TempDir),
+    /// A PostgreSQL database of its own.
+    Postgres(Arc<PgConnectOptions>),
+}
+
+/// The store a running server uses, kept to close it on [`Server::stop`].
+#[allow(dead_code)] // until the restart tests
+enum Running {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(PgStore),
+}
+
+#[allow(dead_code)] // until the restart tests
 struct Server {
     base: String,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    data: Data,
+    store: Running,
+    shutdown: oneshot::Sender<()>,
+    serving: JoinHandle<()>,
 }
 
 /// The answer of one request: status, content type and JSON body.
@@ -53,13 +128,38 @@ impl Answer {
 }
 
 impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = SqliteConfig::new(dir.path());
-        config.synchronous_full = false;
-        let store = SqliteStore::open_with(config).await.unwrap();
+    /// A server on a new, empty store.
+    async fn start(backend: Backend) -> Self {
+        let data = match backend {
+            Backend::Sqlite => Data::Sqlite(tempfile::tempdir().unwrap()),
+            Backend::Postgres => {
+                let store = orderflow_postgres::testing::fresh_store().await.unwrap();
+                let options = store.pool().connect_options();
+                store.close().await;
+                Data::Postgres(options)
+            }
+        };
+        Self::on(data).await
+    }
+
+    /// A server on existing data (opened, and migrated if needed).
+    async fn on(data: Data) -> Self {
+        let (store, dyn_store): (Running, Arc<dyn Store>) = match &data {
+            Data::Sqlite(dir) => {
+                let mut config = SqliteConfig::new(dir.path());
+                config.synchronous_full = false;
+                let store = Arc::new(SqliteStore::open_with(config).await.unwrap());
+                (Running::Sqlite(Arc::clone(&store)), store)
+            }
+            Data::Postgres(options) => {
+                let store = PgStore::connect_with(PgConnectOptions::clone(options), 4)
+                    .await
+                    .unwrap();
+                (Running::Postgres(store.clone()), Arc::new(store))
+            }
+        };
         let state = AppState::new(
-            Arc::new(store),
+            dyn_store,
             built_in_workflows().unwrap(),
             Some(ADMIN.to_owned()),
             Arc::new(SystemClock),
@@ -67,8 +167,13 @@ impl Server {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router(state)).await;
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let serving = tokio::spawn(async move {
+            let _ = axum::serve(listener, router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.await;
+                })
+                .await;
         });
         Server {
             base: format!("http://{addr}"),
@@ -78,8 +183,46 @@ impl Server {
                 .pool_max_idle_per_host(0)
                 .build()
                 .unwrap(),
-            _dir: dir,
+            data,
+            store,
+            shutdown,
+            serving,
         }
+    }
+
+    /// Stops serving (graceful shutdown), closes the store — the SQLite
+    /// writer finishes its queue and every connection is closed — and
+    /// hands back the data for another server.
+    #[allow(dead_code)] // until the restart tests
+    async fn stop(self) -> Data {
+        let Server {
+            data,
+            store,
+            shutdown,
+            serving,
+            ..
+        } = self;
+        let _ = shutdown.send(());
+        tokio::time::timeout(std::time::Duration::from_secs(20), serving)
+            .await
+            .expect("the server did not shut down")
+            .unwrap();
+        match store {
+            Running::Sqlite(store) => {
+                let store = Arc::into_inner(store)
+                    .expect("the stopped server still holds the SQLite store");
+                store.close().await.unwrap();
+            }
+            Running::Postgres(store) => store.close().await,
+        }
+        data
+    }
+
+    /// Stops this server and starts a new one on the same data.
+    #[allow(dead_code)] // until the restart tests
+    async fn restart(self) -> Self {
+        let data = self.stop().await;
+        Self::on(data).await
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
@@ -200,8 +343,8 @@ struct Dental {
     stranger: String,
 }
 
-async fn dental() -> Dental {
-    let s = Server::start().await;
+async fn dental(backend: Backend) -> Dental {
+    let s = Server::start(backend).await;
     s.org("clinic", json!({"time_zone": "Europe/Paris"})).await;
     s.org(
         "lab",
@@ -252,9 +395,8 @@ fn action<'a>(order: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no action {id} in {}", order["actions"]))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dental_lab_end_to_end() {
-    let d = dental().await;
+async fn dental_lab_end_to_end(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let id = new_dental_order(&d).await;
 
@@ -376,9 +518,8 @@ async fn dental_lab_end_to_end() {
     assert_eq!(counts["total"], 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn foreign_orders_are_not_found_on_every_endpoint() {
-    let d = dental().await;
+async fn foreign_orders_are_not_found_on_every_endpoint(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let id = new_dental_order(&d).await;
     s.act(&d.clinic, &id, "publish", json!({})).await.ok();
@@ -474,9 +615,8 @@ async fn foreign_orders_are_not_found_on_every_endpoint() {
         .problem(404, "not_found");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authentication_is_required() {
-    let d = dental().await;
+async fn authentication_is_required(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let anonymous = s
         .send(s.http.get(format!("{}/api/v1/orders", s.base)))
@@ -503,9 +643,8 @@ async fn authentication_is_required() {
     s.get(token, "/api/v1/organizations/clinic").await.ok();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn if_match_and_idempotency_keys() {
-    let d = dental().await;
+async fn if_match_and_idempotency_keys(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let id = new_dental_order(&d).await;
     let stale = s
@@ -560,9 +699,8 @@ async fn if_match_and_idempotency_keys() {
     assert_eq!(order["data"]["tasks"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_clients_one_wins() {
-    let d = dental().await;
+async fn racing_clients_one_wins(backend: Backend) {
+    let d = dental(backend).await;
     let id = new_dental_order(&d).await;
     let s = Arc::new(d.s);
     let mut tasks = Vec::new();
@@ -599,9 +737,8 @@ async fn racing_clients_one_wins() {
     assert_eq!(s.version(&d.clinic, &id).await, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_requests_change_nothing() {
-    let d = dental().await;
+async fn hostile_requests_change_nothing(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let id = new_dental_order(&d).await;
     s.act(&d.clinic, &id, "publish", json!({})).await.ok();
@@ -711,9 +848,8 @@ async fn hostile_requests_change_nothing() {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bulk_actions_dry_run_then_apply() {
-    let d = dental().await;
+async fn bulk_actions_dry_run_then_apply(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let a = new_dental_order(&d).await;
     let b = new_dental_order(&d).await;
@@ -743,9 +879,8 @@ async fn bulk_actions_dry_run_then_apply() {
     assert_eq!(s.version(&d.clinic, &a).await, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn operations_endpoints() {
-    let s = Server::start().await;
+async fn operations_endpoints(backend: Backend) {
+    let s = Server::start(backend).await;
     let health = s.send(s.http.get(format!("{}/healthz", s.base))).await.ok();
     assert_eq!(health["status"], "ok");
     let r = s
@@ -803,9 +938,8 @@ async fn upload_png(s: &Server, token: &str, name: &str) -> String {
     file["id"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn purchasing_end_to_end() {
-    let s = Server::start().await;
+async fn purchasing_end_to_end(backend: Backend) {
+    let s = Server::start(backend).await;
     s.org(
         "outlet",
         json!({"purchasing_limit": 100000, "time_zone": "Europe/London"}),
@@ -924,9 +1058,8 @@ async fn purchasing_end_to_end() {
     assert!(order["status"]["marker"].is_string(), "{}", order["status"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compliance_end_to_end() {
-    let s = Server::start().await;
+async fn compliance_end_to_end(backend: Backend) {
+    let s = Server::start(backend).await;
     s.org("brand", json!({})).await;
     let editor = s.user("ed", "brand", &["edit"]).await;
     let viewer = s.user("vi", "brand", &["view"]).await;
@@ -1011,9 +1144,8 @@ async fn compliance_end_to_end() {
     assert_eq!(counts["counts"][0]["count"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_sent_events_show_visible_changes_only() {
-    let d = dental().await;
+async fn server_sent_events_show_visible_changes_only(backend: Backend) {
+    let d = dental(backend).await;
     let s = &d.s;
     let mut lab_events = s
         .request(Method::GET, "/api/v1/events", &d.lab)
@@ -1049,9 +1181,8 @@ async fn server_sent_events_show_visible_changes_only() {
     assert!(nothing.is_err(), "the stranger was told: {nothing:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn print_production_jobs_over_http() {
-    let s = Server::start().await;
+async fn print_production_jobs_over_http(backend: Backend) {
+    let s = Server::start(backend).await;
     s.org("merch", json!({})).await;
     s.org(
         "shop-co",
