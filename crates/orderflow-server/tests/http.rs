@@ -66,6 +66,7 @@ both_backends!(
     compliance_end_to_end,
     server_sent_events_show_visible_changes_only,
     print_production_jobs_over_http,
+    restart_keeps_everything,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -78,13 +79,11 @@ enum Data {
 }
 
 /// The store a running server uses, kept to close it on [`Server::stop`].
-#[allow(dead_code)] // until the restart tests
 enum Running {
     Sqlite(Arc<SqliteStore>),
     Postgres(PgStore),
 }
 
-#[allow(dead_code)] // until the restart tests
 struct Server {
     base: String,
     http: reqwest::Client,
@@ -193,7 +192,6 @@ impl Server {
     /// Stops serving (graceful shutdown), closes the store — the SQLite
     /// writer finishes its queue and every connection is closed — and
     /// hands back the data for another server.
-    #[allow(dead_code)] // until the restart tests
     async fn stop(self) -> Data {
         let Server {
             data,
@@ -219,7 +217,6 @@ impl Server {
     }
 
     /// Stops this server and starts a new one on the same data.
-    #[allow(dead_code)] // until the restart tests
     async fn restart(self) -> Self {
         let data = self.stop().await;
         Self::on(data).await
@@ -367,9 +364,14 @@ async fn dental(backend: Backend) -> Dental {
 }
 
 async fn new_dental_order(d: &Dental) -> String {
-    let order =
-        d.s.post(
-            &d.clinic,
+    create_dental_order(&d.s, &d.clinic).await
+}
+
+/// A draft dental-lab order of the clinic's for the lab.
+async fn create_dental_order(s: &Server, clinic: &str) -> String {
+    let order = s
+        .post(
+            clinic,
             "/api/v1/orders",
             json!({
                 "workflow": "dental-lab",
@@ -1313,4 +1315,244 @@ async fn print_production_jobs_over_http(backend: Backend) {
         .map(|e| e["seq"].as_u64().unwrap())
         .collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+}
+
+/// Everything a client can read about an order, to compare across a restart.
+async fn snapshot_of(s: &Server, token: &str, id: &str) -> (Value, Value) {
+    let order = s.get(token, &format!("/api/v1/orders/{id}")).await.ok();
+    let history = s
+        .get(token, &format!("/api/v1/orders/{id}/history?limit=200"))
+        .await
+        .ok();
+    (order, history)
+}
+
+async fn file_bytes(s: &Server, token: &str, path: &str) -> Vec<u8> {
+    let r = s.request(Method::GET, path, token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+/// Stop the server, close the store, start a new server on the same data:
+/// orders, versions, statuses, history, tokens, files and idempotency
+/// records are all still there, and the workflows carry on.
+async fn restart_keeps_everything(backend: Backend) {
+    let Dental {
+        s,
+        clinic,
+        lab,
+        stranger,
+    } = dental(backend).await;
+    // A second token made over HTTP.
+    let extra = s
+        .post(&clinic, "/api/v1/tokens", json!({"name": "ci"}))
+        .await
+        .ok()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // dental-lab: one order shipped, one still a draft.
+    let shipped = create_dental_order(&s, &clinic).await;
+    let draft = create_dental_order(&s, &clinic).await;
+    s.act(&clinic, &shipped, "publish", json!({})).await.ok();
+    s.act(
+        &lab,
+        &shipped,
+        "start_production",
+        json!({"production_date": "2025-03-01"}),
+    )
+    .await
+    .ok();
+    let order = s.act(&lab, &shipped, "plan_work", json!({})).await.ok();
+    for t in order["data"]["tasks"].as_array().unwrap() {
+        s.act(
+            &lab,
+            &shipped,
+            "mark_task",
+            json!({"task": t["id"], "done": true}),
+        )
+        .await
+        .ok();
+    }
+    s.act(&lab, &shipped, "produce", json!({})).await.ok();
+    s.act(&lab, &shipped, "ship", json!({"tracking_number": "1Z001"}))
+        .await
+        .ok();
+    let keyed = || {
+        s.request(
+            Method::POST,
+            &format!("/api/v1/orders/{shipped}/actions/update_tracking"),
+            &lab,
+        )
+        .header("idempotency-key", "track-2")
+        .json(&json!({"tracking_number": "1Z002"}))
+    };
+    let first = s.send(keyed()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+
+    // compliance: allocated, with evidence on file.
+    s.org("brand", json!({})).await;
+    let editor = s.user("ed", "brand", &["edit"]).await;
+    let viewer = s.user("vi", "brand", &["view"]).await;
+    let compliance = s
+        .post(
+            &editor,
+            "/api/v1/orders",
+            json!({
+                "workflow": "compliance",
+                "inputs": {
+                    "product_types": [{"product_type": "cotton", "quantity": 10}],
+                    "requirements": [{"name": "origin certificate"}]
+                }
+            }),
+        )
+        .await
+        .ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.act(
+        &editor,
+        &compliance,
+        "allocate",
+        json!({"product_type": "cotton", "quantity": 10, "batch_reference": "B1"}),
+    )
+    .await
+    .ok();
+    let certificate = upload_png(&s, &editor, "cert.png").await;
+    s.act(
+        &editor,
+        &compliance,
+        "provide_evidence",
+        json!({"requirement": 1, "file": [certificate]}),
+    )
+    .await
+    .ok();
+    let file_path = format!("/api/v1/files/{certificate}");
+    let file_before = file_bytes(&s, &editor, &file_path).await;
+
+    let readers = [
+        (&clinic, &shipped),
+        (&lab, &shipped),
+        (&clinic, &draft),
+        (&viewer, &compliance),
+    ];
+    let mut before = Vec::new();
+    for (token, id) in readers {
+        before.push(snapshot_of(&s, token, id).await);
+    }
+    let lists_before = (
+        s.get(&clinic, "/api/v1/orders").await.ok(),
+        s.get(&lab, "/api/v1/orders/counts").await.ok(),
+        s.get(&viewer, "/api/v1/orders/counts").await.ok(),
+    );
+
+    let s = s.restart().await;
+
+    // Every order as it was: version, status, data, history, lists.
+    for ((token, id), (order, history)) in readers.into_iter().zip(&before) {
+        let (order_after, history_after) = snapshot_of(&s, token, id).await;
+        assert_eq!(&order_after, order, "order {id} changed over a restart");
+        assert_eq!(&history_after, history, "history of {id} changed");
+    }
+    assert_eq!(before[0].0["version"].as_u64().unwrap(), 10);
+    assert_eq!(before[0].0["status"]["id"], "shipped");
+    assert_eq!(before[0].0["data"]["tracking_number"], "1Z002");
+    assert_eq!(before[3].0["status"]["id"], "compliance_in_progress");
+    let lists_after = (
+        s.get(&clinic, "/api/v1/orders").await.ok(),
+        s.get(&lab, "/api/v1/orders/counts").await.ok(),
+        s.get(&viewer, "/api/v1/orders/counts").await.ok(),
+    );
+    assert_eq!(lists_after, lists_before);
+    // Tokens: both of the clinic's work, unknown ones still do not, and
+    // visibility holds.
+    s.get(&extra, "/api/v1/organizations/clinic").await.ok();
+    s.get("of_not-a-token", "/api/v1/orders")
+        .await
+        .problem(401, "unauthorized");
+    s.get(&lab, &format!("/api/v1/orders/{draft}"))
+        .await
+        .problem(404, "not_found");
+    s.get(&stranger, &format!("/api/v1/orders/{shipped}"))
+        .await
+        .problem(404, "not_found");
+    // The file, byte for byte.
+    assert_eq!(file_bytes(&s, &editor, &file_path).await, file_before);
+    assert_eq!(
+        file_bytes(
+            &s,
+            &viewer,
+            &format!("/api/v1/files/{certificate}?order={compliance}")
+        )
+        .await,
+        file_before
+    );
+    // The idempotency record: the retry replays the first answer.
+    let keyed = || {
+        s.request(
+            Method::POST,
+            &format!("/api/v1/orders/{shipped}/actions/update_tracking"),
+            &lab,
+        )
+        .header("idempotency-key", "track-2")
+        .json(&json!({"tracking_number": "1Z002"}))
+    };
+    let again = s.send(keyed()).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, first.body);
+    assert_eq!(s.version(&lab, &shipped).await, 10);
+
+    // The workflows carry on, versions and history sequence unbroken.
+    s.act(&lab, &shipped, "deliver", json!({})).await.ok();
+    let order = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{shipped}/actions/record_payment"),
+                &lab,
+            )
+            .header("if-match", "\"11\"")
+            .json(&json!({"amount": "300.00"})),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "completed");
+    assert_eq!(order["version"], 12);
+    let history = s
+        .get(
+            &clinic,
+            &format!("/api/v1/orders/{shipped}/history?limit=200"),
+        )
+        .await
+        .ok();
+    let seqs: Vec<u64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    s.act(&clinic, &draft, "publish", json!({})).await.ok();
+    let order = s
+        .act(
+            &editor,
+            &compliance,
+            "complete_evidence",
+            json!({"requirement": 1}),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "complete");
+
+    // And once more: the new changes survive a second restart.
+    let s = s.restart().await;
+    let order = s
+        .get(&viewer, &format!("/api/v1/orders/{compliance}"))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "complete");
+    let order = s.get(&lab, &format!("/api/v1/orders/{draft}")).await.ok();
+    assert_eq!(order["status"]["id"], "published");
+    assert_eq!(s.version(&clinic, &shipped).await, 12);
 }
