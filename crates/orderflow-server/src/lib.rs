@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod problem;
+pub mod traceability;
 pub mod views;
 
 use std::collections::BTreeMap;
@@ -151,6 +152,10 @@ pub fn router(state: AppState) -> Router {
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/actions/{action}", post(orders::act))
         .route("/orders/{id}/history", get(orders::history))
+        .route(
+            "/orders/{id}/traceability",
+            post(traceability::record_event),
+        )
         .route("/orders/{id}/children", get(orders::list_children))
         .route("/orders/{id}/children/{child_id}", get(orders::get_child))
         .route(

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, events, files, ops, orders};
+use crate::{admin, events, files, ops, orders, traceability};
 
 struct Security;
 
@@ -34,6 +34,7 @@ impl Modify for Security {
         orders::count_orders,
         orders::get_order,
         orders::act,
+        traceability::record_event,
         orders::history,
         orders::list_children,
         orders::get_child,

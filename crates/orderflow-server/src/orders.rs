@@ -99,7 +99,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for P<T> {
 }
 
 /// The order view for `actor`: its actions now included.
-fn view_for(
+pub(crate) fn view_for(
     state: &AppState,
     wf: &Workflow,
     order: &Order,
@@ -142,7 +142,7 @@ pub fn parse_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiE
 }
 
 /// What a retry must repeat exactly: the method, path and body.
-fn request_sha256(method: &str, path: &str, body: &[u8]) -> [u8; 32] {
+pub(crate) fn request_sha256(method: &str, path: &str, body: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
@@ -153,14 +153,14 @@ fn request_sha256(method: &str, path: &str, body: &[u8]) -> [u8; 32] {
 }
 
 /// An `Idempotency-Key` and the request it came with.
-struct IdempotentRequest {
-    key: String,
-    sha256: [u8; 32],
+pub(crate) struct IdempotentRequest {
+    pub(crate) key: String,
+    pub(crate) sha256: [u8; 32],
 }
 
 /// The first answer to a key sent again, if any: the same answer for the
 /// same request, 422 for another one.
-async fn replay(
+pub(crate) async fn replay(
     state: &AppState,
     caller: &UserCaller,
     req: &IdempotentRequest,
@@ -254,10 +254,10 @@ async fn resolve_files(
 // ---------------------------------------------------------------- changes
 
 /// A decided change, ready to commit, with what the caller will be told.
-struct Prepared {
-    wf: Arc<Workflow>,
-    commit: Commit,
-    change: Change,
+pub(crate) struct Prepared {
+    pub(crate) wf: Arc<Workflow>,
+    pub(crate) commit: Commit,
+    pub(crate) change: Change,
 }
 
 /// Decides what `actor` creating an order of `wf` with `parties` and
@@ -426,7 +426,7 @@ async fn commit(state: &AppState, p: &Prepared, if_match: Option<u64>) -> Result
     }
 }
 
-fn count_refusal(wf: &Workflow, action: &str, e: &ApiError) {
+pub(crate) fn count_refusal(wf: &Workflow, action: &str, e: &ApiError) {
     metrics::counter!(
         "orderflow_transitions_total",
         "workflow" => wf.id().to_owned(),
@@ -447,11 +447,12 @@ async fn commit_follow_ups(state: &AppState, ready: Vec<Prepared>) {
 
 /// Commits `p` (with the idempotency record when there is a key) and
 /// answers `status` with the view; a key that was taken meanwhile answers
-/// the first request's answer.
+/// the first request's answer. Without a user (the administrator posting a
+/// traceability event) the view lists no actions and there is no key.
 #[allow(clippy::too_many_arguments)]
-async fn finish(
+pub(crate) async fn finish(
     state: &AppState,
-    caller: &UserCaller,
+    caller: Option<&UserCaller>,
     mut p: Prepared,
     settings: &PartySettings,
     status: StatusCode,
@@ -460,14 +461,19 @@ async fn finish(
 ) -> Result<Response, ApiError> {
     let (follow_ups, follow_up_problems) =
         prepare_follow_ups(state, &p.wf, &p.commit.order, &p.change).await;
-    let mut view = view_for(state, &p.wf, &p.commit.order, settings, &caller.actor())?;
+    let mut view = match caller {
+        Some(c) => view_for(state, &p.wf, &p.commit.order, settings, &c.actor())?,
+        None => views::order(&p.wf, &p.commit.order, settings, Vec::new()),
+    };
     view.created_orders = follow_ups
         .iter()
         .map(|f| f.commit.order.id.clone())
         .collect();
     view.follow_up_problems = follow_up_problems;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::internal("view", e))?;
-    if let Some(req) = &idem {
+    if let Some(req) = &idem
+        && let Some(caller) = caller
+    {
         p.commit.idempotency = Some(Idempotency {
             user: caller.0.id.clone(),
             key: req.key.clone(),
@@ -482,6 +488,7 @@ async fn finish(
         Err(e) if e.code() == "conflict" => {
             // The idempotency key was taken by a request racing this one.
             if let Some(req) = &idem
+                && let Some(caller) = caller
                 && let Some(response) = replay(state, caller, req).await?
             {
                 return Ok(response);
@@ -536,7 +543,7 @@ pub async fn create_order(
         .inspect_err(|e| count_refusal(&wf, "create", e))?;
     finish(
         &state,
-        &caller,
+        Some(&caller),
         p,
         &settings,
         StatusCode::CREATED,
@@ -715,7 +722,16 @@ async fn act_inner(
         commit,
         change,
     };
-    finish(state, caller, p, &settings, StatusCode::OK, if_match, idem).await
+    finish(
+        state,
+        Some(caller),
+        p,
+        &settings,
+        StatusCode::OK,
+        if_match,
+        idem,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

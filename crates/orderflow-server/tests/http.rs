@@ -67,6 +67,7 @@ both_backends!(
     server_sent_events_show_visible_changes_only,
     print_production_jobs_over_http,
     restart_keeps_everything,
+    traceability_events_allocate,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -1555,4 +1556,142 @@ async fn restart_keeps_everything(backend: Backend) {
     let order = s.get(&lab, &format!("/api/v1/orders/{draft}")).await.ok();
     assert_eq!(order["status"]["id"], "published");
     assert_eq!(s.version(&clinic, &shipped).await, 12);
+}
+
+/// `POST /orders/{id}/traceability`: the compliance workflow's system
+/// action allocates the batch; the status follows; duplicates of an event
+/// change nothing.
+async fn traceability_events_allocate(backend: Backend) {
+    let d = dental(backend).await;
+    let s = &d.s;
+    s.org("brand", json!({})).await;
+    let editor = s.user("ed", "brand", &["edit"]).await;
+    let viewer = s.user("vi", "brand", &["view"]).await;
+    let id = s
+        .post(
+            &editor,
+            "/api/v1/orders",
+            json!({
+                "workflow": "compliance",
+                "inputs": {"product_types": [{"product_type": "cotton", "quantity": 100}]}
+            }),
+        )
+        .await
+        .ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/orders/{id}/traceability");
+    let event = |quantity: u64, event_id: &str| {
+        json!({"product_type": "cotton", "quantity": quantity,
+               "batch_reference": format!("LOT-{event_id}"), "event_id": event_id})
+    };
+
+    // A user with edit rights posts an event: allocated, status computed
+    // (no requirements: the evidence is complete).
+    let order = s.post(&editor, &path, event(40, "ev-1")).await.ok();
+    assert_eq!(order["status"]["id"], "products_in_progress");
+    assert_eq!(order["version"], 2);
+    let allocation = &order["data"]["allocations"][0];
+    assert_eq!(allocation["source"], "traceability");
+    assert_eq!(allocation["event_id"], "ev-1");
+    assert_eq!(allocation["batch_reference"], "LOT-ev-1");
+    assert_eq!(allocation["quantity"], 40);
+    // The same event again (feeds deliver at least once): nothing changes.
+    let again = s
+        .send(
+            s.request(Method::POST, &path, &editor)
+                .json(&event(40, "ev-1")),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["version"], 2);
+    assert_eq!(
+        again.body["data"]["allocations"].as_array().unwrap().len(),
+        1
+    );
+
+    // Refusals: view-only users (403), strangers (404, as for any order
+    // of theirs), a product type the order does not list (409), missing
+    // inputs (422), a stale If-Match (412), a workflow without
+    // traceability (404 unknown_action). None changes anything.
+    let p = s.post(&viewer, &path, event(1, "ev-x")).await;
+    assert_eq!(
+        p.problem(403, "forbidden")["allowed"],
+        json!(["owner:edit"])
+    );
+    s.post(&d.stranger, &path, event(1, "ev-x"))
+        .await
+        .problem(404, "not_found");
+    let unlisted = s
+        .post(
+            &editor,
+            &path,
+            json!({"product_type": "wool", "quantity": 5, "batch_reference": "W1"}),
+        )
+        .await;
+    assert_eq!(
+        unlisted.problem(409, "guard_failed")["rule"],
+        "product_type_listed"
+    );
+    let missing = s
+        .post(&editor, &path, json!({"product_type": "cotton"}))
+        .await;
+    let fields: Vec<&str> = missing.problem(422, "invalid_input")["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"quantity"), "{fields:?}");
+    assert!(fields.contains(&"batch_reference"), "{fields:?}");
+    let stale = s
+        .send(
+            s.request(Method::POST, &path, &editor)
+                .header("if-match", "\"1\"")
+                .json(&event(1, "ev-x")),
+        )
+        .await;
+    assert_eq!(
+        stale.problem(412, "precondition_failed")["current_version"],
+        2
+    );
+    let dental_order = new_dental_order(&d).await;
+    s.post(
+        &d.clinic,
+        &format!("/api/v1/orders/{dental_order}/traceability"),
+        event(1, "ev-x"),
+    )
+    .await
+    .problem(404, "unknown_action");
+    assert_eq!(s.version(&editor, &id).await, 2);
+
+    // The administrator token posts too (an integration's feed): full.
+    let order = s.post(ADMIN, &path, event(60, "ev-2")).await.ok();
+    assert_eq!(order["status"]["id"], "complete");
+    assert_eq!(order["version"], 3);
+    assert_eq!(order["actions"], json!([]));
+
+    // History: the user who posted, then the system for the administrator.
+    let history = s
+        .get(&viewer, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[1]["action"], "record_traceability_event");
+    assert_eq!(items[1]["user"], "ed");
+    assert_eq!(items[1]["organization"], "brand");
+    assert_eq!(items[1]["status_after"], "products_in_progress");
+    assert_eq!(items[2]["action"], "record_traceability_event");
+    assert!(items[2].get("user").is_none(), "{}", items[2]);
+    assert_eq!(items[2]["status_after"], "complete");
+
+    // A wrong event is undone like a manual batch, and the status drops.
+    let second = order["data"]["allocations"][1]["id"].clone();
+    let order = s
+        .act(&editor, &id, "deallocate", json!({"allocation": second}))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "products_in_progress");
 }
