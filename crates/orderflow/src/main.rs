@@ -1,6 +1,6 @@
-//! `orderflow`: the one binary. For now it checks and draws workflow
-//! definition files; `serve`, `demo`, `users` and `tokens` join the same
-//! command enum later.
+//! `orderflow`: the one binary. `serve` runs the server, `demo` fills one
+//! with example data; `orders`, `organizations`, `users` and `tokens` are a
+//! thin client of its HTTP API; `workflow` checks and draws definitions.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,10 @@ use orderflow_core::check::{self, Diagnostic};
 use orderflow_core::definition::Definition;
 use orderflow_core::{diagram, limits};
 
+mod client;
+mod commands;
 mod config;
+mod demo;
 mod serve;
 
 #[derive(Debug, Parser)]
@@ -29,6 +32,47 @@ enum Command {
     Serve {
         #[command(flatten)]
         flags: config::Flags,
+    },
+    /// Run the server filled with example organisations, users and orders
+    /// in every state of the four built-in workflows; prints their tokens.
+    Demo {
+        #[command(flatten)]
+        flags: config::Flags,
+        /// Fill the store, print the tokens and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Add the demo's data even when the store already holds orders.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Orders on a server: list, show, act, history.
+    Orders {
+        #[command(flatten)]
+        connection: commands::Connection,
+        #[command(subcommand)]
+        command: commands::Orders,
+    },
+    /// Organisations on a server (administrator).
+    #[command(name = "organizations", alias = "organisations")]
+    Organizations {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+        #[command(subcommand)]
+        command: commands::Organizations,
+    },
+    /// Users on a server (administrator).
+    Users {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+        #[command(subcommand)]
+        command: commands::Users,
+    },
+    /// API tokens of the calling user.
+    Tokens {
+        #[command(flatten)]
+        connection: commands::Connection,
+        #[command(subcommand)]
+        command: commands::Tokens,
     },
     /// Check, draw and describe workflow definition files.
     #[command(subcommand)]
@@ -96,6 +140,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(serve::serve(config))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo {
+            flags,
+            no_serve,
+            force,
+        } => {
+            let config = resolve_config(&flags)?;
+            let filter = std::env::var("ORDERFLOW_LOG").unwrap_or_else(|_| "warn".to_owned());
+            serve::init_logs(&filter);
+            runtime()?.block_on(demo::demo(config, no_serve, force))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Orders {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(commands::orders(&connection, command))),
+        Command::Organizations {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(commands::organizations(&connection, command))),
+        Command::Users {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(commands::users(&connection, command))),
+        Command::Tokens {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(commands::tokens(&connection, command))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
@@ -132,6 +203,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints a client command's output; its error is the caller's one line.
+fn client_output(result: anyhow::Result<String>) -> anyhow::Result<ExitCode> {
+    print(&result?)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks every file, even after one fails.

@@ -54,6 +54,17 @@ pub async fn run(
     store: Arc<dyn Store>,
     listener: TcpListener,
 ) -> anyhow::Result<()> {
+    run_until(config, store, listener, shutdown_signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes (`demo` stops its own
+/// server when it is done with it).
+pub async fn run_until(
+    config: Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let workflows = built_in_workflows().context("loading the built-in workflows")?;
     if config.admin_token.is_none() {
         tracing::warn!(
@@ -92,7 +103,7 @@ pub async fn run(
         "orderflow is serving on http://{address} (API under /api/v1, documentation at /api/docs)"
     );
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
 
@@ -104,7 +115,8 @@ pub async fn run(
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
