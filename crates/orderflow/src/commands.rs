@@ -1,4 +1,4 @@
-//! The command-line client: `orders list|show|act|history`,
+//! The command-line client: `orders list|show|create|act|history`,
 //! `organizations add`, `users add`, `tokens create`, all over HTTP.
 
 use std::fmt::Write as _;
@@ -100,6 +100,27 @@ pub enum Orders {
         /// One of its children (an item, a job) instead of the order.
         #[arg(long, value_name = "CHILD")]
         child: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Creates an order: the workflow, the other parties' organisations
+    /// and the creating action's inputs. Your organisation fills the
+    /// creating slot.
+    Create {
+        workflow: String,
+        /// A party slot and the organisation in it: `lab=precision-lab`.
+        /// Repeatable.
+        #[arg(long = "party", value_name = "SLOT=ORG")]
+        parties: Vec<String>,
+        /// An input as key=value (JSON when it parses, else text).
+        #[arg(long = "input", value_name = "KEY=VALUE")]
+        input: Vec<String>,
+        /// Every input as one JSON object (--input entries override it).
+        #[arg(long, value_name = "JSON")]
+        inputs: Option<String>,
+        /// A retry with the same key returns the first answer.
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -250,6 +271,33 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
             let order: OrderView = serde_json::from_value(value)?;
             Ok(show_order(&order))
         }
+        Orders::Create {
+            workflow,
+            parties,
+            input,
+            inputs,
+            idempotency_key,
+            json,
+        } => {
+            let mut slots = std::collections::BTreeMap::new();
+            for p in &parties {
+                let Some((slot, org)) = p.split_once('=') else {
+                    bail!("--party {p:?} is not SLOT=ORG");
+                };
+                slots.insert(slot.to_owned(), org.to_owned());
+            }
+            let body = orderflow_api::CreateOrder {
+                workflow,
+                parties: slots,
+                inputs: action_inputs(inputs.as_deref(), &input)?,
+            };
+            let mut req = client.request(Method::POST, "/api/v1/orders").json(&body);
+            if let Some(k) = &idempotency_key {
+                req = req.header("idempotency-key", k);
+            }
+            let order: OrderView = client.send(req).await?;
+            Ok(changed(&order, json)?)
+        }
         Orders::Act {
             id,
             action,
@@ -278,24 +326,7 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
                 req = req.header("idempotency-key", k);
             }
             let order: OrderView = client.send(req).await?;
-            if json {
-                return Ok(format!("{}\n", serde_json::to_string_pretty(&order)?));
-            }
-            let mut out = format!(
-                "{}: {} ({}), version {}\n",
-                order.id, order.status.label, order.status.id, order.version
-            );
-            for created in &order.created_orders {
-                let _ = writeln!(out, "created order {created}");
-            }
-            for p in &order.follow_up_problems {
-                let _ = writeln!(
-                    out,
-                    "a follow-up was refused: {}",
-                    crate::client::problem_line(p)
-                );
-            }
-            Ok(out)
+            Ok(changed(&order, json)?)
         }
         Orders::History { id, json } => {
             let mut items = Vec::new();
@@ -433,6 +464,29 @@ pub async fn tokens(connection: &Connection, command: Tokens) -> anyhow::Result<
             ))
         }
     }
+}
+
+/// An order a command changed: its id, status and version (and the
+/// orders it created), or the server's JSON.
+fn changed(order: &OrderView, json: bool) -> anyhow::Result<String> {
+    if json {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(order)?));
+    }
+    let mut out = format!(
+        "{}: {} ({}), version {}\n",
+        order.id, order.status.label, order.status.id, order.version
+    );
+    for created in &order.created_orders {
+        let _ = writeln!(out, "created order {created}");
+    }
+    for p in &order.follow_up_problems {
+        let _ = writeln!(
+            out,
+            "a follow-up was refused: {}",
+            crate::client::problem_line(p)
+        );
+    }
+    Ok(out)
 }
 
 fn order_table(list: &OrderList) -> String {

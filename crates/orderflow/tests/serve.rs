@@ -1,0 +1,514 @@
+//! The built binary as people run it: `orderflow serve` on a temporary
+//! data directory, driven by the binary's own client commands; stopped with
+//! SIGTERM and started again on the same directory; and `demo --no-serve`.
+//! Every wait has a deadline.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
+const ADMIN: &str = "admin-token-for-cli-tests";
+
+/// A running `orderflow serve`, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `orderflow serve` on `dir` and waits (bounded) for the line
+    /// naming its address.
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("ORDERFLOW_ADMIN_TOKEN", ADMIN)
+            .env("ORDERFLOW_SQLITE_SYNCHRONOUS", "normal")
+            .env("ORDERFLOW_LOG", "warn")
+            .env_remove("ORDERFLOW_CONFIG")
+            .env_remove("ORDERFLOW_DATABASE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server {
+            child,
+            url: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("orderflow serve never said where it serves: {e}"));
+            if let Some(rest) = line.strip_prefix("orderflow is serving on ") {
+                server.url = rest.split_whitespace().next().unwrap().to_owned();
+                return server;
+            }
+        }
+    }
+
+    /// Stops it with SIGTERM and waits (bounded) for a clean exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "serve exited with {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `GET path` over a plain socket: the status line and the body.
+    fn get_raw(&self, path: &str) -> (String, String) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        let status = text.lines().next().unwrap_or_default().to_owned();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Runs a client command against this server with `token`.
+    fn cli(&self, token: &str, args: &[&str]) -> Run {
+        run(
+            args,
+            &[("ORDERFLOW_URL", &self.url), ("ORDERFLOW_TOKEN", token)],
+        )
+    }
+}
+
+/// What a command did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Run {
+    fn ok(self) -> String {
+        assert_eq!(self.code, 0, "failed: {}{}", self.out, self.err);
+        self.out
+    }
+}
+
+/// Runs the binary with `args` and `envs`, killing it after 120 s.
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "ORDERFLOW_URL",
+        "ORDERFLOW_TOKEN",
+        "ORDERFLOW_ADMIN_TOKEN",
+        "ORDERFLOW_CONFIG",
+        "ORDERFLOW_DATABASE",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("orderflow {args:?} took longer than 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        out: out.join().unwrap(),
+        err: err.join().unwrap(),
+    }
+}
+
+/// The token `users add` prints once.
+fn token_of(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("token (shown once): "))
+        .unwrap_or_else(|| panic!("no token in {output}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn serve_drive_it_from_the_command_line_stop_and_start_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+
+    let (status, body) = server.get_raw("/healthz");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("\"ok\""), "{body}");
+
+    // The administrator makes the organisations and their users.
+    let admin = |args: &[&str]| {
+        run(
+            args,
+            &[
+                ("ORDERFLOW_URL", &server.url),
+                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
+            ],
+        )
+    };
+    let out = admin(&[
+        "organizations",
+        "add",
+        "clinic",
+        "--name",
+        "Brightsmile Clinic",
+        "--setting",
+        "time_zone=Europe/Paris",
+    ])
+    .ok();
+    assert!(out.contains("clinic"), "{out}");
+    admin(&[
+        "organizations",
+        "add",
+        "lab",
+        "--name",
+        "Precision Lab",
+        "--setting",
+        "payment_instructions=IBAN FR76 0000",
+    ])
+    .ok();
+    // The same id again: one line naming the conflict.
+    let again = admin(&["organizations", "add", "lab", "--name", "Lab"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(again.err.lines().count(), 1, "{}", again.err);
+    assert!(
+        again.err.starts_with("orderflow: conflict"),
+        "{}",
+        again.err
+    );
+    let clinic = token_of(
+        &admin(&[
+            "users",
+            "add",
+            "--organization",
+            "clinic",
+            "--name",
+            "Dr. Hart",
+            "--email",
+            "hart@clinic.example",
+        ])
+        .ok(),
+    );
+    let lab = token_of(&admin(&["users", "add", "--organization", "lab", "--name", "Marco"]).ok());
+    // A user makes itself another token, which works.
+    let out = server
+        .cli(&clinic, &["tokens", "create", "--name", "laptop"])
+        .ok();
+    let second = out.lines().last().unwrap().trim().to_owned();
+    assert!(second.starts_with("of_"), "{out}");
+
+    // The clinic creates an order and publishes it.
+    let out = server
+        .cli(
+            &second,
+            &[
+                "orders",
+                "create",
+                "dental-lab",
+                "--party",
+                "lab=lab",
+                "--inputs",
+                r#"{"lines": [{"product": "crown", "quantity": 2, "unit_price": "150.00"}]}"#,
+                "--input",
+                "notes=shade A2",
+            ],
+        )
+        .ok();
+    let id = out.split(':').next().unwrap().trim().to_owned();
+    assert!(out.contains("Draft (draft), version 1"), "{out}");
+    let out = server
+        .cli(
+            &clinic,
+            &["orders", "act", &id, "publish", "--if-match", "1"],
+        )
+        .ok();
+    assert!(out.contains("Published (published), version 2"), "{out}");
+
+    // A refusal is one line naming what is wrong, and exit code 1.
+    let refused = server.cli(
+        &lab,
+        &[
+            "orders",
+            "act",
+            &id,
+            "ship",
+            "--input",
+            "tracking_number=1Z999",
+        ],
+    );
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert_eq!(refused.out, "");
+    assert_eq!(
+        refused.err,
+        "orderflow: not available: ship is not available while the order is \"published\"; it is available in: produced\n"
+    );
+    let missing = server.cli(&lab, &["orders", "act", &id, "start_production"]);
+    assert_eq!(missing.code, 1);
+    assert_eq!(missing.err.lines().count(), 1, "{}", missing.err);
+    assert!(missing.err.contains("production_date"), "{}", missing.err);
+    // The clinic's draft-era actions are not the lab's.
+    let forbidden = server.cli(
+        &clinic,
+        &[
+            "orders",
+            "act",
+            &id,
+            "start_production",
+            "--input",
+            "production_date=2025-03-01",
+        ],
+    );
+    assert_eq!(forbidden.code, 1);
+    assert!(
+        forbidden.err.starts_with("orderflow: forbidden"),
+        "{}",
+        forbidden.err
+    );
+
+    // The lab sees it in its list, with its actions.
+    let list = server.cli(&lab, &["orders", "list"]).ok();
+    let row = list
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        row.contains("dental-lab") && row.contains("Published"),
+        "{row}"
+    );
+    let show = server.cli(&lab, &["orders", "show", &id]).ok();
+    assert!(show.contains("start_production"), "{show}");
+    assert!(show.contains("blocked: not available"), "{show}");
+    let history = server.cli(&clinic, &["orders", "history", &id]).ok();
+    assert!(history.contains("publish"), "{history}");
+    // A bad token: one line.
+    let bad = server.cli("of_nope", &["orders", "list"]);
+    assert_eq!(bad.code, 1);
+    assert_eq!(bad.err.lines().count(), 1);
+
+    // Stop it; start it again on the same directory: the order is there.
+    let url = server.url.clone();
+    server.stop();
+    let down = run(
+        &["orders", "list"],
+        &[("ORDERFLOW_URL", &url), ("ORDERFLOW_TOKEN", &lab)],
+    );
+    assert_eq!(down.code, 1);
+    assert_eq!(down.err.lines().count(), 1, "{}", down.err);
+    assert!(down.err.contains("cannot connect"), "{}", down.err);
+
+    let server = Server::start(dir.path());
+    let json = server.cli(&lab, &["orders", "show", &id, "--json"]).ok();
+    let order: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(order["version"], 2);
+    assert_eq!(order["status"]["id"], "published");
+    assert_eq!(order["data"]["notes"], "shade A2");
+    // Tokens survived too, and the order moves on from where it was.
+    let out = server
+        .cli(
+            &lab,
+            &[
+                "orders",
+                "act",
+                &id,
+                "start_production",
+                "--input",
+                "production_date=2025-03-01",
+                "--idempotency-key",
+                "k-1",
+            ],
+        )
+        .ok();
+    assert!(out.contains("version 3"), "{out}");
+    server.stop();
+}
+
+#[test]
+fn demo_leaves_orders_in_every_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let demo = run(
+        &[
+            "demo",
+            "--no-serve",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
+            ("ORDERFLOW_SQLITE_SYNCHRONOUS", "normal"),
+        ],
+    );
+    let out = demo.ok();
+    let tokens: Vec<String> = out
+        .split_whitespace()
+        .filter(|w| w.starts_with("of_") && w.len() > 60)
+        .map(|w| {
+            w.trim_end_matches(|c: char| !c.is_ascii_hexdigit())
+                .to_owned()
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(tokens.len() >= 8, "{out}");
+    assert!(out.contains("URL:"), "{out}");
+
+    // A second demo on the same directory refuses, in one line.
+    let again = run(
+        &[
+            "demo",
+            "--no-serve",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[("ORDERFLOW_ADMIN_TOKEN", ADMIN)],
+    );
+    assert_eq!(again.code, 1);
+    assert!(again.err.contains("already holds orders"), "{}", again.err);
+    assert!(again.err.contains("--force"), "{}", again.err);
+
+    // Serve the same directory: every state of every workflow is there.
+    let server = Server::start(dir.path());
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for token in &tokens {
+        let json = server
+            .cli(token, &["orders", "list", "--json", "--limit", "200"])
+            .ok();
+        let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for o in list["items"].as_array().unwrap() {
+            seen.entry(o["workflow"].as_str().unwrap().to_owned())
+                .or_default()
+                .insert(o["status"]["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let expected: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        (
+            "dental-lab",
+            &[
+                "draft",
+                "published",
+                "production",
+                "produced",
+                "shipped",
+                "delivered",
+                "completed",
+                "cancelled",
+            ][..],
+        ),
+        (
+            "purchasing",
+            &[
+                "needs_approval",
+                "pending",
+                "accepted",
+                "partially_accepted",
+                "scheduled_for_delivery",
+                "completed",
+                "in_dispute",
+                "completed_after_dispute",
+                "declined",
+                "abandoned",
+            ][..],
+        ),
+        (
+            "compliance",
+            &[
+                "pending_data",
+                "pending_products",
+                "in_progress",
+                "products_in_progress",
+                "compliance_in_progress",
+                "complete",
+            ][..],
+        ),
+        (
+            "print-production",
+            &[
+                "intake_hold",
+                "open",
+                "completed",
+                "shipped",
+                "canceled",
+                "production_hold",
+            ][..],
+        ),
+    ]);
+    for (workflow, states) in expected {
+        let got = seen.get(workflow).cloned().unwrap_or_default();
+        let want: BTreeSet<String> = states.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(got, want, "{workflow}");
+    }
+    server.stop();
+}
