@@ -318,6 +318,16 @@ fn check(order: &OrderView, expected: &str) -> anyhow::Result<()> {
 }
 
 async fn seed(base: &str, admin: &str, tag: &str) -> anyhow::Result<Vec<DemoUser>> {
+    let admin_client = Client::new(base, Some(admin.to_owned()))?;
+    // The server has said where it serves before the bar starts drawing.
+    let mut tries = 0;
+    while let Err(e) = admin_client.get::<orderflow_api::Health>("/healthz").await {
+        tries += 1;
+        if tries > 100 {
+            return Err(e).context("the demo's server does not answer");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let bar = if std::io::stdout().is_terminal() {
         ProgressBar::with_draw_target(Some(ORDERS), ProgressDrawTarget::stdout())
     } else {
@@ -328,7 +338,7 @@ async fn seed(base: &str, admin: &str, tag: &str) -> anyhow::Result<Vec<DemoUser
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut w = World {
-        admin: Client::new(base, Some(admin.to_owned()))?,
+        admin: admin_client,
         tag: tag.to_owned(),
         users: Vec::new(),
         bar,

@@ -146,7 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
         } => {
             let config = resolve_config(&flags)?;
-            let filter = std::env::var("ORDERFLOW_LOG").unwrap_or_else(|_| "warn".to_owned());
+            let filter = std::env::var("ORDERFLOW_LOG").unwrap_or_else(|_| "error".to_owned());
             serve::init_logs(&filter);
             runtime()?.block_on(demo::demo(config, no_serve, force))?;
             Ok(ExitCode::SUCCESS)
