@@ -1005,7 +1005,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
     w.done();
 
     // open: a DTG order at Chicago (pretreat), its jobs spread over every
-    // state from intake to printed, one on order and one canceled.
+    // state from intake to shipped, one on order and one canceled.
     w.progress("print-production: open");
     let order = create(
         &jordan,
@@ -1014,14 +1014,15 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         with_items(
             address("Ben Ortega", "Madison", "WI", 43.07, -89.40),
             "TW-1002",
-            json!([{"sku": "tee-black-m", "quantity": 11, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/skyline.png"}]),
+            json!([{"sku": "tee-black-m", "quantity": 13, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/skyline.png"}]),
         ),
     )
     .await?;
     let id = order.id.clone();
     let list = jobs(&manager, &id).await?;
     // steps: 0 intake_hold, 1 pending, 2 open, 3 labeled, 4 picked,
-    // 5 queued_for_pretreat, 6 pretreated, 7 scanned, 8 printed, 9 completed
+    // 5 queued_for_pretreat, 6 pretreated, 7 scanned, 8 printed,
+    // 9 completed; then on_order, canceled, shipped.
     for (n, job) in list.iter().enumerate() {
         match n {
             0..=9 => {
@@ -1037,6 +1038,9 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
                     )
                     .await
                     .context("tie_to_purchase")?;
+            }
+            12 => {
+                drive_job(&manager, &id, job, usize::MAX, n).await?;
             }
             _ => {
                 manager

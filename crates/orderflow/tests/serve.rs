@@ -510,5 +510,54 @@ fn demo_leaves_orders_in_every_state() {
         let want: BTreeSet<String> = states.iter().map(|s| (*s).to_owned()).collect();
         assert_eq!(got, want, "{workflow}");
     }
+    // The open print order's jobs are spread over every job state but
+    // `embroidered` (its decoration is DTG).
+    let mut job_states = BTreeSet::new();
+    for token in &tokens {
+        let json = server
+            .cli(
+                token,
+                &[
+                    "orders",
+                    "list",
+                    "--json",
+                    "--workflow",
+                    "print-production",
+                    "--status",
+                    "open",
+                ],
+            )
+            .ok();
+        let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for o in list["items"].as_array().unwrap() {
+            let id = o["id"].as_str().unwrap();
+            let shown = server.cli(token, &["orders", "show", id, "--json"]).ok();
+            let order: serde_json::Value = serde_json::from_str(&shown).unwrap();
+            for (state, n) in order["counts"]["job"].as_object().unwrap() {
+                if n.as_u64().unwrap() > 0 {
+                    job_states.insert(state.clone());
+                }
+            }
+        }
+    }
+    let want: BTreeSet<String> = [
+        "intake_hold",
+        "on_order",
+        "pending",
+        "open",
+        "labeled",
+        "picked",
+        "queued_for_pretreat",
+        "pretreated",
+        "scanned",
+        "printed",
+        "completed",
+        "shipped",
+        "canceled",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    assert_eq!(job_states, want);
     server.stop();
 }
