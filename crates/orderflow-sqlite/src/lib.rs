@@ -16,21 +16,15 @@
 //! - Reads use a separate pool of read-only connections (WAL lets them run
 //!   beside the writer).
 
-mod ops;
-mod query;
+mod sql;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use orderflow_core::model::{Child, Order};
-use orderflow_store::{
-    ApiToken, Commit, HistoryEntry, Idempotency, OrderFilter, Organization, OutboxMessage, Page,
-    Result, Store, StoreError, StoredFile, User,
-};
+use orderflow_sql::{Done, Op, backend};
+use orderflow_store::Result;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -96,7 +90,7 @@ struct Counters {
     writes: AtomicU64,
 }
 
-/// A [`Store`] on one SQLite file.
+/// A [`Store`](orderflow_store::Store) on one SQLite file.
 pub struct SqliteStore {
     writes: mpsc::Sender<Write>,
     reads: SqlitePool,
@@ -105,42 +99,9 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
-pub(crate) enum Op {
-    Commit(Box<Commit>),
-    CreateOrganization(Organization),
-    UpdateOrganization(Organization),
-    CreateUser(User),
-    CreateToken(ApiToken),
-    RevokeToken(String),
-    ClaimOutbox {
-        now: DateTime<Utc>,
-        lease_secs: u32,
-        limit: u32,
-    },
-    OutboxDelivered {
-        id: String,
-        at: DateTime<Utc>,
-    },
-    OutboxFailed {
-        id: String,
-        error: String,
-        retry_at: DateTime<Utc>,
-    },
-    PutFile(StoredFile, Vec<u8>),
-}
-
-pub(crate) enum Done {
-    Unit,
-    Claimed(Vec<OutboxMessage>),
-}
-
 struct Write {
     op: Op,
     reply: oneshot::Sender<Result<Done>>,
-}
-
-pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
 }
 
 impl SqliteStore {
@@ -230,10 +191,6 @@ impl SqliteStore {
             .await
             .map_err(|_| backend("the writer task dropped a write"))?
     }
-
-    async fn write_unit(&self, op: Op) -> Result<()> {
-        self.write(op).await.map(|_| ())
-    }
 }
 
 async fn run_writer(
@@ -282,7 +239,7 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
             results.push(Err(e));
             continue;
         }
-        let result = ops::apply(conn, &write.op).await;
+        let result = sql::apply(conn, &write.op).await;
         let end = if result.is_ok() {
             exec(conn, "RELEASE write").await
         } else {
@@ -311,145 +268,5 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
             (_, result) => result,
         };
         let _ = write.reply.send(result);
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn create_organization(&self, org: &Organization) -> Result<()> {
-        self.write_unit(Op::CreateOrganization(org.clone())).await
-    }
-
-    async fn organization(&self, id: &str) -> Result<Option<Organization>> {
-        query::organization(&self.reads, id).await
-    }
-
-    async fn organizations(&self) -> Result<Vec<Organization>> {
-        query::organizations(&self.reads).await
-    }
-
-    async fn update_organization(&self, org: &Organization) -> Result<()> {
-        self.write_unit(Op::UpdateOrganization(org.clone())).await
-    }
-
-    async fn create_user(&self, user: &User) -> Result<()> {
-        self.write_unit(Op::CreateUser(user.clone())).await
-    }
-
-    async fn user(&self, id: &str) -> Result<Option<User>> {
-        query::user(&self.reads, id).await
-    }
-
-    async fn users(&self, organization: &str) -> Result<Vec<User>> {
-        query::users(&self.reads, organization).await
-    }
-
-    async fn create_token(&self, token: &ApiToken) -> Result<()> {
-        self.write_unit(Op::CreateToken(token.clone())).await
-    }
-
-    async fn tokens(&self, user: &str) -> Result<Vec<ApiToken>> {
-        query::tokens(&self.reads, user).await
-    }
-
-    async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<User>> {
-        query::user_by_token(&self.reads, sha256).await
-    }
-
-    async fn revoke_token(&self, id: &str) -> Result<()> {
-        self.write_unit(Op::RevokeToken(id.to_owned())).await
-    }
-
-    async fn order(&self, id: &str) -> Result<Option<Order>> {
-        query::order(&self.reads, id).await
-    }
-
-    async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>> {
-        query::child(&self.reads, order_id, child_id).await
-    }
-
-    async fn children(
-        &self,
-        order_id: &str,
-        kind: &str,
-        after_seq: u64,
-        limit: u32,
-    ) -> Result<Vec<Child>> {
-        query::children(&self.reads, order_id, kind, after_seq, limit).await
-    }
-
-    async fn commit(&self, commit: Commit) -> Result<()> {
-        self.write_unit(Op::Commit(Box::new(commit))).await
-    }
-
-    async fn history(
-        &self,
-        order_id: &str,
-        after_seq: u64,
-        limit: u32,
-    ) -> Result<Vec<HistoryEntry>> {
-        query::history(&self.reads, order_id, after_seq, limit).await
-    }
-
-    async fn orders(
-        &self,
-        filter: &OrderFilter,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Order>> {
-        query::orders(&self.reads, filter, cursor, limit).await
-    }
-
-    async fn count_by_status(&self, filter: &OrderFilter) -> Result<Vec<(String, String, u64)>> {
-        query::count_by_status(&self.reads, filter).await
-    }
-
-    async fn idempotency(&self, user: &str, key: &str) -> Result<Option<Idempotency>> {
-        query::idempotency(&self.reads, user, key).await
-    }
-
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease_secs: u32,
-        limit: u32,
-    ) -> Result<Vec<OutboxMessage>> {
-        match self
-            .write(Op::ClaimOutbox {
-                now,
-                lease_secs,
-                limit,
-            })
-            .await?
-        {
-            Done::Claimed(messages) => Ok(messages),
-            Done::Unit => Ok(Vec::new()),
-        }
-    }
-
-    async fn outbox_delivered(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        self.write_unit(Op::OutboxDelivered {
-            id: id.to_owned(),
-            at,
-        })
-        .await
-    }
-
-    async fn outbox_failed(&self, id: &str, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
-        self.write_unit(Op::OutboxFailed {
-            id: id.to_owned(),
-            error: error.to_owned(),
-            retry_at,
-        })
-        .await
-    }
-
-    async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()> {
-        self.write_unit(Op::PutFile(file.clone(), bytes.to_vec()))
-            .await
-    }
-
-    async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
-        query::file(&self.reads, id).await
     }
 }

@@ -1,0 +1,187 @@
+//! The SQL that orderflow's two storage backends share, written once.
+//!
+//! `orderflow-sqlite` and `orderflow-postgres` store the same tables with
+//! the same statements; they differ in the sqlx database type, in how they
+//! run a write (SQLite: one writer task with group commit; PostgreSQL: one
+//! transaction per write) and in the outbox claim's row lock. This crate
+//! holds:
+//!
+//! - the pure helpers (times as microseconds, integer conversions, JSON as
+//!   text, `LIKE` patterns, error mapping) and the write operations
+//!   ([`Op`], [`Done`]) as plain functions and types;
+//! - [`sql_store!`], which each backend instantiates with its sqlx types to
+//!   get the row mapping, the reads, the writes ([`Op`] applied on one
+//!   connection) and its `impl Store`.
+//!
+//! Why a macro rather than functions generic over `DB: sqlx::Database`: the
+//! generic version needs an `Encode + Type` or `Decode + Type` bound for
+//! every Rust type bound or read (`&str`, `String`, `i64`, `Option<String>`,
+//! `&[u8]`, `Vec<u8>`), `ColumnIndex<&str>` for the row, executor bounds for
+//! the pool and the connection and `IntoArguments` for the query builder,
+//! and Rust does not carry such bounds from a trait to its users, so every
+//! function would repeat them. The macro body is the plain code that both
+//! backends used to copy, with the types as parameters.
+//!
+//! Every statement uses `$1, $2, ...` placeholders, which PostgreSQL and
+//! sqlx's SQLite driver both accept (SQLite binds `$NNN` as parameter NNN);
+//! dynamic SQL goes through `sqlx::QueryBuilder::push_bind`, which writes
+//! each database's own placeholder.
+
+mod store;
+
+use chrono::{DateTime, Utc};
+use orderflow_store::{
+    ApiToken, Commit, Organization, OutboxMessage, Result, StoreError, StoredFile, User,
+};
+use serde::Serialize;
+
+/// What the macro's expansion names, so the backends need not depend on
+/// exactly the same crates.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait;
+    pub use chrono;
+    pub use orderflow_core;
+    pub use orderflow_store;
+    pub use serde;
+    pub use serde_json;
+    pub use sqlx;
+}
+
+/// One write, run on one connection inside a transaction (PostgreSQL) or a
+/// savepoint (SQLite) that the backend opens and ends.
+pub enum Op {
+    Commit(Box<Commit>),
+    CreateOrganization(Organization),
+    UpdateOrganization(Organization),
+    CreateUser(User),
+    CreateToken(ApiToken),
+    RevokeToken(String),
+    ClaimOutbox {
+        now: DateTime<Utc>,
+        lease_secs: u32,
+        limit: u32,
+    },
+    OutboxDelivered {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    OutboxFailed {
+        id: String,
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
+    PutFile(StoredFile, Vec<u8>),
+}
+
+/// What a write answers.
+pub enum Done {
+    Unit,
+    Claimed(Vec<OutboxMessage>),
+}
+
+pub fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// `Duplicate(what)` for a unique violation, `NotFound(what)` for a
+/// foreign key violation, `Backend` for the rest.
+pub fn refused(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_owned()),
+        Some(d) if d.is_foreign_key_violation() => StoreError::NotFound(what.to_owned()),
+        _ => backend(e),
+    }
+}
+
+/// `NotFound(what)` when a write touched no row.
+pub fn found(rows: u64, what: impl FnOnce() -> String) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what()))
+    } else {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------- conversions ---
+
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| backend(format!("time {us} out of range")))
+}
+
+pub fn int(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Invalid(format!("{n} is too large to store")))
+}
+
+pub fn uint(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| backend(format!("negative count {n} stored")))
+}
+
+pub fn text(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+pub fn json<T: serde::de::DeserializeOwned>(raw: &str, column: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| backend(format!("{column}: {e}")))
+}
+
+pub fn hash(raw: Vec<u8>, column: &str) -> Result<[u8; 32]> {
+    raw.try_into()
+        .map_err(|_| backend(format!("{column} is not 32 bytes")))
+}
+
+/// `%text%` for `LIKE ... ESCAPE '\'`, lower-cased, wildcards escaped.
+pub fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The page of at most `limit` orders out of `items` (fetched with
+/// `limit + 1`), with the cursor of the next page when there is one.
+pub fn page(
+    mut items: Vec<orderflow_core::model::Order>,
+    limit: u32,
+) -> orderflow_store::Page<orderflow_core::model::Order> {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = match items.last() {
+        Some(last) if more => Some(
+            orderflow_store::Cursor {
+                created_micros: last.created_at.map(micros).unwrap_or_default(),
+                id: last.id.clone(),
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    orderflow_store::Page { items, next_cursor }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards_and_lowercases() {
+        assert_eq!(like_pattern("A_b%c\\"), "%a\\_b\\%c\\\\%");
+    }
+
+    #[test]
+    fn int_and_uint_refuse_what_does_not_fit() {
+        assert!(int(u64::MAX).is_err());
+        assert!(uint(-1).is_err());
+        assert_eq!(uint(int(42).ok().unwrap_or_default()).ok(), Some(42));
+    }
+}

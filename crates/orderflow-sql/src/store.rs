@@ -1,0 +1,1050 @@
+//! [`sql_store!`]: the row mapping, reads, writes and `impl Store` shared
+//! by both backends, instantiated with each backend's sqlx types.
+
+/// Expands, in the module it is called in (a module of its own: it imports
+/// names there), to
+///
+/// - the reads on `pool` (`organization`, `orders`, ...) and the mapping of
+///   `row` to records;
+/// - `pub(crate) async fn apply(conn: &mut connection, op: &Op) -> Result<Done>`,
+///   one write on a connection inside the caller's transaction or savepoint;
+/// - `impl Store for store`, reading on `self.reads` and writing through the
+///   store's own `async fn write(&self, op: Op) -> Result<Done>`.
+///
+/// `claim_lock` is appended to the outbox claim's inner `SELECT` (PostgreSQL:
+/// `" FOR UPDATE SKIP LOCKED"`; SQLite, whose single writer already
+/// serialises claims: `""`). Types are named as paths valid in the calling
+/// module.
+#[macro_export]
+macro_rules! sql_store {
+    (
+        database: $db:ty,
+        row: $row:ty,
+        pool: $pool:ty,
+        connection: $conn:ty,
+        store: $store:ty,
+        reads: $reads:ident,
+        claim_lock: $lock:literal $(,)?
+    ) => {
+        use $crate::__private::chrono::{DateTime, Duration, Utc};
+        use $crate::__private::orderflow_core::model::{Child, Order};
+        use $crate::__private::orderflow_store::{
+            ApiToken, Commit, Cursor, HistoryEntry, Idempotency, MAX_LIMIT, OrderFilter,
+            Organization, OutboxMessage, Page, Result, StoreError, StoredFile, User, clamp_limit,
+        };
+        use $crate::__private::serde::de::DeserializeOwned;
+        use $crate::{
+            Done, Op, backend, found, from_micros, int, like_pattern, micros, refused, text, uint,
+        };
+        use sqlx::Row as _;
+
+        // ------------------------------------------------------ row mapping ---
+
+        fn parse<T: DeserializeOwned>(row: &$row, column: &str) -> Result<T> {
+            $crate::json(&get::<String>(row, column)?, column)
+        }
+
+        fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(
+            row: &'r $row,
+            column: &str,
+        ) -> Result<T> {
+            row.try_get(column).map_err(backend)
+        }
+
+        fn time(row: &$row, column: &str) -> Result<DateTime<Utc>> {
+            from_micros(get(row, column)?)
+        }
+
+        fn hash(row: &$row, column: &str) -> Result<[u8; 32]> {
+            $crate::hash(get(row, column)?, column)
+        }
+
+        fn organization_of(row: &$row) -> Result<Organization> {
+            Ok(Organization {
+                id: get(row, "id")?,
+                name: get(row, "name")?,
+                settings: parse(row, "settings")?,
+                created_at: time(row, "created_at")?,
+            })
+        }
+
+        fn user_of(row: &$row) -> Result<User> {
+            Ok(User {
+                id: get(row, "id")?,
+                name: get(row, "name")?,
+                organization: get(row, "organization")?,
+                roles: parse(row, "roles")?,
+                email: get(row, "email")?,
+                created_at: time(row, "created_at")?,
+            })
+        }
+
+        fn child_of(row: &$row) -> Result<Child> {
+            Ok(Child {
+                id: get(row, "id")?,
+                kind: get(row, "kind")?,
+                parent: get(row, "parent")?,
+                seq: uint(get(row, "seq")?)?,
+                status: get(row, "status")?,
+                version: uint(get(row, "version")?)?,
+                data: parse(row, "data")?,
+                counts: parse(row, "counts")?,
+            })
+        }
+
+        fn outbox_message(row: &$row) -> Result<OutboxMessage> {
+            Ok(OutboxMessage {
+                id: get(row, "id")?,
+                order_id: get(row, "order_id")?,
+                channel: get(row, "channel")?,
+                party: get(row, "party")?,
+                organization: get(row, "organization")?,
+                template: get(row, "template")?,
+                payload: parse(row, "payload")?,
+                created_at: time(row, "created_at")?,
+                attempts: u32::try_from(get::<i64>(row, "attempts")?).map_err(backend)?,
+            })
+        }
+
+        // ------------------------------------------------------------ reads ---
+
+        const USER_COLUMNS: &str = "u.id, u.name, u.organization, u.roles, u.email, u.created_at";
+        const CHILD_COLUMNS: &str = "id, kind, parent, seq, status, version, data, counts";
+
+        async fn organization(pool: &$pool, id: &str) -> Result<Option<Organization>> {
+            sqlx::query("SELECT id, name, settings, created_at FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(organization_of)
+                .transpose()
+        }
+
+        async fn organizations(pool: &$pool) -> Result<Vec<Organization>> {
+            sqlx::query(
+                "SELECT id, name, settings, created_at FROM organizations ORDER BY id LIMIT $1",
+            )
+            .bind(i64::from(MAX_LIMIT))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(organization_of)
+            .collect()
+        }
+
+        async fn user(pool: &$pool, id: &str) -> Result<Option<User>> {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_of)
+            .transpose()
+        }
+
+        async fn users(pool: &$pool, organization: &str) -> Result<Vec<User>> {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.organization = $1 ORDER BY u.id LIMIT $2"
+            )))
+            .bind(organization)
+            .bind(i64::from(MAX_LIMIT))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(user_of)
+            .collect()
+        }
+
+        async fn tokens(pool: &$pool, user: &str) -> Result<Vec<ApiToken>> {
+            sqlx::query(
+                "SELECT id, user_id, name, sha256, created_at FROM api_tokens WHERE user_id = $1 \
+                 ORDER BY created_at, id LIMIT $2",
+            )
+            .bind(user)
+            .bind(i64::from(MAX_LIMIT))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| {
+                Ok(ApiToken {
+                    id: get(row, "id")?,
+                    user: get(row, "user_id")?,
+                    name: get(row, "name")?,
+                    sha256: hash(row, "sha256")?,
+                    created_at: time(row, "created_at")?,
+                })
+            })
+            .collect()
+        }
+
+        async fn user_by_token(pool: &$pool, sha256: &[u8; 32]) -> Result<Option<User>> {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.sha256 = $1"
+            )))
+            .bind(&sha256[..])
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_of)
+            .transpose()
+        }
+
+        async fn order(pool: &$pool, id: &str) -> Result<Option<Order>> {
+            sqlx::query("SELECT snapshot FROM orders WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(|row| parse(row, "snapshot"))
+                .transpose()
+        }
+
+        async fn child(pool: &$pool, order_id: &str, child_id: &str) -> Result<Option<Child>> {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND id = $2"
+            )))
+            .bind(order_id)
+            .bind(child_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(child_of)
+            .transpose()
+        }
+
+        async fn children(
+            pool: &$pool,
+            order_id: &str,
+            kind: &str,
+            after_seq: u64,
+            limit: u32,
+        ) -> Result<Vec<Child>> {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND kind = $2 AND seq > $3 \
+                 ORDER BY seq LIMIT $4"
+            )))
+            .bind(order_id)
+            .bind(kind)
+            .bind(int(after_seq)?)
+            .bind(i64::from(clamp_limit(limit)))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(child_of)
+            .collect()
+        }
+
+        async fn history(
+            pool: &$pool,
+            order_id: &str,
+            after_seq: u64,
+            limit: u32,
+        ) -> Result<Vec<HistoryEntry>> {
+            sqlx::query(
+                "SELECT order_id, seq, version, at, user_id, organization, step FROM order_events \
+                 WHERE order_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(order_id)
+            .bind(int(after_seq)?)
+            .bind(i64::from(clamp_limit(limit)))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    order_id: get(row, "order_id")?,
+                    seq: uint(get(row, "seq")?)?,
+                    version: uint(get(row, "version")?)?,
+                    at: time(row, "at")?,
+                    user: get(row, "user_id")?,
+                    organization: get(row, "organization")?,
+                    step: parse(row, "step")?,
+                })
+            })
+            .collect()
+        }
+
+        async fn idempotency(
+            pool: &$pool,
+            user: &str,
+            key: &str,
+        ) -> Result<Option<Idempotency>> {
+            sqlx::query(
+                "SELECT user_id, key, request_sha256, status, body, created_at FROM idempotency \
+                 WHERE user_id = $1 AND key = $2",
+            )
+            .bind(user)
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(|row| {
+                Ok(Idempotency {
+                    user: get(row, "user_id")?,
+                    key: get(row, "key")?,
+                    request_sha256: hash(row, "request_sha256")?,
+                    status: u16::try_from(get::<i64>(row, "status")?).map_err(backend)?,
+                    body: parse(row, "body")?,
+                    created_at: time(row, "created_at")?,
+                })
+            })
+            .transpose()
+        }
+
+        async fn file(pool: &$pool, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
+            sqlx::query(
+                "SELECT id, organization, uploaded_by, name, media_type, size, sha256, created_at, \
+                 bytes FROM files WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(|row| {
+                Ok((
+                    StoredFile {
+                        id: get(row, "id")?,
+                        organization: get(row, "organization")?,
+                        uploaded_by: get(row, "uploaded_by")?,
+                        name: get(row, "name")?,
+                        media_type: get(row, "media_type")?,
+                        size: uint(get(row, "size")?)?,
+                        sha256: hash(row, "sha256")?,
+                        created_at: time(row, "created_at")?,
+                    },
+                    get(row, "bytes")?,
+                ))
+            })
+            .transpose()
+        }
+
+        // ------------------------------------------------------------ lists ---
+
+        /// `FROM orders o WHERE ...`: visibility and every filter but the cursor.
+        fn push_filter(q: &mut sqlx::QueryBuilder<$db>, f: &OrderFilter, with_status: bool) {
+            q.push(
+                " FROM orders o WHERE EXISTS (SELECT 1 FROM order_parties v \
+                 WHERE v.order_id = o.id AND v.organization = ",
+            )
+            .push_bind(&f.organization)
+            .push(" AND (FALSE");
+            for (workflow, slots) in &f.visible_statuses {
+                for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
+                    q.push(" OR (o.workflow = ")
+                        .push_bind(workflow)
+                        .push(" AND v.slot = ")
+                        .push_bind(slot)
+                        .push(" AND o.status IN (");
+                    let mut list = q.separated(", ");
+                    for status in statuses {
+                        list.push_bind(status);
+                    }
+                    q.push("))");
+                }
+            }
+            q.push("))");
+            if let Some(workflow) = &f.workflow {
+                q.push(" AND o.workflow = ").push_bind(workflow);
+            }
+            if let (true, Some(status)) = (with_status, &f.status) {
+                q.push(" AND o.status = ").push_bind(status);
+            }
+            if let Some(party) = &f.party {
+                q.push(
+                    " AND EXISTS (SELECT 1 FROM order_parties p WHERE p.order_id = o.id \
+                     AND p.organization = ",
+                )
+                .push_bind(party)
+                .push(")");
+            }
+            if let Some(text) = &f.text {
+                let pattern = like_pattern(text);
+                q.push(" AND (lower(o.id) LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR lower(coalesce(o.reference, '')) LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(
+                        " ESCAPE '\\' OR EXISTS (SELECT 1 FROM order_parties t \
+                         LEFT JOIN organizations g ON g.id = t.organization \
+                         WHERE t.order_id = o.id AND (lower(t.organization) LIKE ",
+                    )
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR lower(coalesce(g.name, '')) LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')))");
+            }
+            let ranges = [
+                ("o.created_at >= ", f.created_from),
+                ("o.created_at <= ", f.created_to),
+                ("o.updated_at >= ", f.updated_from),
+                ("o.updated_at <= ", f.updated_to),
+            ];
+            for (sql, bound) in ranges {
+                if let Some(t) = bound {
+                    q.push(" AND ").push(sql).push_bind(micros(t));
+                }
+            }
+        }
+
+        async fn orders(
+            pool: &$pool,
+            filter: &OrderFilter,
+            cursor: Option<&str>,
+            limit: u32,
+        ) -> Result<Page<Order>> {
+            let after = cursor.map(Cursor::decode).transpose()?;
+            let limit = clamp_limit(limit);
+            let mut q = sqlx::QueryBuilder::new("SELECT o.snapshot");
+            push_filter(&mut q, filter, true);
+            if let Some(c) = &after {
+                q.push(" AND (o.created_at < ")
+                    .push_bind(c.created_micros)
+                    .push(" OR (o.created_at = ")
+                    .push_bind(c.created_micros)
+                    .push(" AND o.id < ")
+                    .push_bind(c.id.clone())
+                    .push("))");
+            }
+            q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+                .push_bind(i64::from(limit) + 1);
+            let rows = q.build().fetch_all(pool).await.map_err(backend)?;
+            let items = rows
+                .iter()
+                .map(|row| parse::<Order>(row, "snapshot"))
+                .collect::<Result<Vec<_>>>()?;
+            Ok($crate::page(items, limit))
+        }
+
+        async fn count_by_status(
+            pool: &$pool,
+            filter: &OrderFilter,
+        ) -> Result<Vec<(String, String, u64)>> {
+            let mut q = sqlx::QueryBuilder::new("SELECT o.workflow, o.status, COUNT(*) AS n");
+            push_filter(&mut q, filter, false);
+            q.push(" GROUP BY o.workflow, o.status ORDER BY o.workflow, o.status LIMIT ")
+                .push_bind(i64::from(MAX_LIMIT));
+            q.build()
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        get(row, "workflow")?,
+                        get(row, "status")?,
+                        uint(get(row, "n")?)?,
+                    ))
+                })
+                .collect()
+        }
+
+        // ----------------------------------------------------------- writes ---
+
+        pub(crate) async fn apply(conn: &mut $conn, op: &Op) -> Result<Done> {
+            match op {
+                Op::Commit(commit) => commit_one(conn, commit).await.map(|()| Done::Unit),
+                Op::CreateOrganization(org) => {
+                    create_organization(conn, org).await.map(|()| Done::Unit)
+                }
+                Op::UpdateOrganization(org) => {
+                    update_organization(conn, org).await.map(|()| Done::Unit)
+                }
+                Op::CreateUser(user) => create_user(conn, user).await.map(|()| Done::Unit),
+                Op::CreateToken(token) => create_token(conn, token).await.map(|()| Done::Unit),
+                Op::RevokeToken(id) => {
+                    let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(backend)?;
+                    found(done.rows_affected(), || format!("token {id}")).map(|()| Done::Unit)
+                }
+                Op::ClaimOutbox {
+                    now,
+                    lease_secs,
+                    limit,
+                } => claim_outbox(conn, *now, *lease_secs, *limit)
+                    .await
+                    .map(Done::Claimed),
+                Op::OutboxDelivered { id, at } => {
+                    let done = sqlx::query(
+                        "UPDATE outbox SET delivered_at = $1, lease_until = NULL WHERE id = $2",
+                    )
+                    .bind(micros(*at))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                    found(done.rows_affected(), || format!("outbox message {id}"))
+                        .map(|()| Done::Unit)
+                }
+                Op::OutboxFailed {
+                    id,
+                    error,
+                    retry_at,
+                } => {
+                    let done = sqlx::query(
+                        "UPDATE outbox SET available_at = $1, lease_until = NULL, last_error = $2 \
+                         WHERE id = $3 AND delivered_at IS NULL",
+                    )
+                    .bind(micros(*retry_at))
+                    .bind(error)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                    found(done.rows_affected(), || format!("outbox message {id}"))
+                        .map(|()| Done::Unit)
+                }
+                Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
+            }
+        }
+
+        async fn create_organization(conn: &mut $conn, org: &Organization) -> Result<()> {
+            let what = format!("organization {}", org.id);
+            sqlx::query(
+                "INSERT INTO organizations (id, name, settings, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&org.id)
+            .bind(&org.name)
+            .bind(text(&org.settings)?)
+            .bind(micros(org.created_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(refused(&what))?;
+            Ok(())
+        }
+
+        async fn update_organization(conn: &mut $conn, org: &Organization) -> Result<()> {
+            let done =
+                sqlx::query("UPDATE organizations SET name = $1, settings = $2 WHERE id = $3")
+                    .bind(&org.name)
+                    .bind(text(&org.settings)?)
+                    .bind(&org.id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+            found(done.rows_affected(), || format!("organization {}", org.id))
+        }
+
+        async fn exists(conn: &mut $conn, sql: &'static str, id: &str) -> Result<bool> {
+            Ok(sqlx::query(sql)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?
+                .is_some())
+        }
+
+        async fn create_user(conn: &mut $conn, user: &User) -> Result<()> {
+            if !exists(
+                conn,
+                "SELECT 1 FROM organizations WHERE id = $1",
+                &user.organization,
+            )
+            .await?
+            {
+                return Err(StoreError::NotFound(format!(
+                    "organization {}",
+                    user.organization
+                )));
+            }
+            let what = format!("user {}", user.id);
+            sqlx::query(
+                "INSERT INTO users (id, name, organization, roles, email, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.organization)
+            .bind(text(&user.roles)?)
+            .bind(&user.email)
+            .bind(micros(user.created_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(refused(&what))?;
+            Ok(())
+        }
+
+        async fn create_token(conn: &mut $conn, token: &ApiToken) -> Result<()> {
+            if !exists(conn, "SELECT 1 FROM users WHERE id = $1", &token.user).await? {
+                return Err(StoreError::NotFound(format!("user {}", token.user)));
+            }
+            let what = format!("token {}", token.id);
+            sqlx::query(
+                "INSERT INTO api_tokens (id, user_id, name, sha256, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&token.id)
+            .bind(&token.user)
+            .bind(&token.name)
+            .bind(&token.sha256[..])
+            .bind(micros(token.created_at))
+            .execute(&mut *conn)
+            .await
+            .map_err(refused(&what))?;
+            Ok(())
+        }
+
+        async fn put_file(conn: &mut $conn, file: &StoredFile, bytes: &[u8]) -> Result<()> {
+            let what = format!("file {}", file.id);
+            sqlx::query(
+                "INSERT INTO files (id, organization, uploaded_by, name, media_type, size, sha256, \
+                 created_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&file.id)
+            .bind(&file.organization)
+            .bind(&file.uploaded_by)
+            .bind(&file.name)
+            .bind(&file.media_type)
+            .bind(int(file.size)?)
+            .bind(&file.sha256[..])
+            .bind(micros(file.created_at))
+            .bind(bytes)
+            .execute(&mut *conn)
+            .await
+            .map_err(refused(&what))?;
+            Ok(())
+        }
+
+        async fn claim_outbox(
+            conn: &mut $conn,
+            now: DateTime<Utc>,
+            lease_secs: u32,
+            limit: u32,
+        ) -> Result<Vec<OutboxMessage>> {
+            let now_us = micros(now);
+            let until = micros(now + Duration::seconds(i64::from(lease_secs)));
+            let rows = sqlx::query(concat!(
+                "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                     SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= $2 \
+                     AND (lease_until IS NULL OR lease_until <= $3) \
+                     ORDER BY created_at, id LIMIT $4",
+                $lock,
+                ") RETURNING id, order_id, channel, party, organization, template, payload, \
+                     created_at, attempts",
+            ))
+            .bind(until)
+            .bind(now_us)
+            .bind(now_us)
+            .bind(i64::from(clamp_limit(limit)))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+            let mut out = rows
+                .iter()
+                .map(outbox_message)
+                .collect::<Result<Vec<_>>>()?;
+            out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            Ok(out)
+        }
+
+        /// One change: everything or, on the first error, nothing (the caller
+        /// rolls the transaction back). The conditional UPDATE on the version
+        /// locks the order's row, so a racing commit waits, then finds the new
+        /// version and is refused.
+        async fn commit_one(conn: &mut $conn, c: &Commit) -> Result<()> {
+            let order = &c.order;
+            if order.version != c.expected_version.saturating_add(1) {
+                return Err(StoreError::Invalid(format!(
+                    "order {} at version {} cannot follow version {}",
+                    order.id, order.version, c.expected_version
+                )));
+            }
+            let (Some(created_at), Some(updated_at)) = (order.created_at, order.updated_at) else {
+                return Err(StoreError::Invalid(format!(
+                    "order {} has no creation or update time",
+                    order.id
+                )));
+            };
+            let reference = order
+                .data
+                .get("reference")
+                .and_then(|r| r.as_str())
+                .map(str::to_owned);
+            let snapshot = text(order)?;
+            if c.expected_version == 0 {
+                sqlx::query(
+                    "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
+                     updated_at, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&order.id)
+                .bind(&order.workflow)
+                .bind(&order.status)
+                .bind(int(order.version)?)
+                .bind(&reference)
+                .bind(micros(created_at))
+                .bind(micros(updated_at))
+                .bind(&snapshot)
+                .execute(&mut *conn)
+                .await
+                .map_err(refused(&format!("order {}", order.id)))?;
+            } else {
+                let done = sqlx::query(
+                    "UPDATE orders SET status = $1, version = $2, reference = $3, updated_at = $4, \
+                     snapshot = $5 WHERE id = $6 AND version = $7",
+                )
+                .bind(&order.status)
+                .bind(int(order.version)?)
+                .bind(&reference)
+                .bind(micros(updated_at))
+                .bind(&snapshot)
+                .bind(&order.id)
+                .bind(int(c.expected_version)?)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    let current = sqlx::query("SELECT version FROM orders WHERE id = $1")
+                        .bind(&order.id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(backend)?;
+                    return Err(match current {
+                        Some(row) => StoreError::VersionConflict {
+                            what: format!("order {}", order.id),
+                            expected: c.expected_version,
+                            current: uint(row.try_get("version").map_err(backend)?)?,
+                        },
+                        None => StoreError::NotFound(format!("order {}", order.id)),
+                    });
+                }
+                sqlx::query("DELETE FROM order_parties WHERE order_id = $1")
+                    .bind(&order.id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+            }
+            for (slot, organization) in &order.parties {
+                sqlx::query(
+                    "INSERT INTO order_parties (order_id, slot, organization) VALUES ($1, $2, $3)",
+                )
+                .bind(&order.id)
+                .bind(slot)
+                .bind(organization)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+            }
+
+            for child in &c.new_children {
+                sqlx::query(
+                    "INSERT INTO order_children (order_id, id, kind, parent, seq, status, version, \
+                     data, counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&order.id)
+                .bind(&child.id)
+                .bind(&child.kind)
+                .bind(&child.parent)
+                .bind(int(child.seq)?)
+                .bind(&child.status)
+                .bind(int(child.version)?)
+                .bind(text(&child.data)?)
+                .bind(text(&child.counts)?)
+                .execute(&mut *conn)
+                .await
+                .map_err(refused(&format!("{} of order {}", child.id, order.id)))?;
+            }
+
+            if let Some(child) = &c.child {
+                let expected = child.version.saturating_sub(1);
+                let done = sqlx::query(
+                    "UPDATE order_children SET status = $1, version = $2, data = $3, counts = $4, \
+                     parent = $5 WHERE order_id = $6 AND id = $7 AND version = $8",
+                )
+                .bind(&child.status)
+                .bind(int(child.version)?)
+                .bind(text(&child.data)?)
+                .bind(text(&child.counts)?)
+                .bind(&child.parent)
+                .bind(&order.id)
+                .bind(&child.id)
+                .bind(int(expected)?)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() == 0 {
+                    let current = sqlx::query(
+                        "SELECT version FROM order_children WHERE order_id = $1 AND id = $2",
+                    )
+                    .bind(&order.id)
+                    .bind(&child.id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                    let what = format!("{} of order {}", child.id, order.id);
+                    return Err(match current {
+                        Some(row) => StoreError::VersionConflict {
+                            what,
+                            expected,
+                            current: uint(row.try_get("version").map_err(backend)?)?,
+                        },
+                        None => StoreError::NotFound(what),
+                    });
+                }
+            }
+
+            for moved in &c.moved_children {
+                if moved.from.is_empty() {
+                    continue;
+                }
+                let mut q: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                    "UPDATE order_children SET version = version + 1, status = ",
+                );
+                q.push_bind(&moved.to)
+                    .push(" WHERE order_id = ")
+                    .push_bind(&order.id)
+                    .push(" AND kind = ")
+                    .push_bind(&moved.kind)
+                    .push(" AND status IN (");
+                let mut list = q.separated(", ");
+                for from in &moved.from {
+                    list.push_bind(from);
+                }
+                q.push(")");
+                if let Some(child) = &c.child {
+                    q.push(" AND id <> ").push_bind(&child.id);
+                }
+                q.build().execute(&mut *conn).await.map_err(backend)?;
+            }
+
+            if !c.history.is_empty() {
+                let last: i64 = sqlx::query(
+                    "SELECT COALESCE(MAX(seq), 0) AS last FROM order_events WHERE order_id = $1",
+                )
+                .bind(&order.id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(backend)?
+                .try_get("last")
+                .map_err(backend)?;
+                for (seq, entry) in (last + 1..).zip(&c.history) {
+                    sqlx::query(
+                        "INSERT INTO order_events (order_id, seq, version, at, user_id, organization, \
+                         step) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&order.id)
+                    .bind(seq)
+                    .bind(int(entry.version)?)
+                    .bind(micros(entry.at))
+                    .bind(&entry.user)
+                    .bind(&entry.organization)
+                    .bind(text(&entry.step)?)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                }
+            }
+
+            for m in &c.outbox {
+                sqlx::query(
+                    "INSERT INTO outbox (id, order_id, channel, party, organization, template, payload, \
+                     created_at, attempts, available_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+                )
+                .bind(&m.id)
+                .bind(&order.id)
+                .bind(&m.channel)
+                .bind(&m.party)
+                .bind(&m.organization)
+                .bind(&m.template)
+                .bind(text(&m.payload)?)
+                .bind(micros(m.created_at))
+                .bind(micros(m.created_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(refused(&format!("outbox message {}", m.id)))?;
+            }
+
+            if let Some(i) = &c.idempotency {
+                sqlx::query(
+                    "INSERT INTO idempotency (user_id, key, request_sha256, status, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&i.user)
+                .bind(&i.key)
+                .bind(&i.request_sha256[..])
+                .bind(i64::from(i.status))
+                .bind(text(&i.body)?)
+                .bind(micros(i.created_at))
+                .execute(&mut *conn)
+                .await
+                .map_err(refused(&format!("idempotency key {:?}", i.key)))?;
+            }
+            Ok(())
+        }
+
+        // ------------------------------------------------------------ Store ---
+
+        async fn write_unit(store: &$store, op: Op) -> Result<()> {
+            store.write(op).await.map(|_| ())
+        }
+
+        #[$crate::__private::async_trait::async_trait]
+        impl $crate::__private::orderflow_store::Store for $store {
+            async fn create_organization(&self, org: &Organization) -> Result<()> {
+                write_unit(self, Op::CreateOrganization(org.clone())).await
+            }
+
+            async fn organization(&self, id: &str) -> Result<Option<Organization>> {
+                organization(&self.$reads, id).await
+            }
+
+            async fn organizations(&self) -> Result<Vec<Organization>> {
+                organizations(&self.$reads).await
+            }
+
+            async fn update_organization(&self, org: &Organization) -> Result<()> {
+                write_unit(self, Op::UpdateOrganization(org.clone())).await
+            }
+
+            async fn create_user(&self, user: &User) -> Result<()> {
+                write_unit(self, Op::CreateUser(user.clone())).await
+            }
+
+            async fn user(&self, id: &str) -> Result<Option<User>> {
+                user(&self.$reads, id).await
+            }
+
+            async fn users(&self, organization: &str) -> Result<Vec<User>> {
+                users(&self.$reads, organization).await
+            }
+
+            async fn create_token(&self, token: &ApiToken) -> Result<()> {
+                write_unit(self, Op::CreateToken(token.clone())).await
+            }
+
+            async fn tokens(&self, user: &str) -> Result<Vec<ApiToken>> {
+                tokens(&self.$reads, user).await
+            }
+
+            async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<User>> {
+                user_by_token(&self.$reads, sha256).await
+            }
+
+            async fn revoke_token(&self, id: &str) -> Result<()> {
+                write_unit(self, Op::RevokeToken(id.to_owned())).await
+            }
+
+            async fn order(&self, id: &str) -> Result<Option<Order>> {
+                order(&self.$reads, id).await
+            }
+
+            async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>> {
+                child(&self.$reads, order_id, child_id).await
+            }
+
+            async fn children(
+                &self,
+                order_id: &str,
+                kind: &str,
+                after_seq: u64,
+                limit: u32,
+            ) -> Result<Vec<Child>> {
+                children(&self.$reads, order_id, kind, after_seq, limit).await
+            }
+
+            async fn commit(&self, commit: Commit) -> Result<()> {
+                write_unit(self, Op::Commit(Box::new(commit))).await
+            }
+
+            async fn history(
+                &self,
+                order_id: &str,
+                after_seq: u64,
+                limit: u32,
+            ) -> Result<Vec<HistoryEntry>> {
+                history(&self.$reads, order_id, after_seq, limit).await
+            }
+
+            async fn orders(
+                &self,
+                filter: &OrderFilter,
+                cursor: Option<&str>,
+                limit: u32,
+            ) -> Result<Page<Order>> {
+                orders(&self.$reads, filter, cursor, limit).await
+            }
+
+            async fn count_by_status(
+                &self,
+                filter: &OrderFilter,
+            ) -> Result<Vec<(String, String, u64)>> {
+                count_by_status(&self.$reads, filter).await
+            }
+
+            async fn idempotency(&self, user: &str, key: &str) -> Result<Option<Idempotency>> {
+                idempotency(&self.$reads, user, key).await
+            }
+
+            async fn claim_outbox(
+                &self,
+                now: DateTime<Utc>,
+                lease_secs: u32,
+                limit: u32,
+            ) -> Result<Vec<OutboxMessage>> {
+                match self
+                    .write(Op::ClaimOutbox {
+                        now,
+                        lease_secs,
+                        limit,
+                    })
+                    .await?
+                {
+                    Done::Claimed(messages) => Ok(messages),
+                    Done::Unit => Ok(Vec::new()),
+                }
+            }
+
+            async fn outbox_delivered(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+                write_unit(
+                    self,
+                    Op::OutboxDelivered {
+                        id: id.to_owned(),
+                        at,
+                    },
+                )
+                .await
+            }
+
+            async fn outbox_failed(
+                &self,
+                id: &str,
+                error: &str,
+                retry_at: DateTime<Utc>,
+            ) -> Result<()> {
+                write_unit(
+                    self,
+                    Op::OutboxFailed {
+                        id: id.to_owned(),
+                        error: error.to_owned(),
+                        retry_at,
+                    },
+                )
+                .await
+            }
+
+            async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()> {
+                write_unit(self, Op::PutFile(file.clone(), bytes.to_vec())).await
+            }
+
+            async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
+                file(&self.$reads, id).await
+            }
+        }
+    };
+}
