@@ -108,120 +108,146 @@ macro_rules! sql_store {
 
         // ------------------------------------------------------------ reads ---
 
+        type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
+
+        /// The row `query` finds, if any, as `of` maps it.
+        async fn optional<T>(
+            query: Query<'_>,
+            pool: &$pool,
+            of: impl Fn(&$row) -> Result<T>,
+        ) -> Result<Option<T>> {
+            query
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?
+                .as_ref()
+                .map(of)
+                .transpose()
+        }
+
+        /// Every row `query` finds, as `of` maps it.
+        async fn all<T>(
+            query: Query<'_>,
+            pool: &$pool,
+            of: impl Fn(&$row) -> Result<T>,
+        ) -> Result<Vec<T>> {
+            query
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(of)
+                .collect()
+        }
+
         const USER_COLUMNS: &str = "u.id, u.name, u.organization, u.roles, u.email, u.created_at";
         const CHILD_COLUMNS: &str = "id, kind, parent, seq, status, version, data, counts";
 
         async fn organization(pool: &$pool, id: &str) -> Result<Option<Organization>> {
-            sqlx::query("SELECT id, name, settings, created_at FROM organizations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?
-                .as_ref()
-                .map(organization_of)
-                .transpose()
+            optional(
+                sqlx::query(
+                    "SELECT id, name, settings, created_at FROM organizations WHERE id = $1",
+                )
+                .bind(id),
+                pool,
+                organization_of,
+            )
+            .await
         }
 
         async fn organizations(pool: &$pool) -> Result<Vec<Organization>> {
-            sqlx::query(
-                "SELECT id, name, settings, created_at FROM organizations ORDER BY id LIMIT $1",
+            all(
+                sqlx::query(
+                    "SELECT id, name, settings, created_at FROM organizations ORDER BY id LIMIT $1",
+                )
+                .bind(i64::from(MAX_LIMIT)),
+                pool,
+                organization_of,
             )
-            .bind(i64::from(MAX_LIMIT))
-            .fetch_all(pool)
             .await
-            .map_err(backend)?
-            .iter()
-            .map(organization_of)
-            .collect()
         }
 
         async fn user(pool: &$pool, id: &str) -> Result<Option<User>> {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-            )))
-            .bind(id)
-            .fetch_optional(pool)
+            optional(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+                )))
+                .bind(id),
+                pool,
+                user_of,
+            )
             .await
-            .map_err(backend)?
-            .as_ref()
-            .map(user_of)
-            .transpose()
         }
 
         async fn users(pool: &$pool, organization: &str) -> Result<Vec<User>> {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {USER_COLUMNS} FROM users u WHERE u.organization = $1 ORDER BY u.id LIMIT $2"
-            )))
-            .bind(organization)
-            .bind(i64::from(MAX_LIMIT))
-            .fetch_all(pool)
+            all(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.organization = $1 \
+                     ORDER BY u.id LIMIT $2"
+                )))
+                .bind(organization)
+                .bind(i64::from(MAX_LIMIT)),
+                pool,
+                user_of,
+            )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(user_of)
-            .collect()
         }
 
         async fn tokens(pool: &$pool, user: &str) -> Result<Vec<ApiToken>> {
-            sqlx::query(
-                "SELECT id, user_id, name, sha256, created_at FROM api_tokens WHERE user_id = $1 \
-                 ORDER BY created_at, id LIMIT $2",
+            all(
+                sqlx::query(
+                    "SELECT id, user_id, name, sha256, created_at FROM api_tokens \
+                     WHERE user_id = $1 ORDER BY created_at, id LIMIT $2",
+                )
+                .bind(user)
+                .bind(i64::from(MAX_LIMIT)),
+                pool,
+                |row| {
+                    Ok(ApiToken {
+                        id: get(row, "id")?,
+                        user: get(row, "user_id")?,
+                        name: get(row, "name")?,
+                        sha256: hash(row, "sha256")?,
+                        created_at: time(row, "created_at")?,
+                    })
+                },
             )
-            .bind(user)
-            .bind(i64::from(MAX_LIMIT))
-            .fetch_all(pool)
             .await
-            .map_err(backend)?
-            .iter()
-            .map(|row| {
-                Ok(ApiToken {
-                    id: get(row, "id")?,
-                    user: get(row, "user_id")?,
-                    name: get(row, "name")?,
-                    sha256: hash(row, "sha256")?,
-                    created_at: time(row, "created_at")?,
-                })
-            })
-            .collect()
         }
 
         async fn user_by_token(pool: &$pool, sha256: &[u8; 32]) -> Result<Option<User>> {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.sha256 = $1"
-            )))
-            .bind(&sha256[..])
-            .fetch_optional(pool)
+            optional(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.sha256 = $1"
+                )))
+                .bind(&sha256[..]),
+                pool,
+                user_of,
+            )
             .await
-            .map_err(backend)?
-            .as_ref()
-            .map(user_of)
-            .transpose()
         }
 
         async fn order(pool: &$pool, id: &str) -> Result<Option<Order>> {
-            sqlx::query("SELECT snapshot FROM orders WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?
-                .as_ref()
-                .map(|row| parse(row, "snapshot"))
-                .transpose()
+            optional(
+                sqlx::query("SELECT snapshot FROM orders WHERE id = $1").bind(id),
+                pool,
+                |row| parse(row, "snapshot"),
+            )
+            .await
         }
 
         async fn child(pool: &$pool, order_id: &str, child_id: &str) -> Result<Option<Child>> {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND id = $2"
-            )))
-            .bind(order_id)
-            .bind(child_id)
-            .fetch_optional(pool)
+            optional(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND id = $2"
+                )))
+                .bind(order_id)
+                .bind(child_id),
+                pool,
+                child_of,
+            )
             .await
-            .map_err(backend)?
-            .as_ref()
-            .map(child_of)
-            .transpose()
         }
 
         async fn children(
@@ -231,20 +257,20 @@ macro_rules! sql_store {
             after_seq: u64,
             limit: u32,
         ) -> Result<Vec<Child>> {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND kind = $2 AND seq > $3 \
-                 ORDER BY seq LIMIT $4"
-            )))
-            .bind(order_id)
-            .bind(kind)
-            .bind(int(after_seq)?)
-            .bind(i64::from(clamp_limit(limit)))
-            .fetch_all(pool)
+            all(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {CHILD_COLUMNS} FROM order_children \
+                     WHERE order_id = $1 AND kind = $2 AND seq > $3 \
+                     ORDER BY seq LIMIT $4"
+                )))
+                .bind(order_id)
+                .bind(kind)
+                .bind(int(after_seq)?)
+                .bind(i64::from(clamp_limit(limit))),
+                pool,
+                child_of,
+            )
             .await
-            .map_err(backend)?
-            .iter()
-            .map(child_of)
-            .collect()
         }
 
         async fn history(
@@ -253,18 +279,16 @@ macro_rules! sql_store {
             after_seq: u64,
             limit: u32,
         ) -> Result<Vec<HistoryEntry>> {
-            sqlx::query(
+            all(
+        sqlx::query(
                 "SELECT order_id, seq, version, at, user_id, organization, step FROM order_events \
                  WHERE order_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(order_id)
             .bind(int(after_seq)?)
-            .bind(i64::from(clamp_limit(limit)))
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(|row| {
+            .bind(i64::from(clamp_limit(limit))),
+        pool,
+        |row| {
                 Ok(HistoryEntry {
                     order_id: get(row, "order_id")?,
                     seq: uint(get(row, "seq")?)?,
@@ -274,8 +298,9 @@ macro_rules! sql_store {
                     organization: get(row, "organization")?,
                     step: parse(row, "step")?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
         }
 
         async fn idempotency(
@@ -283,17 +308,15 @@ macro_rules! sql_store {
             user: &str,
             key: &str,
         ) -> Result<Option<Idempotency>> {
-            sqlx::query(
+            optional(
+        sqlx::query(
                 "SELECT user_id, key, request_sha256, status, body, created_at FROM idempotency \
                  WHERE user_id = $1 AND key = $2",
             )
             .bind(user)
-            .bind(key)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(|row| {
+            .bind(key),
+        pool,
+        |row| {
                 Ok(Idempotency {
                     user: get(row, "user_id")?,
                     key: get(row, "key")?,
@@ -302,21 +325,20 @@ macro_rules! sql_store {
                     body: parse(row, "body")?,
                     created_at: time(row, "created_at")?,
                 })
-            })
-            .transpose()
+            },
+        )
+        .await
         }
 
         async fn file(pool: &$pool, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
-            sqlx::query(
+            optional(
+        sqlx::query(
                 "SELECT id, organization, uploaded_by, name, media_type, size, sha256, created_at, \
                  bytes FROM files WHERE id = $1",
             )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?
-            .as_ref()
-            .map(|row| {
+            .bind(id),
+        pool,
+        |row| {
                 Ok((
                     StoredFile {
                         id: get(row, "id")?,
@@ -330,8 +352,9 @@ macro_rules! sql_store {
                     },
                     get(row, "bytes")?,
                 ))
-            })
-            .transpose()
+            },
+        )
+        .await
         }
 
         // ------------------------------------------------------------ lists ---
@@ -439,19 +462,14 @@ macro_rules! sql_store {
             push_filter(&mut q, filter, false);
             q.push(" GROUP BY o.workflow, o.status ORDER BY o.workflow, o.status LIMIT ")
                 .push_bind(i64::from(MAX_LIMIT));
-            q.build()
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(|row| {
-                    Ok((
-                        get(row, "workflow")?,
-                        get(row, "status")?,
-                        uint(get(row, "n")?)?,
-                    ))
-                })
-                .collect()
+            all(q.build(), pool, |row| {
+                Ok((
+                    get(row, "workflow")?,
+                    get(row, "status")?,
+                    uint(get(row, "n")?)?,
+                ))
+            })
+            .await
         }
 
         // ----------------------------------------------------------- writes ---
@@ -519,7 +537,8 @@ macro_rules! sql_store {
         async fn create_organization(conn: &mut $conn, org: &Organization) -> Result<()> {
             let what = format!("organization {}", org.id);
             sqlx::query(
-                "INSERT INTO organizations (id, name, settings, created_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO organizations (id, name, settings, created_at) \
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(&org.id)
             .bind(&org.name)
@@ -588,7 +607,8 @@ macro_rules! sql_store {
             }
             let what = format!("token {}", token.id);
             sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, name, sha256, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO api_tokens (id, user_id, name, sha256, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&token.id)
             .bind(&token.user)
@@ -632,12 +652,12 @@ macro_rules! sql_store {
             let until = micros(now + Duration::seconds(i64::from(lease_secs)));
             let rows = sqlx::query(concat!(
                 "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
-                     SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= $2 \
-                     AND (lease_until IS NULL OR lease_until <= $3) \
-                     ORDER BY created_at, id LIMIT $4",
+                 SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until <= $3) \
+                 ORDER BY created_at, id LIMIT $4",
                 $lock,
                 ") RETURNING id, order_id, channel, party, organization, template, payload, \
-                     created_at, attempts",
+                 created_at, attempts",
             ))
             .bind(until)
             .bind(now_us)
@@ -835,8 +855,8 @@ macro_rules! sql_store {
                 .map_err(backend)?;
                 for (seq, entry) in (last + 1..).zip(&c.history) {
                     sqlx::query(
-                        "INSERT INTO order_events (order_id, seq, version, at, user_id, organization, \
-                         step) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO order_events (order_id, seq, version, at, user_id, \
+                         organization, step) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(&order.id)
                     .bind(seq)
@@ -853,8 +873,9 @@ macro_rules! sql_store {
 
             for m in &c.outbox {
                 sqlx::query(
-                    "INSERT INTO outbox (id, order_id, channel, party, organization, template, payload, \
-                     created_at, attempts, available_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+                    "INSERT INTO outbox (id, order_id, channel, party, organization, template, \
+                     payload, created_at, attempts, available_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
                 )
                 .bind(&m.id)
                 .bind(&order.id)
@@ -872,8 +893,8 @@ macro_rules! sql_store {
 
             if let Some(i) = &c.idempotency {
                 sqlx::query(
-                    "INSERT INTO idempotency (user_id, key, request_sha256, status, body, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO idempotency (user_id, key, request_sha256, status, body, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(&i.user)
                 .bind(&i.key)
