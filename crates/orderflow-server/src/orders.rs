@@ -873,6 +873,22 @@ pub struct PageQuery {
     pub kind: Option<String>,
 }
 
+impl PageQuery {
+    /// The page size asked for (100 when absent), within the server's limit.
+    fn limit(&self, state: &AppState) -> u32 {
+        self.limit
+            .unwrap_or(100)
+            .clamp(1, state.limits.page_limit_max)
+    }
+}
+
+/// Where the next page starts: after the last row, when this page is full.
+fn next_after<T>(rows: &[T], limit: u32, seq: impl Fn(&T) -> u64) -> Option<u64> {
+    (rows.len() >= limit as usize)
+        .then(|| rows.last().map(seq))
+        .flatten()
+}
+
 /// The order's history, oldest first.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/history", tag = "orders",
     params(("id" = String, Path), PageQuery),
@@ -885,17 +901,14 @@ pub async fn history(
     Q(q): Q<PageQuery>,
 ) -> Result<Json<HistoryPage>, ApiError> {
     let v = load_visible(&state, &caller, &id).await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, state.limits.page_limit_max);
+    let limit = q.limit(&state);
     let entries = state
         .store
         .history(&v.order.id, q.after.unwrap_or(0), limit)
         .await?;
-    let next_after = (entries.len() >= limit as usize)
-        .then(|| entries.last().map(|e| e.seq))
-        .flatten();
     Ok(Json(HistoryPage {
+        next_after: next_after(&entries, limit, |e| e.seq),
         items: entries.iter().map(views::history).collect(),
-        next_after,
     }))
 }
 
@@ -911,7 +924,7 @@ pub async fn list_children(
     Q(q): Q<PageQuery>,
 ) -> Result<Json<ChildList>, ApiError> {
     let v = load_visible(&state, &caller, &id).await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, state.limits.page_limit_max);
+    let limit = q.limit(&state);
     let after = q.after.unwrap_or(0);
     let kinds = &v.wf.def.children;
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
@@ -936,15 +949,12 @@ pub async fn list_children(
             .cloned()
             .collect(),
     };
-    let next_after = (children.len() >= limit as usize)
-        .then(|| children.last().map(|c| c.seq))
-        .flatten();
     Ok(Json(ChildList {
+        next_after: next_after(&children, limit, |c| c.seq),
         items: children
             .iter()
             .map(|c| views::child(&v.wf, c, None))
             .collect(),
-        next_after,
     }))
 }
 
