@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sim, code, expect_cell, no_inputs, user};
+use common::{Sim, code, expect_cell, expected_code, no_inputs, user};
 use orderflow_core::model::Actor;
 use orderflow_core::rejection::Rejection;
 use serde_json::{Value as Json, json};
@@ -224,15 +224,8 @@ fn every_row_of_the_table_from_every_state_by_every_party() {
                     "lab" => state != "draft",
                     _ => true,
                 };
-                let expected = if !sees {
-                    "not_found"
-                } else if !row.from.contains(&state) {
-                    "not_available"
-                } else if !row.by.contains(slot) {
-                    "forbidden"
-                } else {
-                    "ok"
-                };
+                let expected =
+                    expected_code(sees, row.from.contains(&state), row.by.contains(slot));
                 expect_cell(
                     &mut s,
                     actor,

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{Sim, code, expect_cell, no_inputs, user};
+use common::{Sim, code, expect_cell, expected_code, no_inputs, user};
 use orderflow_core::event::Event;
 use orderflow_core::model::Actor;
 use orderflow_core::rejection::Rejection;
@@ -254,15 +254,11 @@ fn every_row_of_the_table_from_every_state_by_every_party() {
                     "supplier" => state != "needs_approval",
                     _ => true,
                 };
-                let expected = if !sees {
-                    "not_found"
-                } else if !row.from.contains(&state) {
-                    "not_available"
-                } else if !row.by.iter().any(|b| entries(who).contains(b)) {
-                    "forbidden"
-                } else {
-                    "ok"
-                };
+                let expected = expected_code(
+                    sees,
+                    row.from.contains(&state),
+                    row.by.iter().any(|b| entries(who).contains(b)),
+                );
                 expect_cell(
                     &mut s,
                     actor,

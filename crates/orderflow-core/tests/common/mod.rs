@@ -189,6 +189,20 @@ pub fn no_inputs() -> Json {
     json!({})
 }
 
+/// The code a request should get, in the order the engine checks:
+/// visibility, state, permission.
+pub fn expected_code(sees: bool, available: bool, permitted: bool) -> &'static str {
+    if !sees {
+        "not_found"
+    } else if !available {
+        "not_available"
+    } else if !permitted {
+        "forbidden"
+    } else {
+        "ok"
+    }
+}
+
 /// One cell of a table test: takes `action` and checks what the row expects
 /// — the refusal's code, the state after a success (`to`, or unchanged),
 /// and, when it is not available, that it names exactly the states `from`.
