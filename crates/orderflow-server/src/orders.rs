@@ -28,7 +28,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::UserCaller;
-use crate::body::{JsonBody, RawJson, parse, parse_value};
+use crate::body::{JsonBody, RawJson, parse_value};
 use crate::events;
 use crate::problem::ApiError;
 use crate::{AppState, views};
@@ -529,7 +529,7 @@ pub async fn create_order(
     {
         return Ok(response);
     }
-    let mut req: CreateOrder = parse(&bytes)?;
+    let mut req = parse_create(&state, &bytes)?;
     let wf = state
         .workflow(&req.workflow)
         .cloned()
@@ -551,6 +551,46 @@ pub async fn create_order(
         idem,
     )
     .await
+}
+
+/// The body of `POST /orders`: `{"workflow", "parties", "inputs"}`, or the
+/// same flattened — `{"workflow", "<slot>": "<organisation>", "<input>": ...}`
+/// — where every top-level key that names one of the workflow's party slots
+/// is a party and every other is an input. Both read naturally, and the
+/// creating action's inputs are checked strictly either way, so a misspelt
+/// key is still refused by name.
+fn parse_create(state: &AppState, bytes: &[u8]) -> Result<CreateOrder, ApiError> {
+    let value = parse_value(bytes)?;
+    let flat = value.as_object().is_some_and(|o| !o.contains_key("inputs"));
+    if !flat {
+        return serde_json::from_value(value).map_err(|e| ApiError::invalid("body", e.to_string()));
+    }
+    let Value::Object(mut body) = value else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    let workflow = match body.remove("workflow") {
+        Some(Value::String(w)) => w,
+        _ => return Err(ApiError::invalid("workflow", "is required: a workflow id")),
+    };
+    let mut parties: BTreeMap<String, String> = match body.remove("parties") {
+        None => BTreeMap::new(),
+        Some(p) => serde_json::from_value(p).map_err(|_| {
+            ApiError::invalid("parties", "must map party slots to organisation ids")
+        })?,
+    };
+    if let Some(wf) = state.workflow(&workflow) {
+        for party in &wf.def.parties {
+            if let Some(Value::String(org)) = body.get(&party.id) {
+                parties.insert(party.id.clone(), org.clone());
+                body.remove(&party.id);
+            }
+        }
+    }
+    Ok(CreateOrder {
+        workflow,
+        parties,
+        inputs: Value::Object(body),
+    })
 }
 
 /// The order, its status, version and the caller's actions now.

@@ -68,6 +68,7 @@ both_backends!(
     print_production_jobs_over_http,
     restart_keeps_everything,
     traceability_events_allocate,
+    create_takes_a_flat_body_too,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -387,6 +388,37 @@ async fn create_dental_order(s: &Server, clinic: &str) -> String {
         .await;
     assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
     order.body["id"].as_str().unwrap().to_owned()
+}
+
+/// `POST /orders` also takes parties and inputs at the top level; an unknown
+/// key there is still refused by name.
+async fn create_takes_a_flat_body_too(backend: Backend) {
+    let d = dental(backend).await;
+    let flat = json!({
+        "workflow": "dental-lab",
+        "lab": "lab",
+        "lines": [{"product": "crown", "quantity": 1, "unit_price": "99.90"}],
+        "notes": "flat",
+    });
+    let order = d.s.post(&d.clinic, "/api/v1/orders", flat).await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    assert_eq!(
+        order.body["parties"],
+        json!({"customer": "clinic", "lab": "lab"})
+    );
+    assert_eq!(order.body["data"]["total"], 9990);
+    assert_eq!(order.body["data"]["notes"], "flat");
+
+    let typo = json!({"workflow": "dental-lab", "lab": "lab", "lines": [], "nots": "x"});
+    let refused = d.s.post(&d.clinic, "/api/v1/orders", typo).await;
+    let p = refused.problem(422, "invalid_input");
+    let fields: Vec<&str> = p["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"nots"), "{p}");
 }
 
 fn action<'a>(order: &'a Value, id: &str) -> &'a Value {
