@@ -778,7 +778,11 @@ fn apply_status_rules(
     now: DateTime<Utc>,
     step: &mut Step,
 ) -> Result<(), Rejection> {
-    if wf.def.status_rules.is_empty() {
+    // Building the variables converts the whole order: skip it when no rule
+    // applies from this status.
+    let applies =
+        |r: &crate::definition::StatusRule| r.from.is_empty() || r.from.contains(&working.status);
+    if !wf.def.status_rules.iter().any(applies) {
         return Ok(());
     }
     let vars = order_vars(wf, working, settings, &Actor::System, now)?;
@@ -813,6 +817,14 @@ fn automatic_step(
     settings: &PartySettings,
     now: DateTime<Utc>,
 ) -> Result<Option<Step>, Rejection> {
+    if !wf
+        .def
+        .automatic
+        .iter()
+        .any(|a| a.from.contains(&working.status))
+    {
+        return Ok(None);
+    }
     let vars = order_vars(wf, working, settings, &Actor::System, now)?.with("input", json!({}));
     for auto in &wf.def.automatic {
         if !auto.from.contains(&working.status) {
