@@ -105,13 +105,6 @@ impl Actor {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         }
     }
-
-    pub fn organization(&self) -> Option<&str> {
-        match self {
-            Actor::User { organization, .. } => Some(organization),
-            Actor::System => None,
-        }
-    }
 }
 
 /// Settings of the organisations in an order's slots (purchasing limit,

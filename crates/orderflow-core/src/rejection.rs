@@ -34,9 +34,6 @@ pub enum Rejection {
         /// The values the rule read, by path.
         values: BTreeMap<String, Json>,
     },
-    /// The order already exists, or the version the client saw is stale.
-    #[error("the order is at version {current}, not {expected}")]
-    Conflict { expected: u64, current: u64 },
     /// The definition's own expressions failed on this order's data: a bug
     /// in the workflow, reported instead of guessed around.
     #[error("the workflow could not evaluate {what}: {message}")]
@@ -56,7 +53,6 @@ impl Rejection {
         match self {
             Rejection::NotFound | Rejection::UnknownAction { .. } => 404,
             Rejection::NotAvailable { .. } | Rejection::GuardFailed { .. } => 409,
-            Rejection::Conflict { .. } => 412,
             Rejection::Forbidden { .. } => 403,
             Rejection::InvalidInput { .. } => 422,
             Rejection::Definition { .. } => 500,
@@ -72,7 +68,6 @@ impl Rejection {
             Rejection::Forbidden { .. } => "forbidden",
             Rejection::InvalidInput { .. } => "invalid_input",
             Rejection::GuardFailed { .. } => "guard_failed",
-            Rejection::Conflict { .. } => "conflict",
             Rejection::Definition { .. } => "definition_error",
         }
     }

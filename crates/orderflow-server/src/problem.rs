@@ -119,12 +119,6 @@ impl From<Problem> for ApiError {
 /// An engine refusal as a problem, every member it names kept.
 pub fn rejection_problem(r: &Rejection) -> Problem {
     let mut p = match r {
-        // The engine's stale-version refusal is the API's `If-Match` one.
-        Rejection::Conflict { current, .. } => {
-            let mut p = problem("precondition_failed", r.to_string());
-            p.current_version = Some(*current);
-            return p;
-        }
         // A workflow's own expression failed: a bug to log, not to show.
         Rejection::Definition { what, message } => {
             tracing::error!(%what, %message, "workflow expression failed");
@@ -171,7 +165,7 @@ pub fn rejection_problem(r: &Rejection) -> Problem {
             p.message = Some(message.clone());
             p.values = Some(values.clone());
         }
-        Rejection::NotFound | Rejection::Conflict { .. } | Rejection::Definition { .. } => {}
+        Rejection::NotFound | Rejection::Definition { .. } => {}
     }
     p
 }
