@@ -23,6 +23,10 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
 pub struct Expr {
     source: String,
     ast: IdedExpr,
+    /// Read off the tree once here: computed values and availability ask on
+    /// every decision and every read of an order.
+    paths: Vec<Vec<String>>,
+    locals: BTreeSet<String>,
 }
 
 /// Why an expression does not compile or evaluate.
@@ -79,9 +83,15 @@ impl Expr {
                 max: limits::EXPR_COMPREHENSION_DEPTH_MAX,
             });
         }
+        let mut paths = BTreeSet::new();
+        collect_paths(&ast, &mut Vec::new(), &mut paths);
+        let mut locals = BTreeSet::new();
+        collect_locals(&ast, &mut locals);
         Ok(Self {
             source: source.to_owned(),
             ast,
+            paths: paths.into_iter().collect(),
+            locals,
         })
     }
 
@@ -92,18 +102,14 @@ impl Expr {
     /// Every dotted path rooted at a variable (`order.total`, `input.amount`),
     /// so a checker can tell unknown names and a failed guard can show the
     /// values it read.
-    pub fn paths(&self) -> Vec<Vec<String>> {
-        let mut out = BTreeSet::new();
-        collect_paths(&self.ast, &mut Vec::new(), &mut out);
-        out.into_iter().collect()
+    pub fn paths(&self) -> &[Vec<String>] {
+        &self.paths
     }
 
     /// Names bound inside the expression by comprehensions (`l` in
     /// `order.lines.all(l, l.done)`): paths rooted at them are not variables.
-    pub fn locals(&self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        collect_locals(&self.ast, &mut out);
-        out
+    pub fn locals(&self) -> &BTreeSet<String> {
+        &self.locals
     }
 
     pub fn eval(&self, vars: &Vars<'_>) -> Result<Json, ExprError> {

@@ -1106,8 +1106,7 @@ impl<'d, 's> Validator<'d, 's> {
             return Shape::Any;
         };
         // A plain path (`input.lines`) has a known element shape.
-        let paths = expr.paths();
-        match paths.as_slice() {
+        match expr.paths() {
             [p] if p.join(".") == list.trim() => env
                 .resolve(p)
                 .ok()

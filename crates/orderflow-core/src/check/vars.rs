@@ -290,7 +290,7 @@ impl<'s> Env<'s> {
             if path.first().is_some_and(|root| locals.contains(root)) {
                 continue;
             }
-            if let Err(message) = self.resolve(&path)
+            if let Err(message) = self.resolve(path)
                 && !out.contains(&message)
             {
                 out.push(message);

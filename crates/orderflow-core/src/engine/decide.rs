@@ -266,7 +266,7 @@ fn guard_failed(
             if path.first().is_some_and(|root| locals.contains(root)) {
                 continue;
             }
-            if let Some(v) = vars.lookup(&path) {
+            if let Some(v) = vars.lookup(path) {
                 values.insert(path.join("."), summarise(v));
             }
         }
