@@ -113,7 +113,7 @@ pub fn visibility<'a>(
                         .def
                         .states
                         .iter()
-                        .filter(|s| wf.visible_to(&s.id).contains(&party.id))
+                        .filter(|s| wf.slot_sees(&s.id, &party.id))
                         .map(|s| s.id.clone())
                         .collect();
                     (party.id.clone(), statuses)

@@ -127,25 +127,23 @@ impl Workflow {
         }
     }
 
-    /// Which party slots see an order in `status`.
-    pub fn visible_to(&self, status: &str) -> Vec<String> {
-        match self.def.state(status).and_then(|s| s.visible_to.clone()) {
-            Some(slots) => slots,
-            None => self.def.parties.iter().map(|p| p.id.clone()).collect(),
-        }
+    /// Whether party `slot` sees an order in `status` (every slot does
+    /// when the state names none).
+    pub fn slot_sees(&self, status: &str, slot: &str) -> bool {
+        self.def
+            .state(status)
+            .and_then(|s| s.visible_to.as_ref())
+            .is_none_or(|slots| slots.iter().any(|s| s == slot))
     }
 
     /// Whether `actor` may see `order` at all.
     pub fn can_see(&self, order: &Order, actor: &Actor) -> bool {
         match actor {
             Actor::System => true,
-            Actor::User { organization, .. } => {
-                let visible = self.visible_to(&order.status);
-                order
-                    .slots_of(organization)
-                    .iter()
-                    .any(|slot| visible.contains(slot))
-            }
+            Actor::User { organization, .. } => order
+                .parties
+                .iter()
+                .any(|(slot, org)| org == organization && self.slot_sees(&order.status, slot)),
         }
     }
 }
