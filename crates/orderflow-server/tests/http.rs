@@ -209,6 +209,12 @@ impl Server {
             .unwrap();
         match store {
             Running::Sqlite(store) => {
+                // Connection tasks of the stopped server drop their state a
+                // moment after `serve` returns: wait for them, bounded.
+                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+                while Arc::strong_count(&store) > 1 && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
                 let store = Arc::into_inner(store)
                     .expect("the stopped server still holds the SQLite store");
                 store.close().await.unwrap();
