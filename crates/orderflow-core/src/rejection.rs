@@ -48,7 +48,7 @@ pub struct FieldError {
 }
 
 impl Rejection {
-    /// The HTTP status SPEC.md gives each kind of refusal.
+    /// The HTTP status docs/product.md gives each kind of refusal.
     pub fn http_status(&self) -> u16 {
         match self {
             Rejection::NotFound | Rejection::UnknownAction { .. } => 404,

@@ -1,4 +1,4 @@
-//! `compliance` against SPEC.md: the decision table of its computed status,
+//! `compliance` against docs/product.md: the decision table of its computed status,
 //! every action by every kind of user from several statuses, the stage, and
 //! a property test that checks the status against an oracle written here in
 //! plain Rust.
@@ -152,7 +152,7 @@ enum Evidence {
     Complete,
 }
 
-/// SPEC.md's table, written out independently of the definition.
+/// docs/product.md's table, written out independently of the definition.
 fn table(allocation: Allocation, evidence: Evidence) -> &'static str {
     use Allocation as A;
     use Evidence as E;

@@ -1,4 +1,4 @@
-//! `dental-lab` against SPEC.md: every row of its table, and the behaviours
+//! `dental-lab` against docs/product.md: every row of its table, and the behaviours
 //! the page describes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,4 @@
-//! `print-production` against SPEC.md: orders → items → jobs, the location
+//! `print-production` against docs/product.md: orders → items → jobs, the location
 //! choice, the decoration paths of a job, the roll-up of job states into
 //! items and orders, the cancel cascade, FIFO intake applied as job actions,
 //! and every action from every state by every party.
@@ -1468,7 +1468,7 @@ struct Model {
     status: &'static str,
 }
 
-/// What a job action should do, worked out from SPEC.md alone: the new
+/// What a job action should do, worked out from docs/product.md alone: the new
 /// status and printable flag, or the code of the refusal.
 fn expect(job: &Model, action: &str, who: &str, printable: bool) -> Result<Model, &'static str> {
     if who == "stranger" {
@@ -1594,7 +1594,7 @@ fn arb_items() -> impl Strategy<Value = Vec<(usize, u64)>> {
 /// One random step: a job (index), an action (index; one past the last is
 /// the order's cancel), a party (index), `printable` for `check_design`, and
 /// whether it is *guided*: then the job takes the first step from that
-/// action on (cancel aside) that SPEC.md allows, by a party allowed to, so
+/// action on (cancel aside) that docs/product.md allows, by a party allowed to, so
 /// runs get far enough to complete and ship.
 #[derive(Debug, Clone)]
 struct Op {
@@ -1650,7 +1650,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Random job steps, valid or not, by any party: every refusal is the
-    /// one SPEC.md predicts and changes nothing, every accepted step grows
+    /// one docs/product.md predicts and changes nothing, every accepted step grows
     /// the version by one, and the counters and statuses of items and order
     /// always equal a roll-up recomputed from the jobs.
     #[test]

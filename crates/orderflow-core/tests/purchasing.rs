@@ -1,4 +1,4 @@
-//! `purchasing` against SPEC.md: every row of its table, and the behaviours
+//! `purchasing` against docs/product.md: every row of its table, and the behaviours
 //! the page describes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,4 @@
-//! orderflow's HTTP server: the routes of SPEC.md "Interfaces" over the
+//! orderflow's HTTP server: the routes of docs/product.md "Interfaces" over the
 //! pure engine (`orderflow-core`) and a [`Store`].
 //!
 //! One request, from the outside in: authenticate ([`auth`]) → load the

@@ -1,6 +1,6 @@
 //! Traceability events: `POST /api/v1/orders/{id}/traceability`.
 //!
-//! SPEC.md (`compliance`): "traceability events posted to the API allocate
+//! docs/product.md (`compliance`): "traceability events posted to the API allocate
 //! automatically". The workflow declares the allocation as a system action,
 //! [`ACTION`] (`by = ["system"]`): the server decides it with the system as
 //! actor, so it runs the workflow's own inputs, guards, effects and status
