@@ -189,6 +189,57 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The configuration as `config show` prints it: the administrator
+    /// token and every password inside a URL replaced, so the output can be
+    /// pasted into a ticket.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        if c.admin_token.is_some() {
+            c.admin_token = Some("(set)".to_owned());
+        }
+        if let Database::Postgres { url } = &mut c.database {
+            *url = redact_url(url);
+        }
+        if let Some(smtp) = &mut c.smtp {
+            smtp.url = redact_url(&smtp.url);
+        }
+        c
+    }
+}
+
+/// `url` with its password replaced by `***`; a URL that does not parse is
+/// hidden whole, since it may still hold one.
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() && u.set_password(Some("***")).is_err() {
+                return "(set, not shown)".to_owned();
+            }
+            // `?password=` is how libpq-style URLs may carry it too.
+            let hidden: Vec<(String, String)> = u
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = k.eq_ignore_ascii_case("password");
+                    (
+                        k.into_owned(),
+                        if secret {
+                            "***".to_owned()
+                        } else {
+                            v.into_owned()
+                        },
+                    )
+                })
+                .collect();
+            if hidden.iter().any(|(_, v)| v == "***") {
+                u.query_pairs_mut().clear().extend_pairs(hidden);
+            }
+            u.to_string()
+        }
+        Err(_) => "(set, not shown)".to_owned(),
+    }
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -216,6 +267,36 @@ mod tests {
             config: Some(PathBuf::from("orderflow.toml")),
             ..Flags::default()
         }
+    }
+
+    #[test]
+    fn shown_configuration_hides_passwords() {
+        let c = resolve(
+            Flags::default(),
+            &[
+                (
+                    "ORDERFLOW_DATABASE",
+                    "postgres://app:s3cret@db.internal/orders?password=other",
+                ),
+                (
+                    "ORDERFLOW_SMTP_URL",
+                    "smtps://mailer:hunter2@mail.internal:465",
+                ),
+                ("ORDERFLOW_SMTP_FROM", "orders@example.com"),
+                ("ORDERFLOW_ADMIN_TOKEN", "admintoken"),
+            ],
+            None,
+        )
+        .unwrap();
+        let shown = format!("{:#?}", c.redacted());
+        for secret in ["s3cret", "other", "hunter2", "admintoken"] {
+            assert!(!shown.contains(secret), "{secret} is printed: {shown}");
+        }
+        assert!(
+            shown.contains("postgres://app:***@db.internal/orders"),
+            "{shown}"
+        );
+        assert!(shown.contains("mailer:***@mail.internal"), "{shown}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod client;
 mod commands;
 mod config;
 mod demo;
+mod listen;
 mod serve;
 
 #[derive(Debug, Parser)]
@@ -172,11 +173,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Show { flags }) => {
-            let mut c = resolve_config(&flags)?;
-            if c.admin_token.is_some() {
-                c.admin_token = Some("(set)".to_owned());
-            }
-            println!("{c:#?}");
+            let c = resolve_config(&flags)?;
+            println!("{:#?}", c.redacted());
             Ok(ExitCode::SUCCESS)
         }
         Command::Workflow(Workflow::Check { files }) => check_files(&files),

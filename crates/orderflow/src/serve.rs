@@ -7,13 +7,14 @@ use std::time::Duration;
 use anyhow::Context;
 use orderflow_notify::Deliverer;
 use orderflow_postgres::PgStore;
-use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router};
+use orderflow_server::{AppState, Limits, SHUTDOWN_GRACE, SystemClock, built_in_workflows, router};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
 use orderflow_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::{Config, Database};
+use crate::listen::{self, ConnectionLimits};
 
 /// Connections a server keeps to PostgreSQL.
 const POSTGRES_CONNECTIONS: u32 = 16;
@@ -102,8 +103,8 @@ pub async fn run_until(
     println!(
         "orderflow is serving on http://{address} (API under /api/v1, documentation at /api/docs)"
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let limits = ConnectionLimits::for_this_process();
+    listen::serve(listener, router(state), limits, shutdown, SHUTDOWN_GRACE)
         .await
         .context("serving HTTP")?;
 

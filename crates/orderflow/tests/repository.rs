@@ -46,8 +46,7 @@ fn relative_links_in_docs_resolve() {
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         for target in link_targets(&text) {
-            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:")
-            {
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
                 continue;
             }
             let path = target.split('#').next().unwrap_or(target);
@@ -57,7 +56,10 @@ fn relative_links_in_docs_resolve() {
             }
         }
     }
-    assert!(broken.is_empty(), "links that resolve to nothing: {broken:#?}");
+    assert!(
+        broken.is_empty(),
+        "links that resolve to nothing: {broken:#?}"
+    );
 }
 
 #[test]
