@@ -168,9 +168,13 @@ pub enum FieldKind {
         #[serde(default)]
         media_types: Vec<String>,
     },
-    /// A list of records (the lines of a new order).
+    /// A list of records with `fields` (the lines of a new order), or of
+    /// plain values of the type `items` (task ids).
     List {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         fields: Vec<Field>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        items: Option<Box<FieldKind>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_items: Option<usize>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,8 +260,13 @@ pub struct TargetOption {
 #[serde(deny_unknown_fields)]
 pub struct Guard {
     pub id: String,
-    /// What a person is told when it fails ("you need mark tasks").
+    /// What a person is told when it fails: a sentence that says what to
+    /// do. `{name}` is replaced by the value of `params.name`.
     pub message: String,
+    /// Values the message names, as CEL over what the rule reads, evaluated
+    /// only when the guard fails ("{open} of {total} tasks").
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
     /// CEL that must be true.
     pub rule: String,
     /// A check of the request rather than of the order's state (an address,
@@ -483,6 +492,18 @@ impl Definition {
     /// The action that creates orders.
     pub fn create_action(&self) -> Option<&Action> {
         self.actions.iter().find(|a| a.creates)
+    }
+}
+
+impl Guard {
+    /// The names its message writes as `{name}`.
+    pub fn placeholders(&self) -> impl Iterator<Item = &str> {
+        self.message.split('{').skip(1).filter_map(|rest| {
+            let (name, _) = rest.split_once('}')?;
+            let plain =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            plain.then_some(name)
+        })
     }
 }
 

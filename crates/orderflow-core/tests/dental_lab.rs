@@ -288,6 +288,61 @@ fn mark_task_by_the_lab_only_from_every_state_but_draft() {
 }
 
 #[test]
+fn mark_task_marks_several_tasks_at_once_or_none_when_one_is_unknown() {
+    let mut s = at("production");
+    s.act(&lab(), "plan_work", no_inputs()).unwrap();
+    let done = |s: &Sim| -> Vec<bool> {
+        s.field("tasks")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["done"].as_bool().unwrap())
+            .collect()
+    };
+    let before = s.order.version;
+    match s.act(
+        &lab(),
+        "mark_task",
+        json!({"tasks": [1, 9, 2, 7], "done": true}),
+    ) {
+        Err(Rejection::InvalidInput { fields }) => {
+            let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(named, ["tasks.1", "tasks.3"]);
+            assert_eq!(fields[0].message, "there is no tasks record 9");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.order.version, before, "a refused request changes nothing");
+    assert_eq!(done(&s), [false, false, false, false]);
+    match s.act(&lab(), "mark_task", json!({"done": true})) {
+        Err(Rejection::InvalidInput { fields }) => {
+            assert_eq!(fields[0].field, "tasks");
+            assert_eq!(
+                fields[0].message,
+                "Choose at least one task of the work plan to mark."
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        code(&s.act(&lab(), "mark_task", json!({"tasks": ["one"], "done": true}))),
+        "invalid_input"
+    );
+    let change = s
+        .act(
+            &lab(),
+            "mark_task",
+            json!({"tasks": [1, 2, 4], "done": true}),
+        )
+        .unwrap();
+    assert_eq!(change.version, before + 1, "one change for every task");
+    assert_eq!(done(&s), [true, true, false, true]);
+    s.act(&lab(), "mark_task", json!({"task": 2, "done": false}))
+        .unwrap();
+    assert_eq!(done(&s), [true, false, false, true]);
+}
+
+#[test]
 fn create_is_the_clinics_and_starts_a_draft_the_lab_cannot_see() {
     let mut s = sim();
     assert_eq!(code(&s.act(&lab(), "create", create_inputs())), "forbidden");
@@ -344,7 +399,11 @@ fn produce_waits_for_every_task_of_the_work_plan() {
             values,
         }) => {
             assert_eq!(rule, "tasks_done");
-            assert!(message.contains("you need mark tasks"));
+            assert_eq!(
+                message,
+                "Mark every task of the work plan done before producing the order: \
+                 4 of 4 tasks are still open."
+            );
             assert!(values.contains_key("order.tasks"));
         }
         other => panic!("{other:?}"),
@@ -355,10 +414,21 @@ fn produce_waits_for_every_task_of_the_work_plan() {
         matches!(produce.blocked, Some(Rejection::GuardFailed { .. })),
         "the blocker is shown before trying"
     );
-    for task in 1..=4 {
-        s.act(&lab(), "mark_task", json!({"task": task, "done": true}))
-            .unwrap();
+    s.act(&lab(), "mark_task", json!({"tasks": [1, 3], "done": true}))
+        .unwrap();
+    match s.act(&lab(), "produce", no_inputs()) {
+        Err(Rejection::GuardFailed { message, .. }) => assert!(
+            message.ends_with(": 2 of 4 tasks are still open."),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
     }
+    s.act(
+        &lab(),
+        "mark_task",
+        json!({"tasks": [2], "task": 4, "done": true}),
+    )
+    .unwrap();
     assert!(
         s.available(&lab())
             .unwrap()

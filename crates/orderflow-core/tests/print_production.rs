@@ -328,7 +328,10 @@ fn a_suspended_account_cannot_create() {
         Err(Rejection::InvalidInput { fields }) => {
             assert_eq!(fields.len(), 1);
             assert_eq!(fields[0].field, "account");
-            assert_eq!(fields[0].message, "the merchant account is not active");
+            assert_eq!(
+                fields[0].message,
+                "The merchant account is not active: reactivate it before placing orders."
+            );
         }
         other => panic!("a suspended account is refused as invalid input: {other:?}"),
     }

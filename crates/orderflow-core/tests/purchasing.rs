@@ -543,6 +543,26 @@ fn a_partial_acceptance_refuses_what_does_not_fit_the_order() {
             "accepts_something",
         ),
     ];
+    let named = [
+        (
+            json!([{"line": 9, "quantity": 1}]),
+            "Line 9 is not one of the order's lines.",
+        ),
+        (
+            json!([{"line": 2, "quantity": 1}, {"line": 2, "quantity": 0}]),
+            "Give each line only once: line 2 is given more than once.",
+        ),
+    ];
+    for (lines, expected) in named {
+        match s.act(
+            &supplier(),
+            "accept",
+            json!({"partial": true, "lines": lines}),
+        ) {
+            Err(Rejection::GuardFailed { message, .. }) => assert_eq!(message, expected),
+            other => panic!("{other:?}"),
+        }
+    }
     for (inputs, rule) in refusals {
         assert_eq!(
             guard(&s.act(&supplier(), "accept", inputs.clone())),
@@ -555,7 +575,13 @@ fn a_partial_acceptance_refuses_what_does_not_fit_the_order() {
         "accept",
         json!({"partial": true, "lines": [{"line": 1, "quantity": 11}]}),
     ) {
-        Err(Rejection::GuardFailed { values, .. }) => {
+        Err(Rejection::GuardFailed {
+            values, message, ..
+        }) => {
+            assert_eq!(
+                message,
+                "An accepted quantity cannot be more than the ordered quantity (line 1)."
+            );
             assert!(values.contains_key("input.lines"), "{values:?}");
             assert!(values.contains_key("order.lines"), "{values:?}");
         }

@@ -501,17 +501,20 @@ async fn dental_lab_end_to_end(backend: Backend) {
     let refused = s.act(&d.lab, &id, "produce", json!({})).await;
     let p = refused.problem(409, "guard_failed");
     assert_eq!(p["rule"], "tasks_done");
-    assert!(p["message"].as_str().unwrap().contains("mark tasks"));
-    for t in &tasks {
-        s.act(
-            &d.lab,
-            &id,
-            "mark_task",
-            json!({"task": t["id"], "done": true}),
-        )
-        .await
-        .ok();
-    }
+    assert_eq!(
+        p["message"],
+        "Mark every task of the work plan done before producing the order: \
+         3 of 3 tasks are still open."
+    );
+    let ids: Vec<Value> = tasks.iter().map(|t| t["id"].clone()).collect();
+    s.act(
+        &d.lab,
+        &id,
+        "mark_task",
+        json!({"tasks": ids, "done": true}),
+    )
+    .await
+    .ok();
     s.act(&d.lab, &id, "produce", json!({})).await.ok();
     s.act(&d.lab, &id, "ship", json!({"tracking_number": "1Z999"}))
         .await

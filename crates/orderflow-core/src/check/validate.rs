@@ -507,14 +507,34 @@ impl<'d, 's> Validator<'d, 's> {
             }
             FieldKind::List {
                 fields,
+                items,
                 min_items,
                 max_items,
             } => {
-                if fields.is_empty() {
-                    self.err(
+                match items {
+                    None if fields.is_empty() => self.err(
                         path.key("fields"),
-                        format!("list field \"{id}\" has no fields"),
-                    );
+                        format!("list field \"{id}\" has neither fields (a list of records) nor items (a list of values)"),
+                    ),
+                    Some(_) if !fields.is_empty() => self.err(
+                        path.key("items"),
+                        format!("list field \"{id}\" has both fields and items: a list holds records or values, not both"),
+                    ),
+                    Some(kind) if matches!(**kind, FieldKind::List { .. } | FieldKind::Files { .. }) => self.err(
+                        path.key("items"),
+                        format!("list field \"{id}\": items are plain values, not lists or files"),
+                    ),
+                    Some(kind) => {
+                        let item = Field {
+                            id: format!("{id}.items"),
+                            label: String::new(),
+                            kind: (**kind).clone(),
+                            required: false,
+                            description: String::new(),
+                        };
+                        self.field(&item, path.key("items"));
+                    }
+                    None => {}
                 }
                 if let (Some(min), Some(max)) = (min_items, max_items)
                     && min > max
@@ -707,7 +727,22 @@ impl<'d, 's> Validator<'d, 's> {
                 env = env.with("parent", parent);
             }
             for (j, g) in a.guards.iter().enumerate() {
-                self.expr(&g.rule, path.at("guards", j).key("rule"), &env);
+                let path = path.at("guards", j);
+                self.expr(&g.rule, path.key("rule"), &env);
+                for (name, expr) in &g.params {
+                    self.expr(expr, path.key("params").key(name), &env);
+                }
+                for name in g.placeholders() {
+                    if !g.params.contains_key(name) {
+                        self.err(
+                            path.key("message"),
+                            format!(
+                                "guard \"{}\": the message names {{{name}}}, which `params` does not define",
+                                g.id
+                            ),
+                        );
+                    }
+                }
             }
             self.target(scope, a, &path, &env);
             self.effects(scope, &a.effects, &path, &env);

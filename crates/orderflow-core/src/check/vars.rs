@@ -79,6 +79,9 @@ pub(super) fn field_shape(kind: &FieldKind) -> Shape {
             ],
             &[],
         ))),
+        FieldKind::List {
+            items: Some(kind), ..
+        } => Shape::List(Box::new(field_shape(kind))),
         FieldKind::List { fields, .. } => Shape::List(Box::new(Shape::record([], fields))),
         FieldKind::Json => Shape::Any,
     }

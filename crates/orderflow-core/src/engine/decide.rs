@@ -238,18 +238,34 @@ pub(super) fn check_guards<'a>(
     for guard in guards {
         let what = format!("guard {} of {}", guard.id, act.id);
         if !wf.eval_bool(&guard.rule, vars, &what)? {
+            let message = guard_message(wf, guard, vars)?;
             return Err(match &guard.field {
                 Some(field) => Rejection::InvalidInput {
                     fields: vec![FieldError {
                         field: field.clone(),
-                        message: guard.message.clone(),
+                        message,
                     }],
                 },
-                None => guard_failed(wf, &guard.id, &guard.message, &guard.rule, vars),
+                None => guard_failed(wf, &guard.id, &message, &guard.rule, vars),
             });
         }
     }
     Ok(())
+}
+
+/// The guard's message with each `{name}` replaced by the value of its
+/// parameter (text as it is, anything else as JSON).
+fn guard_message(wf: &Workflow, guard: &Guard, vars: &Vars<'_>) -> Result<String, Rejection> {
+    let mut message = guard.message.clone();
+    for (name, source) in &guard.params {
+        let value = wf.eval(source, vars, &format!("{name} of guard {}", guard.id))?;
+        let text = match value {
+            Json::String(s) => s,
+            other => other.to_string(),
+        };
+        message = message.replace(&format!("{{{name}}}"), &text);
+    }
+    Ok(message)
 }
 
 fn guard_failed(
@@ -420,20 +436,23 @@ fn effect_events(
             key,
             record,
         } => {
-            let id = record_key(wf, order, collection, key, vars)?;
+            let ids = record_keys(wf, order, collection, key, vars)?;
             let changes = eval_record(wf, record, vars)?;
-            events.push(Event::RecordUpdated {
-                collection: collection.clone(),
-                id,
-                changes,
-            });
+            for id in ids {
+                events.push(Event::RecordUpdated {
+                    collection: collection.clone(),
+                    id,
+                    changes: changes.clone(),
+                });
+            }
         }
         EffectKind::Remove { collection, key } => {
-            let id = record_key(wf, order, collection, key, vars)?;
-            events.push(Event::RecordRemoved {
-                collection: collection.clone(),
-                id,
-            });
+            for id in record_keys(wf, order, collection, key, vars)? {
+                events.push(Event::RecordRemoved {
+                    collection: collection.clone(),
+                    id,
+                });
+            }
         }
         EffectKind::Notify {
             party,
@@ -644,37 +663,67 @@ fn eval_list(wf: &Workflow, src: &str, vars: &Vars<'_>) -> Result<Vec<Json>, Rej
     }
 }
 
-/// The id of an existing record named by `key`; a missing one is the
-/// caller's mistake, reported on the input the key came from.
-fn record_key(
+/// The ids of existing records named by `key` (one id, or a list of ids);
+/// a missing one is the caller's mistake, reported on the input it came
+/// from (`tasks.2` when the third id of input `tasks` names no task).
+fn record_keys(
     wf: &Workflow,
     order: &Order,
     collection: &str,
     key: &str,
     vars: &Vars<'_>,
-) -> Result<u64, Rejection> {
+) -> Result<Vec<u64>, Rejection> {
     let value = wf.eval(key, vars, &format!("the {collection} record to change"))?;
-    let id = value.as_u64();
-    let exists = id.is_some_and(|id| {
-        order
-            .data
-            .get(collection)
-            .and_then(Json::as_array)
-            .is_some_and(|records| {
-                records
-                    .iter()
-                    .any(|r| r.get("id").and_then(Json::as_u64) == Some(id))
-            })
-    });
-    match id {
-        Some(id) if exists => Ok(id),
-        _ => Err(Rejection::InvalidInput {
-            fields: vec![FieldError {
-                field: key.strip_prefix("input.").unwrap_or(collection).to_owned(),
-                message: format!("there is no {collection} record {value}"),
-            }],
-        }),
+    let given = match &value {
+        Json::Array(items) => items.clone(),
+        _ => vec![value.clone()],
+    };
+    let records = order.data.get(collection).and_then(Json::as_array);
+    let exists = |id: u64| {
+        records.is_some_and(|records| {
+            records
+                .iter()
+                .any(|r| r.get("id").and_then(Json::as_u64) == Some(id))
+        })
+    };
+    let mut ids = Vec::with_capacity(given.len());
+    let mut errors = Vec::new();
+    for v in given {
+        match v.as_u64().filter(|id| exists(*id)) {
+            Some(id) if !ids.contains(&id) => ids.push(id),
+            Some(_) => {}
+            None => errors.push(FieldError {
+                field: input_holding(wf, key, vars, &v).unwrap_or_else(|| collection.to_owned()),
+                message: format!("there is no {collection} record {v}"),
+            }),
+        }
     }
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(Rejection::InvalidInput { fields: errors })
+    }
+}
+
+/// The input `expr` reads that holds `value`: `task`, or `tasks.2` for the
+/// third element of a list input.
+fn input_holding(wf: &Workflow, expr: &str, vars: &Vars<'_>, value: &Json) -> Option<String> {
+    wf.expr(expr)?.paths().iter().find_map(|path| {
+        let [root, name] = path.as_slice() else {
+            return None;
+        };
+        if root != "input" {
+            return None;
+        }
+        match vars.lookup(path)? {
+            Json::Array(items) => items
+                .iter()
+                .position(|x| x == value)
+                .map(|i| format!("{name}.{i}")),
+            v if v == value => Some(name.clone()),
+            _ => None,
+        }
+    })
 }
 
 /// Folds the action's step, then lets the data move the status: roll-ups of

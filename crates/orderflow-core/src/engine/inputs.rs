@@ -218,6 +218,7 @@ fn check_value(
         } => check_files(v, *max_count, media_types, path, errors),
         FieldKind::List {
             fields,
+            items: item_kind,
             min_items,
             max_items,
         } => {
@@ -238,6 +239,16 @@ fn check_value(
                     "must have at least {} entries",
                     min_items.unwrap_or(0)
                 ));
+            }
+            if let Some(kind) = item_kind {
+                let values = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| {
+                        check_value(kind, item, &join(path, &i.to_string()), cx, errors)
+                    })
+                    .collect();
+                return Some(Json::Array(values));
             }
             let records = items
                 .iter()

@@ -169,7 +169,10 @@ fn expressions(def: &Definition) -> Vec<&str> {
         .iter()
         .chain(def.children.iter().flat_map(|k| k.actions.iter()));
     for action in actions {
-        out.extend(action.guards.iter().map(|g| g.rule.as_str()));
+        for guard in &action.guards {
+            out.push(&guard.rule);
+            out.extend(guard.params.values().map(String::as_str));
+        }
         if let Some(crate::definition::Target::Choice(options)) = &action.to {
             out.extend(options.iter().filter_map(|o| o.when.as_deref()));
         }
