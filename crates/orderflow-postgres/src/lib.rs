@@ -14,7 +14,7 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use orderflow_sql::{Done, Op, backend};
+use orderflow_sql::{Done, Op, backend, db};
 use orderflow_store::Result;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -22,6 +22,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A [`Store`](orderflow_store::Store) on a PostgreSQL database.
+/// How long a request waits for a pooled connection (a new one included).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -31,16 +34,19 @@ impl PgStore {
     /// Connects to `url` (`postgres://user@host/db`) with a pool of
     /// `max_connections` and migrates the database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
-        let options: PgConnectOptions = url.parse().map_err(backend)?;
+        let options: PgConnectOptions = url.parse().map_err(db)?;
         Self::connect_with(options, max_connections).await
     }
 
     pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<Self> {
+        // A request waits at most this long for a connection, so a server
+        // whose database is down answers 503 at once instead of hanging.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(backend)?;
+            .map_err(db)?;
         MIGRATOR.run(&pool).await.map_err(backend)?;
         Ok(Self { pool })
     }
@@ -54,9 +60,9 @@ impl PgStore {
     }
 
     async fn write(&self, op: Op) -> Result<Done> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
         let done = sql::apply(&mut tx, &op).await?;
-        tx.commit().await.map_err(backend)?;
+        tx.commit().await.map_err(db)?;
         Ok(done)
     }
 }

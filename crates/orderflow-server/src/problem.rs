@@ -186,6 +186,13 @@ impl From<StoreError> for ApiError {
             .with_current_version(current),
             StoreError::Duplicate(what) => Self::new("conflict", format!("{what} already exists")),
             StoreError::NotFound(what) => Self::not_found(&what),
+            StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "the store is unavailable");
+                Self::new(
+                    "unavailable",
+                    "the database cannot take requests now; nothing was changed, try again shortly",
+                )
+            }
             other => Self::internal("store failed", other),
         }
     }
@@ -274,6 +281,16 @@ mod tests {
         let e = ApiError::from(StoreError::Backend("disk on fire at /var/x".into()));
         assert_eq!(e.status(), 500);
         assert!(!e.0.detail.contains("disk"));
+    }
+
+    #[test]
+    fn outages_are_503_and_say_nothing_changed() {
+        let e = ApiError::from(StoreError::Unavailable(
+            "(code: 13) database or disk is full".into(),
+        ));
+        assert_eq!((e.status(), e.code()), (503, "unavailable"));
+        assert!(e.0.detail.contains("nothing was changed"));
+        assert!(!e.0.detail.contains("code: 13"));
     }
 
     #[test]

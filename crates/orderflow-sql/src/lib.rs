@@ -84,13 +84,59 @@ pub fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A database error, told apart by what a client can do about it: an
+/// outage (the disk is full or read-only, an I/O error, the server is down,
+/// restarting or out of connections, a lock or serialisation failure) is
+/// `Unavailable`, worth a retry later; anything else is `Backend`, a bug.
+pub fn db(e: sqlx::Error) -> StoreError {
+    if is_outage(&e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| outage_code(&c)),
+        _ => false,
+    }
+}
+
+/// SQLite's result codes (numbers, the extended code's low byte is the
+/// primary one) and PostgreSQL's SQLSTATEs (five characters) that mean the
+/// database cannot take the request now.
+fn outage_code(code: &str) -> bool {
+    if let Ok(n) = code.parse::<u32>()
+        && code.len() != 5
+    {
+        // BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+        return matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14);
+    }
+    // Connection exception, insufficient resources (disk full, out of
+    // memory, too many connections), operator intervention (shutdown,
+    // restart, statement timeout), system error (I/O), serialisation
+    // failure and deadlock.
+    ["08", "53", "57", "58"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || code == "40001"
+        || code == "40P01"
+}
+
 /// `Duplicate(what)` for a unique violation, `NotFound(what)` for a
-/// foreign key violation, `Backend` for the rest.
+/// foreign key violation, [`db`] for the rest.
 pub fn refused(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| match e.as_database_error() {
         Some(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_owned()),
         Some(d) if d.is_foreign_key_violation() => StoreError::NotFound(what.to_owned()),
-        _ => backend(e),
+        _ => db(e),
     }
 }
 
@@ -183,5 +229,23 @@ mod tests {
         assert!(int(u64::MAX).is_err());
         assert!(uint(-1).is_err());
         assert_eq!(uint(int(42).ok().unwrap_or_default()).ok(), Some(42));
+    }
+
+    #[test]
+    fn outages_are_told_from_bugs_by_their_codes() {
+        for code in ["13", "8", "1032", "10", "266", "5", "517", "14"] {
+            assert!(outage_code(code), "SQLite {code} is an outage");
+        }
+        for code in ["1", "19", "2067", "787", "11"] {
+            assert!(!outage_code(code), "SQLite {code} is not an outage");
+        }
+        for code in [
+            "08006", "53100", "57P01", "57P03", "58030", "40001", "40P01",
+        ] {
+            assert!(outage_code(code), "PostgreSQL {code} is an outage");
+        }
+        for code in ["23505", "23503", "42P01", "22P02"] {
+            assert!(!outage_code(code), "PostgreSQL {code} is not an outage");
+        }
     }
 }

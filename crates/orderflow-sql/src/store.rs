@@ -34,7 +34,7 @@ macro_rules! sql_store {
         };
         use $crate::__private::serde::de::DeserializeOwned;
         use $crate::{
-            Done, Op, backend, found, from_micros, int, like_pattern, micros, refused, text, uint,
+            Done, Op, backend, db, found, from_micros, int, like_pattern, micros, refused, text, uint,
         };
         use sqlx::Row as _;
 
@@ -48,7 +48,7 @@ macro_rules! sql_store {
             row: &'r $row,
             column: &str,
         ) -> Result<T> {
-            row.try_get(column).map_err(backend)
+            row.try_get(column).map_err(db)
         }
 
         fn time(row: &$row, column: &str) -> Result<DateTime<Utc>> {
@@ -119,7 +119,7 @@ macro_rules! sql_store {
             query
                 .fetch_optional(pool)
                 .await
-                .map_err(backend)?
+                .map_err(db)?
                 .as_ref()
                 .map(of)
                 .transpose()
@@ -134,7 +134,7 @@ macro_rules! sql_store {
             query
                 .fetch_all(pool)
                 .await
-                .map_err(backend)?
+                .map_err(db)?
                 .iter()
                 .map(of)
                 .collect()
@@ -446,7 +446,7 @@ macro_rules! sql_store {
             }
             q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
                 .push_bind(i64::from(limit) + 1);
-            let rows = q.build().fetch_all(pool).await.map_err(backend)?;
+            let rows = q.build().fetch_all(pool).await.map_err(db)?;
             let items = rows
                 .iter()
                 .map(|row| parse::<Order>(row, "snapshot"))
@@ -490,7 +490,7 @@ macro_rules! sql_store {
                         .bind(id)
                         .execute(&mut *conn)
                         .await
-                        .map_err(backend)?;
+                        .map_err(db)?;
                     found(done.rows_affected(), || format!("token {id}")).map(|()| Done::Unit)
                 }
                 Op::ClaimOutbox {
@@ -508,7 +508,7 @@ macro_rules! sql_store {
                     .bind(id)
                     .execute(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
                     found(done.rows_affected(), || format!("outbox message {id}"))
                         .map(|()| Done::Unit)
                 }
@@ -526,7 +526,7 @@ macro_rules! sql_store {
                     .bind(id)
                     .execute(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
                     found(done.rows_affected(), || format!("outbox message {id}"))
                         .map(|()| Done::Unit)
                 }
@@ -558,7 +558,7 @@ macro_rules! sql_store {
                     .bind(&org.id)
                     .execute(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
             found(done.rows_affected(), || format!("organization {}", org.id))
         }
 
@@ -567,7 +567,7 @@ macro_rules! sql_store {
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await
-                .map_err(backend)?
+                .map_err(db)?
                 .is_some())
         }
 
@@ -665,7 +665,7 @@ macro_rules! sql_store {
             .bind(i64::from(clamp_limit(limit)))
             .fetch_all(&mut *conn)
             .await
-            .map_err(backend)?;
+            .map_err(db)?;
             let mut out = rows
                 .iter()
                 .map(outbox_message)
@@ -728,18 +728,18 @@ macro_rules! sql_store {
                 .bind(int(c.expected_version)?)
                 .execute(&mut *conn)
                 .await
-                .map_err(backend)?;
+                .map_err(db)?;
                 if done.rows_affected() == 0 {
                     let current = sqlx::query("SELECT version FROM orders WHERE id = $1")
                         .bind(&order.id)
                         .fetch_optional(&mut *conn)
                         .await
-                        .map_err(backend)?;
+                        .map_err(db)?;
                     return Err(match current {
                         Some(row) => StoreError::VersionConflict {
                             what: format!("order {}", order.id),
                             expected: c.expected_version,
-                            current: uint(row.try_get("version").map_err(backend)?)?,
+                            current: uint(row.try_get("version").map_err(db)?)?,
                         },
                         None => StoreError::NotFound(format!("order {}", order.id)),
                     });
@@ -748,7 +748,7 @@ macro_rules! sql_store {
                     .bind(&order.id)
                     .execute(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
             }
             for (slot, organization) in &order.parties {
                 sqlx::query(
@@ -759,7 +759,7 @@ macro_rules! sql_store {
                 .bind(organization)
                 .execute(&mut *conn)
                 .await
-                .map_err(backend)?;
+                .map_err(db)?;
             }
 
             for child in &c.new_children {
@@ -797,7 +797,7 @@ macro_rules! sql_store {
                 .bind(int(expected)?)
                 .execute(&mut *conn)
                 .await
-                .map_err(backend)?;
+                .map_err(db)?;
                 if done.rows_affected() == 0 {
                     let current = sqlx::query(
                         "SELECT version FROM order_children WHERE order_id = $1 AND id = $2",
@@ -806,13 +806,13 @@ macro_rules! sql_store {
                     .bind(&child.id)
                     .fetch_optional(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
                     let what = format!("{} of order {}", child.id, order.id);
                     return Err(match current {
                         Some(row) => StoreError::VersionConflict {
                             what,
                             expected,
-                            current: uint(row.try_get("version").map_err(backend)?)?,
+                            current: uint(row.try_get("version").map_err(db)?)?,
                         },
                         None => StoreError::NotFound(what),
                     });
@@ -840,7 +840,7 @@ macro_rules! sql_store {
                 if let Some(child) = &c.child {
                     q.push(" AND id <> ").push_bind(&child.id);
                 }
-                q.build().execute(&mut *conn).await.map_err(backend)?;
+                q.build().execute(&mut *conn).await.map_err(db)?;
             }
 
             if !c.history.is_empty() {
@@ -850,9 +850,9 @@ macro_rules! sql_store {
                 .bind(&order.id)
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(backend)?
+                .map_err(db)?
                 .try_get("last")
-                .map_err(backend)?;
+                .map_err(db)?;
                 for (seq, entry) in (last + 1..).zip(&c.history) {
                     sqlx::query(
                         "INSERT INTO order_events (order_id, seq, version, at, user_id, \
@@ -867,7 +867,7 @@ macro_rules! sql_store {
                     .bind(text(&entry.step)?)
                     .execute(&mut *conn)
                     .await
-                    .map_err(backend)?;
+                    .map_err(db)?;
                 }
             }
 

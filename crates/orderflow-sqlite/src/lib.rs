@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use orderflow_sql::{Done, Op, backend};
-use orderflow_store::Result;
+use orderflow_sql::{Done, Op, backend, db};
+use orderflow_store::{Result, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -128,15 +128,13 @@ impl SqliteStore {
             })
             .foreign_keys(true)
             .busy_timeout(config.busy_timeout);
-        let mut conn = SqliteConnection::connect_with(&options)
-            .await
-            .map_err(backend)?;
+        let mut conn = SqliteConnection::connect_with(&options).await.map_err(db)?;
         MIGRATOR.run(&mut conn).await.map_err(backend)?;
         let reads = SqlitePoolOptions::new()
             .max_connections(config.read_connections.max(1))
             .connect_with(options.read_only(true))
             .await
-            .map_err(backend)?;
+            .map_err(db)?;
         let (writes, queue) = mpsc::channel(config.queue.max(1));
         let counters = Arc::new(Counters::default());
         let writer = tokio::spawn(run_writer(
@@ -186,10 +184,10 @@ impl SqliteStore {
         self.writes
             .send(Write { op, reply })
             .await
-            .map_err(|_| backend("the writer task has stopped"))?;
+            .map_err(|_| StoreError::Unavailable("the writer task has stopped".into()))?;
         answer
             .await
-            .map_err(|_| backend("the writer task dropped a write"))?
+            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()))?
     }
 }
 
@@ -218,24 +216,23 @@ async fn run_writer(
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
-    conn.execute(sql).await.map(|_| ()).map_err(backend)
+    conn.execute(sql).await.map(|_| ()).map_err(db)
 }
 
 /// One transaction for the whole batch, one savepoint per write; answers
 /// go out once the transaction committed (or failed as a whole).
 async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
-    let mut broken: Option<String> = exec(conn, "BEGIN IMMEDIATE")
-        .await
-        .err()
-        .map(|e| e.to_string());
+    // Why the whole transaction failed, kept as the store error it was so
+    // an outage (a full disk) still reads as one to every write of the batch.
+    let mut broken: Option<StoreError> = exec(conn, "BEGIN IMMEDIATE").await.err();
     let mut results: Vec<Result<Done>> = Vec::with_capacity(batch.len());
     for write in batch.iter() {
         if let Some(why) = &broken {
-            results.push(Err(backend(why)));
+            results.push(Err(why.clone()));
             continue;
         }
         if let Err(e) = exec(conn, "SAVEPOINT write").await {
-            broken = Some(e.to_string());
+            broken = Some(e.clone());
             results.push(Err(e));
             continue;
         }
@@ -249,14 +246,14 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
             }
         };
         if let Err(e) = end {
-            broken = Some(e.to_string());
+            broken = Some(e);
         }
         results.push(result);
     }
     if broken.is_none()
         && let Err(e) = exec(conn, "COMMIT").await
     {
-        broken = Some(e.to_string());
+        broken = Some(e);
     }
     if broken.is_some() {
         // Whatever happened, leave no transaction open for the next batch.
@@ -264,7 +261,7 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
     }
     for (write, result) in batch.drain(..).zip(results) {
         let result = match (&broken, result) {
-            (Some(why), Ok(_)) => Err(backend(format!("the transaction failed: {why}"))),
+            (Some(why), Ok(_)) => Err(why.clone()),
             (_, result) => result,
         };
         let _ = write.reply.send(result);

@@ -198,3 +198,71 @@ async fn reopening_the_file_finds_everything() {
     let store = SqliteStore::open(dir.path()).await.unwrap();
     assert!(store.order("late").await.unwrap().is_some());
 }
+
+/// A small filesystem of its own, mounted for one test (needs root, as CI
+/// and the development machines run), unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(megabytes: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "mounting a tmpfs needs root");
+        Self { dir }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the disk refuses more.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.path().join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_an_outage_and_passes() {
+    let disk = SmallDisk::mount(8);
+    let wf = dental();
+    let store = SqliteStore::open(disk.path()).await.unwrap();
+    store.commit(create(&wf, "before", 1)).await.unwrap();
+
+    let filler = disk.fill();
+    let refused = store.commit(create(&wf, "while-full", 2)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "a full disk is unavailable, not a bug: {refused:?}"
+    );
+    assert!(
+        store.order("while-full").await.unwrap().is_none(),
+        "nothing half-written"
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    store.commit(create(&wf, "after", 3)).await.unwrap();
+    assert!(store.order("before").await.unwrap().is_some());
+    assert!(store.order("after").await.unwrap().is_some());
+    store.close().await.unwrap();
+}

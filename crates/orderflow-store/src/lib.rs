@@ -25,7 +25,7 @@ pub use cursor::Cursor;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The order (or child) is no longer at the version the change was
     /// decided on: someone else changed it first.
@@ -45,7 +45,13 @@ pub enum StoreError {
     /// or a bad client input, not a database failure.
     #[error("invalid: {0}")]
     Invalid(String),
-    /// The database failed; the message is for logs, not for clients.
+    /// The database cannot take requests now (disk full or read-only, I/O
+    /// errors, the server down or restarting, no connection free in time):
+    /// a retry later may succeed. The message is for logs.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed in a way a retry will not fix; the message is
+    /// for logs, not for clients.
     #[error("storage failed: {0}")]
     Backend(String),
 }
