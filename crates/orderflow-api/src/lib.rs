@@ -459,3 +459,39 @@ mod tests {
         );
     }
 }
+
+/// The query of `GET /api/v1/orders` and `/orders/counts`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// A workflow id.
+    pub workflow: Option<String>,
+    /// A status id.
+    pub status: Option<String>,
+    /// Orders where this organisation fills some slot.
+    pub party: Option<String>,
+    /// Text in the order id, its reference or a party's name.
+    pub q: Option<String>,
+    /// RFC 3339 time or `YYYY-MM-DD` (UTC).
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub updated_from: Option<String>,
+    pub updated_to: Option<String>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// At most 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// The query of an order's history and children pages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Entries after this `seq` (history) or child `seq` (children).
+    pub after: Option<u64>,
+    /// At most 200 (default 100).
+    pub limit: Option<u32>,
+    /// Children only: the child kind (`item`, `job`); the order's own
+    /// children when absent.
+    pub kind: Option<String>,
+}

@@ -1,6 +1,6 @@
-//! Server-sent events: after each commit the change is broadcast; each
-//! subscriber gets only the changes of orders its organisation may see in
-//! their new state.
+//! Server-sent events over the application layer's change subscription
+//! ([`orderflow_app::App::subscribe`]): each subscriber gets only the
+//! changes of orders its organisation may see in their new state.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -8,34 +8,12 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use orderflow_api::ChangeNotice;
-use orderflow_core::model::Order;
+use orderflow_app::events::Notice;
 use tokio_stream::Stream;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
 
 use crate::AppState;
-use crate::auth::UserCaller;
-
-/// A committed change, as broadcast to subscribers.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// The order after the change (parties and status decide who sees it).
-    pub order: std::sync::Arc<Order>,
-}
-
-/// Tells subscribers about a committed change. Nobody listening is fine.
-pub fn publish(state: &AppState, order: &Order) {
-    let _ = state.changes.send(Change {
-        order: std::sync::Arc::new(Order {
-            // Subscribers need identity, parties and status only.
-            data: Default::default(),
-            children: Vec::new(),
-            counts: Default::default(),
-            next_ids: Default::default(),
-            ..order.clone()
-        }),
-    });
-}
+use crate::auth::AuthUser;
 
 /// The changes the caller may see, as they commit (`event: order`, data a
 /// [`ChangeNotice`]); `event: lagged` when the caller fell behind and
@@ -45,33 +23,17 @@ pub fn publish(state: &AppState, order: &Order) {
     security(("bearer" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
-    caller: UserCaller,
+    AuthUser(caller): AuthUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let actor = caller.actor();
-    let workflows = state.workflows.clone();
-    let rx = state.changes.subscribe();
-    let events = BroadcastStream::new(rx).filter_map(move |item| match item {
-        Ok(change) => {
-            let order = &change.order;
-            let wf = workflows.get(&order.workflow)?;
-            if !wf.can_see(order, &actor) {
-                return None;
-            }
-            let notice = ChangeNotice {
-                order: order.id.clone(),
-                workflow: order.workflow.clone(),
-                version: order.version,
-                status: order.status.clone(),
-            };
-            let data = serde_json::to_string(&notice).ok()?;
+    let events = state.subscribe(&caller).filter_map(|notice| match notice {
+        Notice::Order(n) => {
+            let data = serde_json::to_string(&n).ok()?;
             Some(Ok(Event::default()
                 .event("order")
-                .id(format!("{}:{}", order.id, order.version))
+                .id(format!("{}:{}", n.order, n.version))
                 .data(data)))
         }
-        Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
-            Some(Ok(Event::default().event("lagged").data(n.to_string())))
-        }
+        Notice::Lagged(n) => Some(Ok(Event::default().event("lagged").data(n.to_string()))),
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

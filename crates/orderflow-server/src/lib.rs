@@ -1,138 +1,34 @@
-//! orderflow's HTTP server: the routes of docs/product.md "Interfaces" over the
-//! pure engine (`orderflow-core`) and a [`Store`].
-//!
-//! One request, from the outside in: authenticate ([`auth`]) → load the
-//! order through the one visibility choke point ([`orders::load_visible`]) →
-//! `engine::decide` → `Store::commit` (snapshot, history, outbox and
-//! idempotency record in one transaction) → respond → after the commit,
-//! tell subscribers ([`events`]) and run follow-ups (a reorder's new order).
+//! orderflow's HTTP server: the routes of docs/product.md "Interfaces" over
+//! the application layer (`orderflow-app`). Each handler reads the request
+//! (authentication, path, query, headers, body), calls the application and
+//! renders its answer: a view as JSON, or its error as problem JSON
+//! ([`problem`]).
 
 pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod events;
+pub mod extract;
 pub mod files;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod problem;
 pub mod traceability;
-pub mod views;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
-use orderflow_core::catalog;
-use orderflow_core::engine::Workflow;
-use orderflow_store::Store;
-use tokio::sync::broadcast;
+pub use orderflow_app::{Clock, Limits, SystemClock, Workflows, built_in_workflows};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Where "now" comes from, so tests can hold time still.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// Every bound the API enforces.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Bytes of one JSON body.
-    pub json_body_bytes_max: usize,
-    /// Bytes of one uploaded file.
-    pub file_bytes_max: usize,
-    /// Rows of one page (`limit`).
-    pub page_limit_max: u32,
-    /// Orders in one bulk action.
-    pub bulk_orders_max: usize,
-    /// Changes waiting for a slow server-sent-events subscriber.
-    pub events_buffer: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            json_body_bytes_max: 1024 * 1024,
-            file_bytes_max: 10 * 1024 * 1024,
-            page_limit_max: 200,
-            bulk_orders_max: 200,
-            events_buffer: 1024,
-        }
-    }
-}
-
-/// The built-in workflows, loaded once.
-pub type Workflows = BTreeMap<String, Arc<Workflow>>;
-
-/// Loads the four built-in workflows.
-pub fn built_in_workflows() -> Result<Workflows, catalog::LoadError> {
-    let mut out = BTreeMap::new();
-    for (id, _) in catalog::BUILT_IN {
-        if let Some(wf) = catalog::built_in(id) {
-            out.insert((*id).to_owned(), Arc::new(wf?));
-        }
-    }
-    Ok(out)
-}
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub workflows: Arc<Workflows>,
-    /// The administrator token (`ORDERFLOW_ADMIN_TOKEN`); no administration
-    /// over HTTP without it.
-    pub admin_token: Option<String>,
-    pub clock: Arc<dyn Clock>,
-    pub limits: Limits,
-    /// Changes after their commit, for server-sent events.
-    pub changes: broadcast::Sender<events::Change>,
-}
-
-impl AppState {
-    pub fn new(
-        store: Arc<dyn Store>,
-        workflows: Workflows,
-        admin_token: Option<String>,
-        clock: Arc<dyn Clock>,
-        limits: Limits,
-    ) -> Self {
-        let (changes, _) = broadcast::channel(limits.events_buffer.max(1));
-        Self {
-            store,
-            workflows: Arc::new(workflows),
-            admin_token: admin_token.filter(|t| !t.is_empty()),
-            clock,
-            limits,
-            changes,
-        }
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    pub fn workflow(&self, id: &str) -> Option<&Arc<Workflow>> {
-        self.workflows.get(id)
-    }
-}
+/// What every handler shares: the application.
+pub type AppState = orderflow_app::App;
 
 /// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/metrics`, the
 /// OpenAPI document and Swagger UI.

@@ -1,4 +1,5 @@
-//! Engine and store records as wire types.
+//! Engine and store records as the view types of `orderflow-api`: the
+//! read model the JSON API answers and the web UI renders.
 
 use orderflow_api::{
     ActionView, ChildView, HistoryEntryView, OrderSummary, OrderView, OrganizationView, StatusView,
@@ -10,7 +11,7 @@ use orderflow_core::model::{Child, Order, PartySettings};
 use orderflow_store::{HistoryEntry, Organization, User};
 use serde_json::Value as Json;
 
-use crate::problem::rejection_problem;
+use crate::error::rejection_problem;
 
 fn state_view(states: &[State], id: &str) -> StatusView {
     match states.iter().find(|s| s.id == id) {

@@ -1,0 +1,237 @@
+//! Committing a decided change: the transition metric, the lost race
+//! (`version_conflict`, or `precondition_failed` when the client named a
+//! version), the idempotency record and its replay, the broadcast, and the
+//! follow-ups a change asks for (a reorder's new order).
+
+use std::sync::Arc;
+
+use orderflow_api::Problem;
+use orderflow_core::engine::{Change, Workflow};
+use orderflow_core::event::Event;
+use orderflow_core::model::{Order, PartySettings};
+use orderflow_store::{Commit, Idempotency, StoreError};
+use serde_json::Value;
+
+use crate::auth::UserCaller;
+use crate::error::AppError;
+use crate::{App, views};
+
+/// An idempotency key and the digest of the request it came with (what a
+/// retry must repeat exactly: for HTTP, the method, path and body).
+#[derive(Debug, Clone)]
+pub struct Idempotent {
+    pub key: String,
+    pub request_sha256: [u8; 32],
+}
+
+/// The answer to a change: the order view as JSON with its status (201 for
+/// a new order, 200 otherwise), or the first answer to a request sent again
+/// with the same idempotency key (`replayed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+impl Answer {
+    /// The id of the order the answer shows.
+    pub fn order_id(&self) -> Option<&str> {
+        self.body.get("id").and_then(Value::as_str)
+    }
+}
+
+/// A decided change, ready to commit, with what the caller will be told.
+pub(crate) struct Prepared {
+    pub(crate) wf: Arc<Workflow>,
+    pub(crate) commit: Commit,
+    pub(crate) change: Change,
+}
+
+impl App {
+    /// The first answer to a key sent again, if any: the same answer for
+    /// the same request, `idempotency_key_reused` for another one.
+    pub(crate) async fn replay(
+        &self,
+        caller: &UserCaller,
+        req: &Idempotent,
+    ) -> Result<Option<Answer>, AppError> {
+        match self.store.idempotency(&caller.0.id, &req.key).await? {
+            None => Ok(None),
+            Some(rec) if rec.request_sha256 == req.request_sha256 => Ok(Some(Answer {
+                status: rec.status,
+                body: rec.body,
+                replayed: true,
+            })),
+            Some(_) => Err(AppError::new(
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with another request",
+            )),
+        }
+    }
+
+    /// Commits a prepared change; a lost race is `precondition_failed` when
+    /// the client named a version (`if_match`), else `version_conflict`,
+    /// both with the current version.
+    pub(crate) async fn commit(&self, p: &Prepared, if_match: Option<u64>) -> Result<(), AppError> {
+        let outcome = self.store.commit(p.commit.clone()).await;
+        let action = p
+            .change
+            .steps
+            .first()
+            .map(|s| s.action.as_str())
+            .unwrap_or("");
+        let label = match &outcome {
+            Ok(()) => "applied",
+            Err(StoreError::VersionConflict { .. }) => "conflict",
+            Err(_) => "failed",
+        };
+        metrics::counter!(
+            "orderflow_transitions_total",
+            "workflow" => p.wf.id().to_owned(),
+            "action" => action.to_owned(),
+            "outcome" => label,
+        )
+        .increment(1);
+        match outcome {
+            Ok(()) => {
+                self.publish(&p.commit.order);
+                Ok(())
+            }
+            Err(StoreError::VersionConflict { current, .. }) if if_match.is_some() => {
+                Err(AppError::new(
+                    "precondition_failed",
+                    format!("the order is at version {current} now"),
+                )
+                .with_current_version(current))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Follow-ups a change asks for (a reorder's new order), decided before
+    /// the change commits so the answer names them; committed after it,
+    /// each in its own transaction.
+    pub(crate) async fn prepare_follow_ups(
+        &self,
+        wf: &Arc<Workflow>,
+        order: &Order,
+        change: &Change,
+    ) -> (Vec<Prepared>, Vec<Problem>) {
+        let mut ready = Vec::new();
+        let mut problems = Vec::new();
+        for event in change.steps.iter().flat_map(|s| s.events.iter()) {
+            let Event::OrderRequested { action, inputs } = event else {
+                continue;
+            };
+            match self
+                .prepare_create(
+                    wf,
+                    &change.actor,
+                    Some(action),
+                    order.parties.clone(),
+                    inputs,
+                )
+                .await
+            {
+                Ok((p, _)) => ready.push(p),
+                Err(e) => problems.push(e.into_problem()),
+            }
+        }
+        (ready, problems)
+    }
+
+    /// Runs the follow-ups after their cause committed.
+    pub(crate) async fn commit_follow_ups(&self, ready: Vec<Prepared>) {
+        for p in ready {
+            if let Err(e) = self.commit(&p, None).await {
+                tracing::error!(order = %p.commit.order.id, code = %e.code(), "follow-up order failed");
+            }
+        }
+    }
+
+    /// Commits `p` (with the idempotency record when there is a key) and
+    /// answers `status` with the view; a key that was taken meanwhile
+    /// answers the first request's answer. Without a user (the
+    /// administrator posting a traceability event) the view lists no
+    /// actions and there is no key.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn finish(
+        &self,
+        caller: Option<&UserCaller>,
+        mut p: Prepared,
+        settings: &PartySettings,
+        status: u16,
+        if_match: Option<u64>,
+        idem: Option<Idempotent>,
+    ) -> Result<Answer, AppError> {
+        let (follow_ups, follow_up_problems) = self
+            .prepare_follow_ups(&p.wf, &p.commit.order, &p.change)
+            .await;
+        let mut view = match caller {
+            Some(c) => self.view_for(&p.wf, &p.commit.order, settings, &c.actor())?,
+            None => views::order(&p.wf, &p.commit.order, settings, Vec::new()),
+        };
+        view.created_orders = follow_ups
+            .iter()
+            .map(|f| f.commit.order.id.clone())
+            .collect();
+        view.follow_up_problems = follow_up_problems;
+        let body = serde_json::to_value(&view).map_err(|e| AppError::internal("view", e))?;
+        if let Some(req) = &idem
+            && let Some(caller) = caller
+        {
+            p.commit.idempotency = Some(Idempotency {
+                user: caller.0.id.clone(),
+                key: req.key.clone(),
+                request_sha256: req.request_sha256,
+                status,
+                body: body.clone(),
+                created_at: self.now(),
+            });
+        }
+        match self.commit(&p, if_match).await {
+            Ok(()) => {}
+            Err(e) if e.code() == "conflict" => {
+                // The idempotency key was taken by a request racing this one.
+                if let Some(req) = &idem
+                    && let Some(caller) = caller
+                    && let Some(answer) = self.replay(caller, req).await?
+                {
+                    return Ok(answer);
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+        self.commit_follow_ups(follow_ups).await;
+        Ok(Answer {
+            status,
+            body,
+            replayed: false,
+        })
+    }
+}
+
+/// Counts a refused change in the transition metric.
+pub(crate) fn count_refusal(wf: &Workflow, action: &str, e: &AppError) {
+    metrics::counter!(
+        "orderflow_transitions_total",
+        "workflow" => wf.id().to_owned(),
+        "action" => action.to_owned(),
+        "outcome" => e.code().to_owned(),
+    )
+    .increment(1);
+}
+
+/// Refuses a stale version the client named.
+pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<(), AppError> {
+    match if_match {
+        Some(expected) if expected != current => Err(AppError::new(
+            "precondition_failed",
+            format!("If-Match names version {expected}; the order is at version {current}"),
+        )
+        .with_current_version(current)),
+        _ => Ok(()),
+    }
+}

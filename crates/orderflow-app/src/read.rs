@@ -1,0 +1,211 @@
+//! Reading orders: one order, lists and counts of the orders the caller
+//! sees, an order's history, its children.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use orderflow_api::{
+    ChildList, ChildView, HistoryPage, ListQuery, OrderCounts, OrderList, OrderView, PageQuery,
+    StatusCount,
+};
+use orderflow_core::engine;
+use orderflow_core::model::Child;
+use orderflow_store::{OrderFilter, StoreError, visibility};
+
+use crate::auth::UserCaller;
+use crate::error::AppError;
+use crate::{App, views};
+
+fn parse_time(name: &str, value: Option<&String>) -> Result<Option<DateTime<Utc>>, AppError> {
+    let Some(text) = value.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| {
+            AppError::bad_request(format!("{name} must be an RFC 3339 time or YYYY-MM-DD"))
+        })
+}
+
+/// Where the next page starts: after the last row, when this page is full.
+fn next_after<T>(rows: &[T], limit: u32, seq: impl Fn(&T) -> u64) -> Option<u64> {
+    (rows.len() >= limit as usize)
+        .then(|| rows.last().map(seq))
+        .flatten()
+}
+
+impl App {
+    fn filter_of(&self, caller: &UserCaller, q: &ListQuery) -> Result<OrderFilter, AppError> {
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Ok(OrderFilter {
+            organization: caller.organization().to_owned(),
+            visible_statuses: visibility(self.workflows.values().map(|w| w.as_ref())),
+            workflow: nonempty(&q.workflow),
+            status: nonempty(&q.status),
+            party: nonempty(&q.party),
+            text: nonempty(&q.q),
+            created_from: parse_time("created_from", q.created_from.as_ref())?,
+            created_to: parse_time("created_to", q.created_to.as_ref())?,
+            updated_from: parse_time("updated_from", q.updated_from.as_ref())?,
+            updated_to: parse_time("updated_to", q.updated_to.as_ref())?,
+        })
+    }
+
+    /// The page size asked for (`default` when absent), within the limit.
+    fn page_limit(&self, asked: Option<u32>, default: u32) -> u32 {
+        asked
+            .unwrap_or(default)
+            .clamp(1, self.limits.page_limit_max)
+    }
+
+    /// The order, its status, version and the caller's actions now.
+    pub async fn order(&self, caller: &UserCaller, id: &str) -> Result<OrderView, AppError> {
+        let v = self.load_visible(caller, id).await?;
+        let settings = self.party_settings(&v.order).await?;
+        self.view_for(&v.wf, &v.order, &settings, &caller.actor())
+    }
+
+    /// Orders the caller sees, newest first, with cursor paging.
+    pub async fn list_orders(
+        &self,
+        caller: &UserCaller,
+        q: &ListQuery,
+    ) -> Result<OrderList, AppError> {
+        let filter = self.filter_of(caller, q)?;
+        let limit = self.page_limit(q.limit, 50);
+        let page = self
+            .store
+            .orders(
+                &filter,
+                q.cursor.as_deref().filter(|c| !c.is_empty()),
+                limit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(m) => AppError::bad_request(m),
+                other => other.into(),
+            })?;
+        let actor = caller.actor();
+        let items = page
+            .items
+            .iter()
+            .filter(|o| {
+                // The store filters by visibility; the engine has the last word.
+                self.workflow(&o.workflow)
+                    .is_some_and(|wf| wf.can_see(o, &actor))
+            })
+            .map(|o| views::summary(self.workflow(&o.workflow).map(|w| w.as_ref()), o))
+            .collect();
+        Ok(OrderList {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Visible orders per workflow and status, for dashboards.
+    pub async fn count_orders(
+        &self,
+        caller: &UserCaller,
+        q: &ListQuery,
+    ) -> Result<OrderCounts, AppError> {
+        let filter = self.filter_of(caller, q)?;
+        let rows = self.store.count_by_status(&filter).await?;
+        let counts: Vec<StatusCount> = rows
+            .into_iter()
+            .map(|(workflow, status, count)| StatusCount {
+                status: match self.workflow(&workflow) {
+                    Some(wf) => views::status(wf, &status),
+                    None => views::child_status_unknown(&status),
+                },
+                workflow,
+                count,
+            })
+            .collect();
+        let total = counts.iter().map(|c| c.count).sum();
+        Ok(OrderCounts { counts, total })
+    }
+
+    /// The order's history, oldest first.
+    pub async fn history(
+        &self,
+        caller: &UserCaller,
+        id: &str,
+        q: &PageQuery,
+    ) -> Result<HistoryPage, AppError> {
+        let v = self.load_visible(caller, id).await?;
+        let limit = self.page_limit(q.limit, 100);
+        let entries = self
+            .store
+            .history(&v.order.id, q.after.unwrap_or(0), limit)
+            .await?;
+        Ok(HistoryPage {
+            next_after: next_after(&entries, limit, |e| e.seq),
+            items: entries.iter().map(views::history).collect(),
+        })
+    }
+
+    /// Children of one kind, oldest first.
+    pub async fn list_children(
+        &self,
+        caller: &UserCaller,
+        id: &str,
+        q: &PageQuery,
+    ) -> Result<ChildList, AppError> {
+        let v = self.load_visible(caller, id).await?;
+        let limit = self.page_limit(q.limit, 100);
+        let after = q.after.unwrap_or(0);
+        let kinds = &v.wf.def.children;
+        let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => Some(kinds.iter().find(|c| c.id == k).ok_or_else(|| {
+                AppError::bad_request(format!("{} has no child kind {k:?}", v.wf.id()))
+            })?),
+            None => None,
+        };
+        let children: Vec<Child> = match kind {
+            Some(k) if k.parent != "order" => {
+                self.store
+                    .children(&v.order.id, &k.id, after, limit)
+                    .await?
+            }
+            _ => v
+                .order
+                .children
+                .iter()
+                .filter(|c| kind.is_none_or(|k| c.kind == k.id) && c.seq > after)
+                .take(limit as usize)
+                .cloned()
+                .collect(),
+        };
+        Ok(ChildList {
+            next_after: next_after(&children, limit, |c| c.seq),
+            items: children
+                .iter()
+                .map(|c| views::child(&v.wf, c, None))
+                .collect(),
+        })
+    }
+
+    /// One child with the caller's actions on it.
+    pub async fn child(
+        &self,
+        caller: &UserCaller,
+        id: &str,
+        child_id: &str,
+    ) -> Result<ChildView, AppError> {
+        let v = self.load_visible(caller, id).await?;
+        let child = self.find_child(&v.order, child_id).await?;
+        let settings = self.party_settings(&v.order).await?;
+        let actions = engine::available_child_actions(
+            &v.wf,
+            &v.order,
+            &child,
+            &settings,
+            &caller.actor(),
+            self.now(),
+        )?;
+        Ok(views::child(&v.wf, &child, Some(views::actions(actions))))
+    }
+}

@@ -1,0 +1,82 @@
+//! THE authorisation choke point for orders: every function that takes an
+//! order id goes through [`App::load_visible`], so a missing order and
+//! another organisation's order get the same `not_found`.
+
+use std::sync::Arc;
+
+use orderflow_api::OrderView;
+use orderflow_core::engine::{self, Workflow};
+use orderflow_core::model::{Actor, Child, Order, PartySettings};
+
+use crate::auth::UserCaller;
+use crate::error::AppError;
+use crate::{App, views};
+
+/// An order the caller may see, with its workflow.
+pub struct Visible {
+    pub wf: Arc<Workflow>,
+    pub order: Order,
+}
+
+impl App {
+    /// The order, if it exists and the caller's organisation fills a slot
+    /// that may see its current state; otherwise `not_found`, the same
+    /// answer as for an id that never existed.
+    pub async fn load_visible(&self, caller: &UserCaller, id: &str) -> Result<Visible, AppError> {
+        let v = self.load_any(id).await?;
+        if !v.wf.can_see(&v.order, &caller.actor()) {
+            return Err(AppError::not_found("order"));
+        }
+        Ok(v)
+    }
+
+    /// The order whoever asks (the administrator, the system).
+    pub(crate) async fn load_any(&self, id: &str) -> Result<Visible, AppError> {
+        let not_found = || AppError::not_found("order");
+        let order = self.store.order(id).await?.ok_or_else(not_found)?;
+        let wf = self
+            .workflow(&order.workflow)
+            .cloned()
+            .ok_or_else(not_found)?;
+        Ok(Visible { wf, order })
+    }
+
+    /// The settings of the organisations in the order's slots, by slot.
+    pub async fn party_settings(&self, order: &Order) -> Result<PartySettings, AppError> {
+        let mut out = PartySettings::new();
+        for (slot, org) in &order.parties {
+            if let Some(o) = self.store.organization(org).await? {
+                out.insert(slot.clone(), o.settings);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The order view for `actor`: its actions now included.
+    pub fn view_for(
+        &self,
+        wf: &Workflow,
+        order: &Order,
+        settings: &PartySettings,
+        actor: &Actor,
+    ) -> Result<OrderView, AppError> {
+        let actions = engine::available_actions(wf, order, settings, actor, self.now())?;
+        Ok(views::order(wf, order, settings, views::actions(actions)))
+    }
+
+    /// The child `child_id` of a visible order: loaded with it, or stored
+    /// beside it.
+    pub(crate) async fn find_child(
+        &self,
+        order: &Order,
+        child_id: &str,
+    ) -> Result<Child, AppError> {
+        if let Some(c) = order.child(child_id) {
+            return Ok(c.clone());
+        }
+        self.store
+            .child(&order.id, child_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("child"))
+    }
+}
