@@ -8,9 +8,11 @@ use orderflow_core::builtins::intake::{
     self, Bin, Decision, IntakeError, IntakeJob, Inventory, JobIntakeState, Purchase, WaitReason,
 };
 use orderflow_core::builtins::location::{
-    self, AccountSettings, Demand, DemandLine, Location, NoLocation, Rule,
+    self, AccountSettings, Demand, DemandLine, LinePlacement, Location, NoLocation, Rule,
 };
-use orderflow_core::builtins::{BuiltinError, EFFECT_BUILTINS, SCHEDULE_BUILTINS, run_effect};
+use orderflow_core::builtins::{
+    BuiltinError, EFFECT_BUILTINS, EffectOutput, SCHEDULE_BUILTINS, run_effect,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -1014,6 +1016,175 @@ fn no_location_names_the_cause() {
     );
 }
 
+fn at(location: &str, uses_pretreat: bool) -> LinePlacement {
+    LinePlacement {
+        location: location.to_owned(),
+        uses_pretreat,
+    }
+}
+
+#[test]
+fn one_location_makes_the_whole_order_when_it_can() {
+    let locations = vec![
+        loc("a", NEAR.0, NEAR.1, 10, &["dtg"]),
+        loc("b", FAR.0, FAR.1, 10, &["dtg", "embroidery"]),
+    ];
+    let d = demand(
+        vec![line("tee", "dtg", 3), line("cap", "embroidery", 2)],
+        CUSTOMER.0,
+        CUSTOMER.1,
+    );
+    let p = location::place(&locations, &AccountSettings::default(), &d).unwrap();
+    assert_eq!(p.whole.as_ref().map(|c| c.location.as_str()), Some("b"));
+    assert_eq!(p.lines, [at("b", false), at("b", false)]);
+    assert_eq!(p.locations(), ["b"]);
+}
+
+#[test]
+fn an_order_no_location_can_make_alone_is_split_per_item() {
+    struct Case {
+        name: &'static str,
+        locations: Vec<Location>,
+        account: AccountSettings,
+        lines: Vec<DemandLine>,
+        expect: Result<Vec<&'static str>, NoLocation>,
+    }
+    let mut pretreat = loc("b", FAR.0, FAR.1, 100, &["dtg"]);
+    pretreat.uses_pretreat = true;
+    let cases = vec![
+        Case {
+            name: "decorations: each item where its decoration is done",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                loc("b", FAR.0, FAR.1, 100, &["dtg"]),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![line("tee", "dtg", 1), line("cap", "embroidery", 1)],
+            expect: Ok(vec!["b", "a"]),
+        },
+        Case {
+            name: "capacity: the largest item first, at the nearest with room",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 5, &["dtg"]),
+                loc("b", FAR.0, FAR.1, 5, &["dtg"]),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![line("hoodie", "dtg", 3), line("tee", "dtg", 4)],
+            expect: Ok(vec!["b", "a"]),
+        },
+        Case {
+            name: "stock first, then a location already making the order",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                with_stock(loc("b", FAR.0, FAR.1, 100, &["dtg"]), "tee", 5),
+                loc("c", NEAR.0, NEAR.1, 100, &["dtg"]),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![
+                line("cap", "embroidery", 1),
+                line("hoodie", "dtg", 1),
+                line("tee", "dtg", 5),
+            ],
+            expect: Ok(vec!["a", "b", "b"]),
+        },
+        Case {
+            name: "stock is used up by the items placed before",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                with_stock(loc("b", FAR.0, FAR.1, 100, &["dtg"]), "tee", 5),
+                with_stock(loc("c", FAR.0, FAR.1, 100, &["dtg"]), "tee", 2),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![
+                line("cap", "embroidery", 1),
+                line("tee", "dtg", 5),
+                line("tee", "dtg", 2),
+            ],
+            expect: Ok(vec!["a", "b", "c"]),
+        },
+        Case {
+            name: "the preferred location wherever it can make the item",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                with_stock(loc("b", NEAR.0, NEAR.1, 100, &["dtg"]), "tee", 5),
+                loc("c", FAR.0, FAR.1, 100, &["dtg"]),
+            ],
+            account: preferring("c"),
+            lines: vec![line("cap", "embroidery", 1), line("tee", "dtg", 5)],
+            expect: Ok(vec!["a", "c"]),
+        },
+        Case {
+            name: "only allowed locations",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                loc("b", NEAR.0, NEAR.1, 100, &["dtg"]),
+                loc("c", FAR.0, FAR.1, 100, &["dtg"]),
+            ],
+            account: allowing(&["a", "c"]),
+            lines: vec![line("cap", "embroidery", 1), line("tee", "dtg", 1)],
+            expect: Ok(vec!["a", "c"]),
+        },
+        Case {
+            name: "an item is never split",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 3, &["dtg"]),
+                loc("b", FAR.0, FAR.1, 3, &["dtg"]),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![line("tee", "dtg", 4)],
+            expect: Err(NoLocation::NoneFitsLine {
+                sku: "tee".to_owned(),
+                decoration: "dtg".to_owned(),
+                quantity: 4,
+            }),
+        },
+        Case {
+            name: "a decoration nobody allowed does",
+            locations: vec![
+                loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]),
+                loc("b", FAR.0, FAR.1, 100, &["dtg"]),
+            ],
+            account: AccountSettings::default(),
+            lines: vec![line("tee", "dtf", 1), line("cap", "embroidery", 1)],
+            expect: Err(NoLocation::NoneCanDecorate {
+                decoration: "dtf".to_owned(),
+            }),
+        },
+    ];
+    for case in cases {
+        let d = demand(case.lines, CUSTOMER.0, CUSTOMER.1);
+        let got = location::place(&case.locations, &case.account, &d);
+        match (&got, &case.expect) {
+            (Ok(p), Ok(ids)) => {
+                assert!(p.whole.is_none(), "{}: not split", case.name);
+                let got: Vec<&str> = p.lines.iter().map(|l| l.location.as_str()).collect();
+                assert_eq!(&got, ids, "{}", case.name);
+            }
+            (Err(e), Err(want)) => assert_eq!(e, want, "{}", case.name),
+            _ => panic!("{}: {got:?}", case.name),
+        }
+    }
+    // Each item keeps its location's pretreat flag.
+    let locations = vec![loc("a", NEAR.0, NEAR.1, 100, &["embroidery"]), pretreat];
+    let d = demand(
+        vec![line("tee", "dtg", 1), line("cap", "embroidery", 1)],
+        CUSTOMER.0,
+        CUSTOMER.1,
+    );
+    let p = location::place(&locations, &AccountSettings::default(), &d).unwrap();
+    assert_eq!(p.lines, [at("b", true), at("a", false)]);
+    assert_eq!(p.locations(), ["b", "a"]);
+    let err = NoLocation::NoneFitsLine {
+        sku: "tee".to_owned(),
+        decoration: "dtg".to_owned(),
+        quantity: 4,
+    };
+    assert_eq!(
+        err.to_string(),
+        "the order cannot be split: no allowed location that can do dtg has room for the 4 units of tee once the order's larger items are placed"
+    );
+}
+
 fn arb_location(i: usize) -> impl Strategy<Value = Location> {
     (
         -60.0f64..60.0,
@@ -1142,6 +1313,64 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A placement puts every item at one allowed location that can do its
+    /// decoration, never over a location's capacity; the whole order at one
+    /// location (the choice of `choose`) whenever one can take it; the same
+    /// whatever the order of the locations.
+    #[test]
+    fn placement_respects_every_location(
+        locations in arb_locations(),
+        account in arb_account(),
+        demand in arb_demand(),
+        seed in 1u64..,
+    ) {
+        let result = location::place(&locations, &account, &demand);
+        let mut shuffled = locations.clone();
+        shuffle(&mut shuffled, seed);
+        // The same placement (only `candidates` keeps the input order).
+        let again = location::place(&shuffled, &account, &demand);
+        let lines = |r: &Result<location::Placement, NoLocation>| r.clone().map(|p| p.lines);
+        prop_assert_eq!(lines(&again), lines(&result));
+        let any_candidate = locations.iter().any(|l| is_candidate(l, &account, &demand));
+        match &result {
+            Err(e) => {
+                prop_assert!(!any_candidate, "{:?} with a candidate", e);
+                if let NoLocation::NoneCanDecorate { decoration } = e {
+                    let someone_does = locations.iter().any(|l| {
+                        account.allowed_locations.as_ref().is_none_or(|a| a.contains(&l.id))
+                            && l.decorations.contains(decoration)
+                    });
+                    prop_assert!(!someone_does, "{} is done somewhere", decoration);
+                }
+            }
+            Ok(p) => {
+                prop_assert_eq!(p.lines.len(), demand.units.len());
+                let mut used: BTreeMap<&str, u64> = BTreeMap::new();
+                for (placed, line) in p.lines.iter().zip(&demand.units) {
+                    let l = locations.iter().find(|l| l.id == placed.location).unwrap();
+                    prop_assert!(account.allowed_locations.as_ref().is_none_or(|a| a.contains(&l.id)));
+                    prop_assert!(line.quantity == 0 || l.decorations.contains(&line.decoration));
+                    prop_assert_eq!(placed.uses_pretreat, l.uses_pretreat);
+                    *used.entry(l.id.as_str()).or_default() += line.quantity;
+                }
+                for (id, units) in used {
+                    let l = locations.iter().find(|l| l.id == id).unwrap();
+                    prop_assert!(units <= l.capacity_units, "{} units at {}", units, id);
+                }
+                let chosen = location::choose(&locations, &account, &demand).ok();
+                prop_assert_eq!(p.whole.is_some(), any_candidate);
+                prop_assert_eq!(&p.whole, &chosen);
+                if let Some(c) = &p.whole {
+                    prop_assert!(p.lines.iter().all(|l| l.location == c.location));
+                }
+            }
+        }
+    }
+}
+
 // --------------------------------------------------------------- adapter ---
 
 fn vars(v: Value) -> Map<String, Value> {
@@ -1174,38 +1403,93 @@ fn order_vars() -> Value {
 
 #[test]
 fn effect_lists() {
-    assert_eq!(EFFECT_BUILTINS, ["choose_location"]);
+    assert_eq!(EFFECT_BUILTINS, ["choose_location", "assign_location"]);
     assert_eq!(SCHEDULE_BUILTINS, ["fifo_intake"]);
+}
+
+/// The output as JSON: `{"order": {...}, "item": {id: {...}}}`.
+fn output(out: EffectOutput) -> Value {
+    let items: Map<String, Value> = out
+        .children
+        .into_iter()
+        .map(|c| {
+            assert_eq!(c.kind, "item");
+            (c.id, Value::Object(c.fields))
+        })
+        .collect();
+    json!({"order": out.order, "item": items})
 }
 
 #[test]
 fn effect_choose_location() {
     let out = run_effect("choose_location", &vars(order_vars())).unwrap();
+    let lax = json!({"location": "lax", "uses_pretreat": false});
     assert_eq!(
-        Value::Object(out),
-        json!({"location": "lax", "uses_pretreat": false})
+        output(out),
+        json!({
+            "order": {"location": "lax", "locations": ["lax"], "location_problem": null},
+            "item": {"i1": lax, "i2": lax},
+        })
     );
 
     let mut v = order_vars();
     v["parties"]["merchant"]["preferred_location"] = json!("mke");
-    let out = run_effect("choose_location", &vars(v)).unwrap();
+    let out = output(run_effect("choose_location", &vars(v)).unwrap());
+    assert_eq!(out["order"]["location"], json!("mke"));
     assert_eq!(
-        Value::Object(out),
+        out["item"]["i2"],
         json!({"location": "mke", "uses_pretreat": true})
     );
 
     let mut v = order_vars();
     v["parties"]["merchant"]["allowed_locations"] = json!(["mke", "bare"]);
-    let out = run_effect("choose_location", &vars(v)).unwrap();
-    assert_eq!(out["location"], json!("mke"));
+    let out = output(run_effect("choose_location", &vars(v)).unwrap());
+    assert_eq!(out["order"]["location"], json!("mke"));
 
     // The merchant may have no settings at all.
     let mut v = order_vars();
     v["parties"].as_object_mut().unwrap().remove("merchant");
+    let out = output(run_effect("choose_location", &vars(v)).unwrap());
+    assert_eq!(out["order"]["location"], json!("lax"));
+}
+
+#[test]
+fn effect_choose_location_splits_the_order() {
+    // Only Milwaukee does dtf, only Los Angeles embroiders.
+    let mut v = order_vars();
+    v["parties"]["shop"]["locations"][1]["decorations"] = json!(["embroidery"]);
+    v["children"]["item"][0]["decoration"] = json!("embroidery");
+    let out = output(run_effect("choose_location", &vars(v)).unwrap());
     assert_eq!(
-        run_effect("choose_location", &vars(v)).unwrap()["location"],
-        json!("lax")
+        out,
+        json!({
+            "order": {"location": null, "locations": ["lax", "mke"], "location_problem": null},
+            "item": {
+                "i1": {"location": "lax", "uses_pretreat": false},
+                "i2": {"location": "mke", "uses_pretreat": true},
+            },
+        })
     );
+}
+
+#[test]
+fn effect_assign_location() {
+    let mut v = order_vars();
+    v["input"] = json!({"location": "mke"});
+    let mke = json!({"location": "mke", "uses_pretreat": true});
+    assert_eq!(
+        output(run_effect("assign_location", &vars(v)).unwrap()),
+        json!({
+            "order": {"location": "mke", "locations": ["mke"], "location_problem": null},
+            "item": {"i1": mke, "i2": mke},
+        })
+    );
+    let mut v = order_vars();
+    v["input"] = json!({"location": "nyc"});
+    assert!(matches!(
+        run_effect("assign_location", &vars(v)),
+        Err(BuiltinError::Invalid { path, .. }) if path == "input.location"
+    ));
 }
 
 #[test]
@@ -1221,15 +1505,28 @@ fn effect_unknown_names() {
 }
 
 #[test]
-fn effect_no_location_is_an_error_with_the_reason() {
+fn effect_no_location_sets_the_reason_and_no_item() {
     let mut v = order_vars();
     v["children"]["item"][0]["decoration"] = json!("embroidery");
     v["parties"]["merchant"]["allowed_locations"] = json!(["mke"]);
     assert_eq!(
-        run_effect("choose_location", &vars(v)),
-        Err(BuiltinError::NoLocation(
-            "no allowed location can do embroidery".to_owned()
-        ))
+        output(run_effect("choose_location", &vars(v)).unwrap()),
+        json!({
+            "order": {
+                "location": null,
+                "locations": [],
+                "location_problem": "no allowed location can do embroidery",
+            },
+            "item": {},
+        })
+    );
+    // A shop that has set no locations has none.
+    let mut v = order_vars();
+    v["parties"]["shop"]["locations"] = Value::Null;
+    let out = output(run_effect("choose_location", &vars(v)).unwrap());
+    assert_eq!(
+        out["order"]["location_problem"],
+        json!("the shop has no production locations")
     );
 }
 
@@ -1244,6 +1541,15 @@ fn effect_malformed_inputs_name_the_path() {
         (
             |v| v["parties"]["shop"]["locations"] = json!({}),
             "parties.shop.locations",
+        ),
+        (
+            |v| {
+                v["children"]["item"][1]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("id");
+            },
+            "children.item[1].id",
         ),
         (
             |v| v["parties"]["shop"]["locations"][1]["capacity_units"] = json!(-1),

@@ -367,7 +367,12 @@ fn an_order_flows_to_intake_hold_with_one_job_per_unit() {
     assert_eq!(s.status(), "intake_hold");
     assert_eq!(s.order.version, 1, "one request, one version");
     assert_eq!(s.field("location"), &json!("chi"));
-    assert_eq!(s.field("uses_pretreat"), &json!(true));
+    assert_eq!(s.field("locations"), &json!(["chi"]));
+    assert_eq!(s.field("location_problem"), &Json::Null);
+    for item in &s.order.children {
+        assert_eq!(item.data["location"], json!("chi"));
+        assert_eq!(item.data["uses_pretreat"], json!(true));
+    }
     assert_eq!(s.field("reference"), &json!("SO-1001"));
     assert_eq!(s.field("ship_to")["country"], json!("US"));
     assert_eq!(s.field("ship_to")["latitude"], json!(43.04));
@@ -436,10 +441,8 @@ fn the_location_follows_preference_capacity_stock_and_distance() {
     let tees = || json!([item("tee", 5, "dtg")]);
     // Nearest when nothing else decides.
     let s = placed(locations(), json!({}), tees(), DALLAS.0, DALLAS.1);
-    assert_eq!(
-        (s.field("location"), s.field("uses_pretreat")),
-        (&json!("dal"), &json!(false))
-    );
+    assert_eq!(s.field("location"), &json!("dal"));
+    assert_eq!(s.order.children[0].data["uses_pretreat"], json!(false));
     assert_eq!(job(&s, "job-1").data["pretreat"], json!(false));
     let s = placed(locations(), json!({}), tees(), MILWAUKEE.0, MILWAUKEE.1);
     assert_eq!(s.field("location"), &json!("chi"));
@@ -484,6 +487,46 @@ fn the_location_follows_preference_capacity_stock_and_distance() {
 }
 
 #[test]
+fn an_order_no_location_can_make_alone_is_split_across_locations() {
+    // Chicago embroiders but has room for 2 units; Dallas does not embroider.
+    let mut small = locations();
+    small[0]["capacity_units"] = json!(2);
+    let mut s = sim_with(settings_with(small, json!({})));
+    s.act(&merchant(), "create", create_inputs()).unwrap();
+    assert_eq!(s.status(), "intake_hold");
+    assert_eq!(s.field("location"), &Json::Null, "no single location");
+    assert_eq!(s.field("locations"), &json!(["dal", "chi"]));
+    let items: Vec<(&str, &Json, &Json)> = s
+        .order
+        .children
+        .iter()
+        .map(|c| (c.id.as_str(), &c.data["location"], &c.data["uses_pretreat"]))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("item-1", &json!("dal"), &json!(false)),
+            ("item-2", &json!("chi"), &json!(true)),
+        ]
+    );
+    for (id, location) in [
+        ("job-1", "dal"),
+        ("job-2", "dal"),
+        ("job-3", "dal"),
+        ("job-4", "chi"),
+        ("job-5", "chi"),
+    ] {
+        assert_eq!(job(&s, id).data["location"], json!(location), "{id}");
+    }
+    assert_eq!(
+        job(&s, "job-1").data["pretreat"],
+        json!(false),
+        "dtg at Dallas"
+    );
+    assert_eq!(s.replay(), s.order);
+}
+
+#[test]
 fn without_a_location_the_order_waits_in_production_hold_for_the_manager() {
     let mut tight = locations();
     tight[0]["capacity_units"] = json!(2);
@@ -493,6 +536,9 @@ fn without_a_location_the_order_waits_in_production_hold_for_the_manager() {
     assert_eq!(change.steps.len(), 2, "create, then production hold");
     assert_eq!(s.status(), "production_hold");
     assert_eq!(s.field("location"), &Json::Null);
+    assert_eq!(s.field("locations"), &json!([]));
+    let problem = s.field("location_problem").as_str().unwrap().to_owned();
+    assert!(problem.contains("3 units of tee"), "{problem}");
     assert!(s.rows.is_empty(), "no jobs before a location");
     assert!(
         s.order
@@ -501,15 +547,11 @@ fn without_a_location_the_order_waits_in_production_hold_for_the_manager() {
             .all(|c| c.status == "production_hold")
     );
 
-    // Asking again changes nothing while no location has room.
-    let r = s.act(&manager(), "choose_location", no_inputs());
-    match &r {
-        Err(Rejection::GuardFailed { rule, message, .. }) => {
-            assert_eq!(rule, "choose_location");
-            assert!(message.contains("capacity"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
+    // Asking again keeps the order waiting, with the reason, while no
+    // location has room.
+    s.act(&manager(), "choose_location", no_inputs()).unwrap();
+    assert_eq!(s.status(), "production_hold");
+    assert_eq!(s.field("location_problem"), &json!(problem));
     assert_eq!(
         code(&s.act(&merchant(), "choose_location", no_inputs())),
         "forbidden"
@@ -535,9 +577,12 @@ fn without_a_location_the_order_waits_in_production_hold_for_the_manager() {
     assert_eq!(change.steps[1].action, "release_to_intake");
     assert_eq!(s.status(), "intake_hold");
     assert_eq!(s.field("location"), &json!("chi"));
+    assert_eq!(s.field("locations"), &json!(["chi"]));
+    assert_eq!(s.field("location_problem"), &Json::Null);
     assert_eq!(s.rows.len(), 5);
     assert_eq!(job(&s, "job-1").data["pretreat"], json!(true));
     assert!(s.order.children.iter().all(|c| c.status == "intake_hold"));
+    assert!(s.order.children.iter().all(|c| c.data["location"] == "chi"));
     assert_eq!(
         code(&s.act(&manager(), "assign_location", json!({"location": "chi"}))),
         "not_available"
@@ -548,7 +593,7 @@ fn without_a_location_the_order_waits_in_production_hold_for_the_manager() {
 #[test]
 fn the_manager_asks_for_the_choice_again_after_the_settings_changed() {
     let mut tight = locations();
-    tight[0]["capacity_units"] = json!(2);
+    tight[0]["capacity_units"] = json!(0);
     let mut s = sim_with(settings_with(
         tight,
         json!({"allowed_locations": ["chi", "dal"]}),
@@ -561,10 +606,11 @@ fn the_manager_asks_for_the_choice_again_after_the_settings_changed() {
     ));
     let r = s.act(&manager(), "assign_location", json!({"location": "chi"}));
     assert_eq!(guard_rule(&r), "allowed_location");
+    s.act(&manager(), "choose_location", no_inputs()).unwrap();
+    assert_eq!(s.status(), "production_hold", "Dallas does not embroider");
     assert_eq!(
-        code(&s.act(&manager(), "choose_location", no_inputs())),
-        "guard_failed",
-        "Dallas does not embroider"
+        s.field("location_problem"),
+        &json!("no allowed location can do embroidery")
     );
     s.settings = party_settings(&settings_with(locations(), json!({})));
     s.act(&manager(), "choose_location", no_inputs()).unwrap();
@@ -1167,7 +1213,7 @@ const ORDER_ROWS: &[OrderRow] = &[
 fn order_at(state: &str) -> Sim {
     if state == "production_hold" {
         let mut full = locations();
-        full[0]["capacity_units"] = json!(1);
+        full[0]["capacity_units"] = json!(0);
         let mut s = sim_with(settings_with(full, json!({})));
         s.act(
             &merchant(),
@@ -1766,9 +1812,9 @@ proptest! {
         prop_assert_eq!(s.replay(), s.order.clone());
     }
 
-    /// The order leaves production hold exactly when the built-in finds a
-    /// location, and at the one it finds: the merchant's create never fails
-    /// for want of a location.
+    /// The order leaves production hold exactly when the built-in places
+    /// every item, each item and its jobs where it was placed: the
+    /// merchant's create never fails for want of a location.
     #[test]
     fn the_order_is_released_exactly_when_a_location_is_found(
         shop in prop::collection::vec(
@@ -1817,7 +1863,7 @@ proptest! {
             latitude: MILWAUKEE.0,
             longitude: MILWAUKEE.1,
         };
-        let choice = location::choose(&locs, &account, &demand);
+        let placement = location::place(&locs, &account, &demand);
 
         let mut merchant_settings = serde_json::Map::new();
         if let Some(a) = &allowed {
@@ -1832,19 +1878,33 @@ proptest! {
             .map(|(sku, d, q)| item(skus[*sku], *q, DECORATIONS[*d]))
             .collect();
         s.act(&merchant(), "create", order_inputs(Json::Array(items))).unwrap();
-        match choice {
-            Ok(c) => {
+        match placement {
+            Ok(p) => {
                 prop_assert_eq!(s.status(), "intake_hold");
-                prop_assert_eq!(s.field("location"), &json!(c.location));
-                prop_assert_eq!(s.field("uses_pretreat"), &json!(c.uses_pretreat));
+                prop_assert_eq!(
+                    s.field("location"),
+                    &json!(p.whole.as_ref().map(|c| c.location.clone()))
+                );
+                prop_assert_eq!(s.field("locations"), &json!(p.locations()));
+                for (item, placed) in s.order.children.iter().zip(&p.lines) {
+                    prop_assert_eq!(&item.data["location"], &json!(placed.location));
+                    prop_assert_eq!(&item.data["uses_pretreat"], &json!(placed.uses_pretreat));
+                }
+                for j in s.rows.values() {
+                    let item = s.order.child(j.parent.as_deref().unwrap()).unwrap();
+                    prop_assert_eq!(&j.data["location"], &item.data["location"]);
+                    let pretreat = j.data["decoration"] == "dtg" && item.data["uses_pretreat"] == true;
+                    prop_assert_eq!(&j.data["pretreat"], &json!(pretreat));
+                }
                 let units: u64 = lines.iter().map(|(_, _, q)| q).sum();
                 prop_assert_eq!(s.rows.len() as u64, units);
             }
-            Err(_) => {
+            Err(e) => {
                 prop_assert_eq!(s.status(), "production_hold");
                 prop_assert!(s.rows.is_empty());
-                let r = s.act(&manager(), "choose_location", no_inputs());
-                prop_assert_eq!(code(&r), "guard_failed");
+                prop_assert_eq!(s.field("location_problem"), &json!(e.to_string()));
+                s.act(&manager(), "choose_location", no_inputs()).unwrap();
+                prop_assert_eq!(s.status(), "production_hold");
             }
         }
     }

@@ -1136,8 +1136,8 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
     check(&last, "canceled")?;
     w.done();
 
-    // production_hold: DTG and embroidery in one order, which no location
-    // does both of: it waits for a manager to assign one.
+    // production_hold: 400 embroidered polos, more than the one location
+    // that embroiders has room for: it waits for a manager to assign one.
     w.progress("print-production: production_hold");
     let order = create(
         &jordan,
@@ -1148,7 +1148,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
             "TW-1006",
             json!([
                 {"sku": "tee-black-m", "quantity": 1, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/team.png"},
-                {"sku": "polo-navy-m", "quantity": 1, "decoration": "embroidery", "design": "https://cdn.teeswell.example/art/team-crest.dst"}
+                {"sku": "polo-navy-m", "quantity": 400, "decoration": "embroidery", "design": "https://cdn.teeswell.example/art/team-crest.dst"}
             ]),
         ),
     )

@@ -165,13 +165,13 @@ fn demand_line(v: &Value, path: &str) -> Result<DemandLine, BuiltinError> {
     })
 }
 
-/// The inputs of `choose_location`.
-pub(super) fn location_inputs(
-    vars: &Object,
-) -> Result<(Vec<Location>, AccountSettings, Demand), BuiltinError> {
-    let (parties, parties_path) = object_at(vars, "", "parties")?;
-    let (shop, shop_path) = object_at(parties, &parties_path, "shop")?;
-    let (list, list_path) = required(shop, &shop_path, "locations")?;
+/// The shop's locations (none when unset), ids unique.
+fn shop_locations(parties: &Object, parties_path: &str) -> Result<Vec<Location>, BuiltinError> {
+    let (shop, shop_path) = object_at(parties, parties_path, "shop")?;
+    // A shop that has set no locations has none.
+    let (Some(list), list_path) = optional(shop, &shop_path, "locations") else {
+        return Ok(Vec::new());
+    };
     let mut locations = Vec::new();
     let mut ids = BTreeSet::new();
     for (i, v) in as_array(list, &list_path)?.iter().enumerate() {
@@ -185,6 +185,27 @@ pub(super) fn location_inputs(
         }
         locations.push(l);
     }
+    Ok(locations)
+}
+
+/// The items of the order (`children.item`) with their path.
+fn items(vars: &Object) -> Result<(&Vec<Value>, String), BuiltinError> {
+    let (children, children_path) = object_at(vars, "", "children")?;
+    let (items, items_path) = required(children, &children_path, "item")?;
+    Ok((as_array(items, &items_path)?, items_path))
+}
+
+fn item_id(v: &Value, path: &str) -> Result<String, BuiltinError> {
+    let (id, p) = required(as_object(v, path)?, path, "id")?;
+    Ok(as_str(id, &p)?.to_owned())
+}
+
+/// The inputs of `choose_location`, and the items' ids in demand order.
+pub(super) fn location_inputs(
+    vars: &Object,
+) -> Result<(Vec<Location>, AccountSettings, Demand, Vec<String>), BuiltinError> {
+    let (parties, parties_path) = object_at(vars, "", "parties")?;
+    let locations = shop_locations(parties, &parties_path)?;
 
     let mut account = AccountSettings::default();
     if let (Some(v), path) = optional(parties, &parties_path, "merchant") {
@@ -204,13 +225,14 @@ pub(super) fn location_inputs(
     let (lon, p) = required(ship_to, &ship_path, "longitude")?;
     let longitude = as_degrees(lon, &p, 180.0)?;
 
-    let (children, children_path) = object_at(vars, "", "children")?;
-    let (items, items_path) = required(children, &children_path, "item")?;
-    let units = as_array(items, &items_path)?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| demand_line(v, &format!("{items_path}[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (items, items_path) = items(vars)?;
+    let mut units = Vec::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let path = format!("{items_path}[{i}]");
+        ids.push(item_id(v, &path)?);
+        units.push(demand_line(v, &path)?);
+    }
 
     Ok((
         locations,
@@ -220,5 +242,27 @@ pub(super) fn location_inputs(
             latitude,
             longitude,
         },
+        ids,
     ))
+}
+
+/// The inputs of `assign_location`: the shop's location named by
+/// `input.location`, and the items' ids.
+pub(super) fn assignment_inputs(vars: &Object) -> Result<(Location, Vec<String>), BuiltinError> {
+    let (parties, parties_path) = object_at(vars, "", "parties")?;
+    let locations = shop_locations(parties, &parties_path)?;
+    let (input, input_path) = object_at(vars, "", "input")?;
+    let (id, id_path) = required(input, &input_path, "location")?;
+    let id = as_str(id, &id_path)?;
+    let location = locations
+        .into_iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| invalid(&id_path, format!("the shop has no location `{id}`")))?;
+    let (items, items_path) = items(vars)?;
+    let ids = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| item_id(v, &format!("{items_path}[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((location, ids))
 }

@@ -23,6 +23,29 @@
 //!
 //! The result depends only on the arguments. When no candidate is left,
 //! [`NoLocation`] names the step that removed the last one.
+//!
+//! # Splitting an order: [`place`]
+//!
+//! One location makes the whole order whenever one can ([`choose`]). When none
+//! can — no allowed location does every decoration of the order, or none has
+//! room for all its units — each line (an item) goes to the best location
+//! that can make it, and the order is split:
+//!
+//! 1. Lines are placed largest first (most units; ties in input order), so
+//!    the big ones find room before small ones fill it (first fit
+//!    decreasing). An item is never split: all its units go to one location.
+//! 2. A line's candidates are the allowed locations that can do its
+//!    decoration and still have free capacity for its units once the lines
+//!    placed before it are counted.
+//! 3. The account's **preferred** location wins if it is a candidate; then
+//!    the candidate covering the **most of the line's units from stock** (the
+//!    stock left after the lines placed before it); then one **already
+//!    making another line** of the order (fewer parcels); then the
+//!    **nearest**; then the **lowest id** (first listed among equal ids).
+//!
+//! When a line has no candidate, nothing is placed: [`NoLocation::NoneFitsLine`]
+//! names it. A decoration no allowed location does at all is reported as by
+//! [`choose`].
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,6 +149,43 @@ pub enum NoLocation {
         "no location that can decorate the order has capacity for {units} units (the most free is {most_free})"
     )]
     NoneHasCapacity { units: u64, most_free: u64 },
+    #[error(
+        "the order cannot be split: no allowed location that can do {decoration} has room for the {quantity} units of {sku} once the order's larger items are placed"
+    )]
+    NoneFitsLine {
+        sku: String,
+        decoration: String,
+        quantity: u64,
+    },
+}
+
+/// Where one line of the order is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinePlacement {
+    pub location: String,
+    pub uses_pretreat: bool,
+}
+
+/// Where the order is made: one entry per line of the demand, in its order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The choice of one location for the whole order; `None` when split.
+    pub whole: Option<Choice>,
+    pub lines: Vec<LinePlacement>,
+}
+
+impl Placement {
+    /// The locations making the order, each once, in the order of the lines
+    /// they make first.
+    pub fn locations(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for line in &self.lines {
+            if !out.contains(&line.location.as_str()) {
+                out.push(&line.location);
+            }
+        }
+        out
+    }
 }
 
 /// Great-circle distance between two points given in degrees, in kilometres.
@@ -135,6 +195,116 @@ pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let d_lambda = (lon2 - lon1).to_radians();
     let a = (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
     2.0 * EARTH_RADIUS_KM * a.clamp(0.0, 1.0).sqrt().asin()
+}
+
+/// Places every line of the order: at one location when one can make it all
+/// ([`choose`]), otherwise split line by line. See the module documentation.
+pub fn place(
+    locations: &[Location],
+    account: &AccountSettings,
+    demand: &Demand,
+) -> Result<Placement, NoLocation> {
+    match choose(locations, account, demand) {
+        Ok(choice) => {
+            let line = LinePlacement {
+                location: choice.location.clone(),
+                uses_pretreat: choice.uses_pretreat,
+            };
+            Ok(Placement {
+                lines: vec![line; demand.units.len()],
+                whole: Some(choice),
+            })
+        }
+        Err(NoLocation::NoneCanDecorateAll { .. } | NoLocation::NoneHasCapacity { .. }) => {
+            split(locations, account, demand).map(|lines| Placement { whole: None, lines })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Each line at the best allowed location that can make it (module docs).
+fn split(
+    locations: &[Location],
+    account: &AccountSettings,
+    demand: &Demand,
+) -> Result<Vec<LinePlacement>, NoLocation> {
+    let allowed = |l: &Location| {
+        account
+            .allowed_locations
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&l.id))
+    };
+    let mut free: Vec<u64> = locations.iter().map(|l| l.capacity_units).collect();
+    let mut stock: Vec<BTreeMap<&str, u64>> = locations
+        .iter()
+        .map(|l| l.stock.iter().map(|(k, v)| (k.as_str(), *v)).collect())
+        .collect();
+    let mut used = vec![false; locations.len()];
+    let distance: Vec<f64> = locations
+        .iter()
+        .map(|l| {
+            let d = distance_km(l.latitude, l.longitude, demand.latitude, demand.longitude);
+            if d.is_finite() { d } else { f64::INFINITY }
+        })
+        .collect();
+
+    let mut order: Vec<usize> = (0..demand.units.len()).collect();
+    order.sort_by_key(|&i| demand.units.get(i).map_or(0, |l| u64::MAX - l.quantity));
+    let mut placed: Vec<Option<LinePlacement>> = vec![None; demand.units.len()];
+    for i in order {
+        let Some(line) = demand.units.get(i) else {
+            continue;
+        };
+        let covered = |j: usize| -> u64 {
+            stock
+                .get(j)
+                .and_then(|s| s.get(line.sku.as_str()))
+                .map_or(0, |have| (*have).min(line.quantity))
+        };
+        let candidates = locations.iter().enumerate().filter(|(j, l)| {
+            allowed(l)
+                && l.decorations.contains(&line.decoration)
+                && free.get(*j).is_some_and(|f| *f >= line.quantity)
+        });
+        let preferred = account.preferred_location.as_deref();
+        // Best first; `min_by` keeps the first of equal ones.
+        let best = candidates.min_by(|(a, la), (b, lb)| {
+            let is_preferred = |l: &Location| Some(l.id.as_str()) == preferred;
+            is_preferred(lb)
+                .cmp(&is_preferred(la))
+                .then_with(|| covered(*b).cmp(&covered(*a)))
+                .then_with(|| used.get(*b).cmp(&used.get(*a)))
+                .then_with(|| {
+                    let d = |j: usize| distance.get(j).copied().unwrap_or(f64::INFINITY);
+                    d(*a).total_cmp(&d(*b))
+                })
+                .then_with(|| la.id.cmp(&lb.id))
+        });
+        let Some((j, location)) = best else {
+            return Err(NoLocation::NoneFitsLine {
+                sku: line.sku.clone(),
+                decoration: line.decoration.clone(),
+                quantity: line.quantity,
+            });
+        };
+        let taken = covered(j);
+        if let Some(f) = free.get_mut(j) {
+            *f -= line.quantity;
+        }
+        if let Some(have) = stock.get_mut(j).and_then(|s| s.get_mut(line.sku.as_str())) {
+            *have -= taken;
+        }
+        if let Some(u) = used.get_mut(j) {
+            *u = true;
+        }
+        if let Some(slot) = placed.get_mut(i) {
+            *slot = Some(LinePlacement {
+                location: location.id.clone(),
+                uses_pretreat: location.uses_pretreat,
+            });
+        }
+    }
+    Ok(placed.into_iter().flatten().collect())
 }
 
 /// Chooses the production location of an order. See the module

@@ -507,19 +507,22 @@ fn effect_events(
         }
         EffectKind::Builtin { name } => {
             let all = vars.to_json();
-            let fields = builtins::run_effect(name, &all).map_err(|e| match e {
-                builtins::BuiltinError::NoLocation(reason) => Rejection::GuardFailed {
-                    rule: name.clone(),
-                    message: reason,
-                    values: BTreeMap::new(),
-                },
-                other => Rejection::Definition {
-                    what: format!("built-in {name}"),
-                    message: other.to_string(),
-                },
+            let out = builtins::run_effect(name, &all).map_err(|e| Rejection::Definition {
+                what: format!("built-in {name}"),
+                message: e.to_string(),
             })?;
-            for (field, value) in fields {
-                events.push(set(&field, value));
+            for (field, value) in out.order {
+                events.push(Event::FieldSet { field, value });
+            }
+            for child in out.children {
+                for (field, value) in child.fields {
+                    events.push(Event::ChildFieldSet {
+                        kind: child.kind.clone(),
+                        id: child.id.clone(),
+                        field,
+                        value,
+                    });
+                }
             }
         }
     }
