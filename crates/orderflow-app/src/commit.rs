@@ -74,6 +74,13 @@ impl App {
     /// the client named a version (`if_match`), else `version_conflict`,
     /// both with the current version.
     pub(crate) async fn commit(&self, p: &Prepared, if_match: Option<u64>) -> Result<(), AppError> {
+        if p.change.is_read() {
+            // A read (printing) writes nothing: no version, no history, no
+            // event; it is only counted.
+            metrics::counter!("orderflow_reads_total", "workflow" => p.wf.id().to_owned())
+                .increment(1);
+            return Ok(());
+        }
         let outcome = self.store.commit(p.commit.clone()).await;
         let action = p
             .change

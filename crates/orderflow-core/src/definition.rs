@@ -220,6 +220,12 @@ pub struct Action {
     /// The action creates a new order (it then has no `from`).
     #[serde(default)]
     pub creates: bool,
+    /// The action reads the order (printing it): checked like any action
+    /// (visibility, state, permission, inputs, guards) but it changes
+    /// nothing, so it has no `to` and no effects, takes no version and
+    /// writes no history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read: bool,
     /// States it is available in: ids, `"*"` for every state, and `"!id"`
     /// to take one out of `"*"`.
     #[serde(default)]

@@ -343,6 +343,28 @@ fn mark_task_marks_several_tasks_at_once_or_none_when_one_is_unknown() {
 }
 
 #[test]
+fn printing_is_a_read_that_takes_no_version_and_writes_no_history() {
+    for state in STATES {
+        let mut s = at(state);
+        let before = s.order.clone();
+        let changes = s.changes.len();
+        for actor in [clinic(), lab()] {
+            if state == "draft" && actor == lab() {
+                assert_eq!(code(&s.act(&actor, "print", no_inputs())), "not_found");
+                continue;
+            }
+            let change = s.act(&actor, "print", no_inputs()).unwrap();
+            assert!(change.is_read(), "{state}");
+            assert!(change.steps.is_empty());
+            assert_eq!(change.version, before.version);
+        }
+        assert_eq!(s.order, before, "{state}: printing changes nothing");
+        assert_eq!(s.changes.len(), changes, "{state}: no history entry");
+        assert_eq!(code(&s.act(&stranger(), "print", no_inputs())), "not_found");
+    }
+}
+
+#[test]
 fn create_is_the_clinics_and_starts_a_draft_the_lab_cannot_see() {
     let mut s = sim();
     assert_eq!(code(&s.act(&lab(), "create", create_inputs())), "forbidden");

@@ -60,6 +60,7 @@ proptest! {
             let before = s.order.clone();
             let (action, inputs) = &requests[what];
             match s.act(&actors[who], action, inputs.clone()) {
+                Ok(change) if change.is_read() => prop_assert_eq!(&s.order, &before, "a read changes nothing"),
                 Ok(change) => {
                     prop_assert_eq!(s.order.version, before.version + 1);
                     prop_assert_eq!(change.version, s.order.version);

@@ -602,6 +602,82 @@ fn a_partial_acceptance_refuses_what_does_not_fit_the_order() {
     assert_eq!(s.changes.len(), 1);
 }
 
+/// `today` and `tomorrow` are read in the acting supplier's time zone at
+/// the time of the request, and history keeps the date they meant.
+#[test]
+fn schedule_for_tomorrow_is_resolved_in_the_suppliers_time_zone() {
+    let at = |now: &str, supplier: Json| {
+        let mut s = at_with(
+            sim_with(json!({
+                "outlet": {"purchasing_limit": 100_000, "time_zone": "Europe/London"},
+                "supplier": supplier,
+            })),
+            "accepted",
+        );
+        s.now = DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc);
+        s
+    };
+    let cases = [
+        // 23:30 UTC on 2 March is already 3 March in Auckland.
+        (
+            "2026-03-02T23:30:00Z",
+            json!({"time_zone": "Pacific/Auckland"}),
+            "tomorrow",
+            "2026-03-04",
+        ),
+        (
+            "2026-03-02T23:30:00Z",
+            json!({"time_zone": "Pacific/Auckland"}),
+            "today",
+            "2026-03-03",
+        ),
+        // 02:00 UTC on 3 March is still 2 March in Los Angeles.
+        (
+            "2026-03-03T02:00:00Z",
+            json!({"time_zone": "America/Los_Angeles"}),
+            "tomorrow",
+            "2026-03-03",
+        ),
+        (
+            "2026-03-03T02:00:00Z",
+            json!({"time_zone": "America/Los_Angeles"}),
+            "today",
+            "2026-03-02",
+        ),
+        // A supplier without a time zone reads the day in UTC.
+        ("2026-03-02T23:30:00Z", json!({}), "tomorrow", "2026-03-03"),
+    ];
+    for (now, supplier_settings, word, date) in cases {
+        let mut s = at(now, supplier_settings.clone());
+        let change = s
+            .act(&supplier(), "schedule", json!({"delivery_date": word}))
+            .unwrap_or_else(|e| panic!("{now} {supplier_settings} {word}: {e}"));
+        assert_eq!(s.field("delivery_date"), &json!(date), "{now} {word}");
+        assert_eq!(
+            change.steps[0].inputs["delivery_date"],
+            json!(date),
+            "history keeps the resolved date"
+        );
+    }
+    let mut s = at("2026-03-02T23:30:00Z", json!({}));
+    match s.act(
+        &supplier(),
+        "schedule",
+        json!({"delivery_date": "the day after"}),
+    ) {
+        Err(Rejection::InvalidInput { fields }) => {
+            assert_eq!(fields[0].field, "delivery_date");
+            assert_eq!(
+                fields[0].message,
+                "must be a date written YYYY-MM-DD, today or tomorrow"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn the_delivery_date_is_today_or_later_in_the_suppliers_time_zone() {
     // 23:30 UTC on 2 March is already 12:30 on 3 March in Auckland, and

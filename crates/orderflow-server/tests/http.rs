@@ -69,6 +69,7 @@ both_backends!(
     restart_keeps_everything,
     traceability_events_allocate,
     create_takes_a_flat_body_too,
+    printing_is_a_read,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -741,6 +742,57 @@ async fn if_match_and_idempotency_keys(backend: Backend) {
     assert_eq!(s.history_len(&d.lab, &id).await, len);
     let order = s.get(&d.lab, &format!("/api/v1/orders/{id}")).await.ok();
     assert_eq!(order["data"]["tasks"].as_array().unwrap().len(), 1);
+}
+
+/// Printing answers the order but changes nothing: a colleague's update
+/// sent with the version seen before the print still applies, and history
+/// has no print in it. Visibility and permission are still checked.
+async fn printing_is_a_read(backend: Backend) {
+    let d = dental(backend).await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+    let print = format!("/api/v1/orders/{id}/actions/print");
+    s.post(&d.lab, &print, json!({}))
+        .await
+        .problem(404, "not_found");
+    s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    let seen = s.version(&d.lab, &id).await;
+    let history = s.history_len(&d.lab, &id).await;
+
+    let printed = s.post(&d.clinic, &print, json!({})).await.ok();
+    assert_eq!(printed["id"], id.as_str());
+    assert_eq!(printed["version"], seen);
+    s.post(&d.lab, &print, json!({})).await.ok();
+    s.post(&d.stranger, &print, json!({}))
+        .await
+        .problem(404, "not_found");
+    assert_eq!(s.version(&d.clinic, &id).await, seen);
+    assert_eq!(s.history_len(&d.clinic, &id).await, history);
+
+    let update = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/actions/add_task"),
+                &d.lab,
+            )
+            .header("if-match", format!("\"{seen}\""))
+            .json(&json!({"name": "scan"})),
+        )
+        .await
+        .ok();
+    assert_eq!(update["version"], seen + 1);
+    let entries = s
+        .get(&d.clinic, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    let actions: Vec<&str> = entries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "publish", "add_task"]);
 }
 
 async fn racing_clients_one_wins(backend: Backend) {

@@ -692,6 +692,9 @@ impl<'d, 's> Validator<'d, 's> {
                 );
             }
             self.by(a, &path);
+            if a.read {
+                self.read_action(a, &path);
+            }
             self.visibility(scope, a, &path);
             self.unique(
                 a.inputs
@@ -847,6 +850,29 @@ impl<'d, 's> Validator<'d, 's> {
                     format!("unknown role \"{role}\" of party \"{slot}\" (known: {names})"),
                 );
             }
+        }
+    }
+
+    /// A read changes nothing: no creation, no target, no effects.
+    fn read_action(&mut self, a: &Action, path: &Path) {
+        let id = &a.id;
+        if a.creates {
+            self.err(
+                path.key("read"),
+                format!("action \"{id}\" reads the order, so it cannot create one"),
+            );
+        }
+        if a.to.is_some() {
+            self.err(
+                path.key("to"),
+                format!("action \"{id}\" reads the order (read = true), so it moves it nowhere: remove `to`"),
+            );
+        }
+        if !a.effects.is_empty() {
+            self.err(
+                path.key("effects"),
+                format!("action \"{id}\" reads the order (read = true), so it has no effects"),
+            );
         }
     }
 

@@ -8,9 +8,12 @@ use crate::event::Event;
 use crate::model::{Child, Order};
 
 /// The order after `change`: its version is the change's, one more than
-/// before.
+/// before (a read's change leaves the order as it was).
 pub fn apply(wf: &Workflow, order: &Order, change: &Change) -> Order {
     let mut next = order.clone();
+    if change.is_read() {
+        return next;
+    }
     for step in &change.steps {
         fold(wf, &mut next, &step.events);
     }

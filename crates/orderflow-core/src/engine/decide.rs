@@ -19,7 +19,8 @@ use crate::rejection::{FieldError, Rejection};
 
 /// Decides what `action` with `inputs` by `actor` does to `order` at `now`:
 /// the whole change, its computed statuses and automatic steps included, or
-/// the reason it is refused. For a creating action, `order` is
+/// the reason it is refused. A read action (`read = true`, printing) that
+/// passes its checks decides a change without steps: nothing to write. For a creating action, `order` is
 /// [`Order::blank`] with the parties the creator chose.
 pub fn decide(
     wf: &Workflow,
@@ -52,6 +53,9 @@ pub fn decide(
         });
     }
     let step = action_step(wf, &owner, order, None, settings, actor, act, inputs, now)?;
+    if act.read {
+        return Ok(Change::none(order, actor, now));
+    }
     settle(wf, order, None, step, settings, now, actor)
 }
 
@@ -87,6 +91,9 @@ pub fn decide_child(
         inputs,
         now,
     )?;
+    if act.read {
+        return Ok(Change::none(order, actor, now));
+    }
     settle(wf, order, Some(child), step, settings, now, actor)
 }
 
@@ -175,7 +182,15 @@ pub(super) fn admit(
         });
     }
     permitted(wf, order, actor, act)?;
-    let cx = InputContext { settings, now };
+    let slots = match actor {
+        Actor::User { organization, .. } => order.slots_of(organization),
+        Actor::System => Vec::new(),
+    };
+    let cx = InputContext {
+        settings,
+        now,
+        actor_slot: slots.first().map(String::as_str),
+    };
     inputs::validate(&act.inputs, inputs, &cx).map_err(|fields| Rejection::InvalidInput { fields })
 }
 

@@ -30,6 +30,9 @@ pub fn today(settings: &PartySettings, slot: Option<&str>, now: DateTime<Utc>) -
 pub struct InputContext<'a> {
     pub settings: &'a PartySettings,
     pub now: DateTime<Utc>,
+    /// The slot the acting user's organisation fills: `today` and
+    /// `tomorrow` in a date input are read in its time zone.
+    pub actor_slot: Option<&'a str>,
 }
 
 /// Validates `given` against `fields`; every problem is reported, each with
@@ -178,11 +181,8 @@ fn check_value(
             max,
             timezone_of,
         } => {
-            let Some(date) = v
-                .as_str()
-                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-            else {
-                return fail("must be a date written YYYY-MM-DD".into());
+            let Some(date) = v.as_str().and_then(|s| parse_date(s, cx)) else {
+                return fail("must be a date written YYYY-MM-DD, today or tomorrow".into());
             };
             let today = today(cx.settings, timezone_of.as_deref(), cx.now);
             if let Some(bound) = min.as_deref().and_then(|b| date_bound(b, today))
@@ -363,6 +363,17 @@ pub fn money_minor_units(v: &Json) -> Option<i64> {
     let frac: i64 = format!("{frac:0<2}").parse().ok()?;
     let cents = whole.checked_mul(100)?.checked_add(frac)?;
     Some(if negative { -cents } else { cents })
+}
+
+/// A date input: `YYYY-MM-DD`, or `today` / `tomorrow` in the acting
+/// party's time zone at the time of the request.
+fn parse_date(text: &str, cx: &InputContext<'_>) -> Option<NaiveDate> {
+    let today = || today(cx.settings, cx.actor_slot, cx.now);
+    match text.trim() {
+        "today" => Some(today()),
+        "tomorrow" => today().checked_add_days(Days::new(1)),
+        other => NaiveDate::parse_from_str(other, "%Y-%m-%d").ok(),
+    }
 }
 
 /// `today`, `today+N`, `today-N` or a fixed `YYYY-MM-DD`.

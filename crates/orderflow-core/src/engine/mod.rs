@@ -46,6 +46,24 @@ pub struct Change {
     pub steps: Vec<Step>,
 }
 
+impl Change {
+    /// What a read action decides: no step, the same version. Committing
+    /// it is a mistake a store refuses (the version does not grow).
+    pub fn none(order: &Order, actor: &Actor, now: DateTime<Utc>) -> Self {
+        Self {
+            version: order.version,
+            at: now,
+            actor: actor.clone(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Whether the change writes nothing (a read).
+    pub fn is_read(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
 impl Workflow {
     /// Compiles every expression of `def`. A definition that passed
     /// `check` always compiles; this refuses the first bad expression.

@@ -76,7 +76,9 @@ impl Sim {
             &inputs,
             self.now,
         )?;
-        self.commit(&change, None);
+        if !change.is_read() {
+            self.commit(&change, None);
+        }
         Ok(change)
     }
 
