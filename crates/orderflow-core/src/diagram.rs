@@ -1,4 +1,4 @@
-//! Drawings of a workflow (Mermaid, Graphviz dot).
+//! Drawings of a workflow (Mermaid, Graphviz dot, and SVG in [`svg`]).
 //!
 //! The order's states come first, then one section per child kind. An edge
 //! is labelled by the actions that take it (`publish`), the automatic
@@ -7,6 +7,8 @@
 //! that stay in place draw no edge. Final states are marked (`--> [*]` in
 //! Mermaid, a double border in dot). The output depends only on the
 //! definition, in its order, so it can be snapshot-tested and diffed.
+
+pub mod svg;
 
 use crate::definition::{Action, ChildKind, Definition, EffectKind, State, StatusRule};
 

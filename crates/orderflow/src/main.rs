@@ -120,6 +120,8 @@ enum Format {
     Mermaid,
     /// A Graphviz `digraph`.
     Dot,
+    /// SVG, laid out by orderflow itself (what the web UI shows).
+    Svg,
 }
 
 fn main() -> ExitCode {
@@ -191,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let drawing = match format {
                 Format::Mermaid => diagram::mermaid(&def),
                 Format::Dot => diagram::dot(&def),
+                Format::Svg => diagram::svg::order(&def, &diagram::svg::Highlight::default()),
             };
             print(&drawing)?;
             Ok(ExitCode::SUCCESS)
