@@ -44,6 +44,12 @@ pub(crate) fn action_def<'a>(
 impl App {
     /// Takes the action: answers 200 with the order after it.
     pub async fn act(&self, caller: &UserCaller, req: Act<'_>) -> Result<Answer, AppError> {
+        let idem = req.idempotency.clone();
+        let result = self.act_once(caller, req).await;
+        self.unless_raced(Some(caller), idem.as_ref(), result).await
+    }
+
+    async fn act_once(&self, caller: &UserCaller, req: Act<'_>) -> Result<Answer, AppError> {
         let Act {
             order: id,
             child: child_id,

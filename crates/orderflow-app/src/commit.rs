@@ -70,6 +70,26 @@ impl App {
         }
     }
 
+    /// A request under an idempotency key that failed may have lost a race
+    /// to a copy of itself (a client retrying on a timeout while the first
+    /// is still running): the copy's commit took the key, moved the version
+    /// or the state. Then the first answer stands for both, so the client
+    /// is not told its order changed under it.
+    pub(crate) async fn unless_raced(
+        &self,
+        caller: Option<&UserCaller>,
+        idem: Option<&Idempotent>,
+        result: Result<Answer, AppError>,
+    ) -> Result<Answer, AppError> {
+        match (result, caller, idem) {
+            (Err(e), Some(caller), Some(req)) => match self.replay(caller, req).await? {
+                Some(first) => Ok(first),
+                None => Err(e),
+            },
+            (result, _, _) => result,
+        }
+    }
+
     /// Commits a prepared change; a lost race is `precondition_failed` when
     /// the client named a version (`if_match`), else `version_conflict`,
     /// both with the current version.
@@ -197,19 +217,8 @@ impl App {
                 created_at: self.now(),
             });
         }
-        match self.commit(&p, if_match).await {
-            Ok(()) => {}
-            Err(e) if e.code() == "conflict" => {
-                // The idempotency key was taken by a request racing this one.
-                if let Some(req) = &idem
-                    && let Some(caller) = caller
-                    && let Some(answer) = self.replay(caller, req).await?
-                {
-                    return Ok(answer);
-                }
-                return Err(e);
-            }
-            Err(e) => return Err(e),
+        if let Err(e) = self.commit(&p, if_match).await {
+            return self.unless_raced(caller, idem.as_ref(), Err(e)).await;
         }
         self.commit_follow_ups(follow_ups).await;
         Ok(Answer {

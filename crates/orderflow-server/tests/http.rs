@@ -58,6 +58,7 @@ both_backends!(
     foreign_orders_are_not_found_on_every_endpoint,
     authentication_is_required,
     if_match_and_idempotency_keys,
+    concurrent_duplicates_of_one_key_are_one_change,
     racing_clients_one_wins,
     hostile_requests_change_nothing,
     bulk_actions_dry_run_then_apply,
@@ -793,6 +794,47 @@ async fn printing_is_a_read(backend: Backend) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["create", "publish", "add_task"]);
+}
+
+/// A client that retries on a timeout may send its request again while the
+/// first is still running: every copy under one key is answered with the
+/// first one's answer, and the change happens once.
+async fn concurrent_duplicates_of_one_key_are_one_change(backend: Backend) {
+    let d = dental(backend).await;
+    let id = new_dental_order(&d).await;
+    let s = Arc::new(d.s);
+    let mut tasks = Vec::new();
+    for _ in 0..48 {
+        let s = Arc::clone(&s);
+        let token = d.clinic.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            s.send(
+                s.request(
+                    Method::POST,
+                    &format!("/api/v1/orders/{id}/actions/publish"),
+                    &token,
+                )
+                .header("idempotency-key", "retry-after-timeout")
+                .json(&json!({})),
+            )
+            .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "every copy is answered: {}",
+            a.body
+        );
+        bodies.push(a.body);
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "one answer for all");
+    assert_eq!(s.version(&d.clinic, &id).await, 2, "one change");
+    assert_eq!(s.history_len(&d.clinic, &id).await, 2);
 }
 
 async fn racing_clients_one_wins(backend: Backend) {
