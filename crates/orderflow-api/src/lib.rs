@@ -243,7 +243,8 @@ pub struct BulkResult {
 pub struct CreateOrganization {
     pub id: String,
     pub name: String,
-    /// Purchasing limit, time zone, payment instructions, locations ...
+    /// Purchasing limit, time zone, payment instructions, locations ...;
+    /// each must fit the workflows' declarations of it (422 otherwise).
     #[serde(default)]
     #[schema(value_type = Object)]
     pub settings: serde_json::Map<String, Json>,

@@ -61,6 +61,7 @@ impl App {
         admin_only(caller)?;
         check_id("id", &req.id)?;
         check_name("name", &req.name)?;
+        self.check_settings(&req.settings)?;
         let org = Organization {
             id: req.id,
             name: req.name,
@@ -117,7 +118,9 @@ impl App {
             check_name("name", &name)?;
             org.name = name;
         }
-        for (key, value) in req.settings.unwrap_or_default() {
+        let settings = req.settings.unwrap_or_default();
+        self.check_settings(&settings)?;
+        for (key, value) in settings {
             if value.is_null() {
                 org.settings.remove(&key);
             } else {
@@ -126,6 +129,21 @@ impl App {
         }
         self.store.update_organization(&org).await?;
         Ok(views::organization(&org))
+    }
+
+    /// Settings must fit every workflow's declaration of them: a bad one
+    /// is refused here, not discovered by every order that reads it.
+    fn check_settings(
+        &self,
+        settings: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), AppError> {
+        orderflow_core::settings::check_organization(
+            self.workflows.values().map(|wf| &wf.def),
+            settings,
+        )
+        .map_err(|errors| {
+            AppError::invalid_fields(errors.into_iter().map(|e| (e.field, e.message)).collect())
+        })
     }
 
     async fn issue_token(&self, user: &str, name: &str) -> Result<TokenCreated, AppError> {

@@ -14,6 +14,7 @@
 //! | `method_not_allowed`     | 405  | the route exists with another method                        |
 //! | `not_available`          | 409  | the action is not available in this state (`available_in`)  |
 //! | `guard_failed`           | 409  | a rule does not hold (`rule`, `message`, `values`)          |
+//! | `invalid_setting`        | 409  | a party's stored setting does not fit the workflow (`fields`)|
 //! | `version_conflict`       | 409  | someone changed the order first (`current_version`)         |
 //! | `conflict`               | 409  | an object with this id exists already                       |
 //! | `precondition_failed`    | 412  | `If-Match` names a stale version (`current_version`)        |
@@ -38,6 +39,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("method_not_allowed", 405, "Method not allowed"),
     ("not_available", 409, "Action not available"),
     ("guard_failed", 409, "A rule does not hold"),
+    (
+        "invalid_setting",
+        409,
+        "An organisation setting does not fit",
+    ),
     ("version_conflict", 409, "Version conflict"),
     ("conflict", 409, "Conflict"),
     ("precondition_failed", 412, "Precondition failed"),
@@ -207,6 +213,12 @@ pub fn rejection_problem(r: &Rejection) -> Problem {
             p.rule = Some(rule.clone());
             p.message = Some(message.clone());
             p.values = Some(values.clone());
+        }
+        Rejection::InvalidSetting { field, message, .. } => {
+            p.fields = Some(vec![FieldProblem {
+                field: field.clone(),
+                message: message.clone(),
+            }]);
         }
         Rejection::NotFound | Rejection::Definition { .. } => {}
     }

@@ -57,7 +57,8 @@ pub struct Party {
     /// of the organisation acts for the slot.
     #[serde(default)]
     pub roles: Vec<Role>,
-    /// Organisation settings this workflow reads (`parties.outlet.purchasing_limit`).
+    /// Organisation settings this workflow reads (`parties.outlet.purchasing_limit`):
+    /// a contract, checked when an organisation sets them.
     #[serde(default)]
     pub settings: Vec<Field>,
     /// The slot whose organisation creates orders and fills it.
@@ -105,7 +106,9 @@ pub struct Field {
     pub label: String,
     #[serde(flatten)]
     pub kind: FieldKind,
-    /// Inputs only: the action is refused without it.
+    /// An input: the action is refused without it. A setting: actions on an
+    /// order refuse while that party's organisation has not set it. A field
+    /// of a record: the record needs it.
     #[serde(default)]
     pub required: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -180,7 +183,12 @@ pub enum FieldKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_items: Option<usize>,
     },
-    /// Any JSON value (settings such as a list of locations).
+    /// A table from names the organisation chooses to values of the type
+    /// `values` (a location's stock: SKU → units).
+    Map {
+        values: Box<FieldKind>,
+    },
+    /// Any JSON value, not looked into.
     Json,
 }
 

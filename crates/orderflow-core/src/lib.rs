@@ -13,3 +13,4 @@ pub mod expr;
 pub mod limits;
 pub mod model;
 pub mod rejection;
+pub mod settings;

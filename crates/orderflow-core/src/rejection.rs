@@ -34,6 +34,18 @@ pub enum Rejection {
         /// The values the rule read, by path.
         values: BTreeMap<String, Json>,
     },
+    /// An organisation in one of the order's slots has a setting the
+    /// workflow reads that does not fit its declaration (stored before the
+    /// declaration), or lacks a required one: its administrator must set it.
+    #[error(
+        "the {party}'s organisation has a setting that does not fit this workflow: {field} {message}"
+    )]
+    InvalidSetting {
+        party: String,
+        /// `parties.<slot>.<setting>`, as expressions read it.
+        field: String,
+        message: String,
+    },
     /// The definition's own expressions failed on this order's data: a bug
     /// in the workflow, reported instead of guessed around.
     #[error("the workflow could not evaluate {what}: {message}")]
@@ -52,7 +64,9 @@ impl Rejection {
     pub fn http_status(&self) -> u16 {
         match self {
             Rejection::NotFound | Rejection::UnknownAction { .. } => 404,
-            Rejection::NotAvailable { .. } | Rejection::GuardFailed { .. } => 409,
+            Rejection::NotAvailable { .. }
+            | Rejection::GuardFailed { .. }
+            | Rejection::InvalidSetting { .. } => 409,
             Rejection::Forbidden { .. } => 403,
             Rejection::InvalidInput { .. } => 422,
             Rejection::Definition { .. } => 500,
@@ -68,6 +82,7 @@ impl Rejection {
             Rejection::Forbidden { .. } => "forbidden",
             Rejection::InvalidInput { .. } => "invalid_input",
             Rejection::GuardFailed { .. } => "guard_failed",
+            Rejection::InvalidSetting { .. } => "invalid_setting",
             Rejection::Definition { .. } => "definition_error",
         }
     }

@@ -53,7 +53,8 @@ pub async fn get_organization(
     request_body = UpdateOrganization,
     responses((status = 200, body = OrganizationView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a setting does not fit a workflow's declaration", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_organization(
     State(state): State<AppState>,

@@ -71,6 +71,8 @@ both_backends!(
     traceability_events_allocate,
     create_takes_a_flat_body_too,
     printing_is_a_read,
+    settings_that_do_not_fit_are_refused,
+    stored_settings_that_do_not_fit_never_answer_500,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -325,6 +327,23 @@ impl Server {
         .await
     }
 
+    async fn patch(&self, token: &str, path: &str, body: Value) -> Answer {
+        self.send(self.request(Method::PATCH, path, token).json(&body))
+            .await
+    }
+
+    /// Writes an organisation's settings straight into the store, as data
+    /// from before settings were checked would be.
+    async fn store_settings_unchecked(&self, org: &str, settings: Value) {
+        let store: &dyn Store = match &self.store {
+            Running::Sqlite(store) => store.as_ref(),
+            Running::Postgres(store) => store,
+        };
+        let mut o = store.organization(org).await.unwrap().unwrap();
+        o.settings = settings.as_object().unwrap().clone();
+        store.update_organization(&o).await.unwrap();
+    }
+
     async fn history_len(&self, token: &str, order: &str) -> usize {
         let h = self
             .get(token, &format!("/api/v1/orders/{order}/history?limit=200"))
@@ -357,7 +376,7 @@ async fn dental(backend: Backend) -> Dental {
         "lab",
         json!({
             "payment_instructions": "IBAN FR76 0000",
-            "task_templates": {"crown": ["scan", "mill"], "*": "glaze"}
+            "task_templates": {"crown": ["scan", "mill"], "*": ["glaze"]}
         }),
     )
     .await;
@@ -1829,4 +1848,141 @@ async fn traceability_events_allocate(backend: Backend) {
         .await
         .ok();
     assert_eq!(order["status"]["id"], "products_in_progress");
+}
+
+/// The `fields` a problem names.
+fn problem_fields(p: &Value) -> Vec<&str> {
+    p["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect()
+}
+
+/// A setting that does not fit the workflows' declaration of it is refused
+/// with 422 naming it, on create and on change, and nothing is written.
+async fn settings_that_do_not_fit_are_refused(backend: Backend) {
+    let s = Server::start(backend).await;
+    for (setting, value) in [
+        ("purchasing_limit", json!("500.00")),
+        ("locations", json!("chi")),
+        ("active", json!("false")),
+        (
+            "locations",
+            json!([{"id": "chi", "latitude": 41.88, "longitude": -87.63, "capacity_units": "lots"}]),
+        ),
+        ("allowed_locations", json!("chi")),
+        ("task_templates", json!({"crown": "mill"})),
+    ] {
+        let body = json!({"id": "acme", "name": "Acme", "settings": {setting: value}});
+        let refused = s.post(ADMIN, "/api/v1/organizations", body).await;
+        let p = refused.problem(422, "invalid_input");
+        let fields = problem_fields(p);
+        assert!(
+            fields
+                .iter()
+                .all(|f| f.starts_with(&format!("settings.{setting}")))
+                && !fields.is_empty(),
+            "{setting} = {value}: {p}"
+        );
+        s.get(ADMIN, "/api/v1/organizations/acme")
+            .await
+            .problem(404, "not_found");
+    }
+    let p = s
+        .post(
+            ADMIN,
+            "/api/v1/organizations",
+            json!({"id": "acme", "name": "Acme", "settings": {"active": "false"}}),
+        )
+        .await;
+    assert!(
+        p.body["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("true or false"),
+        "{}",
+        p.body
+    );
+
+    // Settings that fit are kept; a change that does not fit changes nothing.
+    s.org(
+        "acme",
+        json!({"purchasing_limit": 50000, "active": false, "time_zone": "Europe/Paris"}),
+    )
+    .await;
+    let refused = s
+        .patch(
+            ADMIN,
+            "/api/v1/organizations/acme",
+            json!({"name": "Renamed", "settings": {"purchasing_limit": "a lot", "time_zone": "UTC"}}),
+        )
+        .await;
+    assert_eq!(
+        problem_fields(refused.problem(422, "invalid_input")),
+        ["settings.purchasing_limit"]
+    );
+    let org = s.get(ADMIN, "/api/v1/organizations/acme").await.ok();
+    assert_eq!(org["name"], "acme Ltd");
+    assert_eq!(
+        org["settings"],
+        json!({"purchasing_limit": 50000, "active": false, "time_zone": "Europe/Paris"})
+    );
+    let org = s
+        .patch(
+            ADMIN,
+            "/api/v1/organizations/acme",
+            json!({"settings": {"active": true, "purchasing_limit": null}}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        org["settings"],
+        json!({"active": true, "time_zone": "Europe/Paris"})
+    );
+}
+
+/// Settings stored before they were checked may not fit: reading the
+/// organisation's orders still works, and actions are refused with 409
+/// naming the setting, never a 500.
+async fn stored_settings_that_do_not_fit_never_answer_500(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("outlet", json!({"purchasing_limit": 100000})).await;
+    s.org("supplier", json!({})).await;
+    let buyer = s.user("bob", "outlet", &["buyer"]).await;
+    let supplier = s.user("sam", "supplier", &[]).await;
+    let create = json!({
+        "workflow": "purchasing",
+        "parties": {"supplier": "supplier"},
+        "inputs": {"lines": [{"product": "crown", "quantity": 2, "unit_price": "120.00"}]}
+    });
+    let order = s.post(&buyer, "/api/v1/orders", create.clone()).await.ok();
+    let id = order["id"].as_str().unwrap().to_owned();
+
+    s.store_settings_unchecked("outlet", json!({"purchasing_limit": "500.00"}))
+        .await;
+    for token in [&buyer, &supplier] {
+        let order = s.get(token, &format!("/api/v1/orders/{id}")).await.ok();
+        assert_eq!(order["status"]["id"], "pending");
+        let list = s.get(token, "/api/v1/orders").await.ok();
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    }
+    let refused = s.act(&supplier, &id, "accept", json!({})).await;
+    let p = refused.problem(409, "invalid_setting");
+    assert_eq!(problem_fields(p), ["parties.outlet.purchasing_limit"]);
+    let refused = s.post(&buyer, "/api/v1/orders", create.clone()).await;
+    refused.problem(409, "invalid_setting");
+    assert_eq!(s.version(&buyer, &id).await, 1);
+
+    // Once corrected, the order carries on.
+    s.patch(
+        ADMIN,
+        "/api/v1/organizations/outlet",
+        json!({"settings": {"purchasing_limit": 100000}}),
+    )
+    .await
+    .ok();
+    let order = s.act(&supplier, &id, "accept", json!({})).await.ok();
+    assert_eq!(order["status"]["id"], "accepted");
 }

@@ -386,8 +386,13 @@ impl<'d, 's> Validator<'d, 's> {
     }
 
     fn field(&mut self, f: &Field, path: Path) {
-        let id = &f.id;
-        match &f.kind {
+        self.kind(&f.id, &f.kind, path);
+    }
+
+    /// A field's type and constraints; `of` and `values` are checked the
+    /// same way, under the field's id.
+    fn kind(&mut self, id: &str, kind: &FieldKind, path: Path) {
+        match kind {
             FieldKind::Text {
                 min_length,
                 max_length,
@@ -564,8 +569,9 @@ impl<'d, 's> Validator<'d, 's> {
                 );
                 self.fields(fields, &path.key("fields"));
             }
+            FieldKind::Map { values } => self.kind(id, values, path.key("values")),
             FieldKind::Timestamp | FieldKind::Bool | FieldKind::Json => {
-                let kind = match &f.kind {
+                let kind = match kind {
                     FieldKind::Timestamp => "timestamp",
                     FieldKind::Bool => "bool",
                     _ => "json",

@@ -83,7 +83,8 @@ pub(super) fn field_shape(kind: &FieldKind) -> Shape {
             items: Some(kind), ..
         } => Shape::List(Box::new(field_shape(kind))),
         FieldKind::List { fields, .. } => Shape::List(Box::new(Shape::record([], fields))),
-        FieldKind::Json => Shape::Any,
+        // Its keys are the organisation's own (`stock[sku]`).
+        FieldKind::Map { .. } | FieldKind::Json => Shape::Any,
     }
 }
 

@@ -188,10 +188,13 @@ pub(super) fn admit(
     };
     let cx = InputContext {
         settings,
-        now,
+        now: Some(now),
         actor_slot: slots.first().map(String::as_str),
     };
-    inputs::validate(&act.inputs, inputs, &cx).map_err(|fields| Rejection::InvalidInput { fields })
+    let input = inputs::validate(&act.inputs, inputs, &cx)
+        .map_err(|fields| Rejection::InvalidInput { fields })?;
+    crate::settings::check_parties(&wf.def, order, settings)?;
+    Ok(input)
 }
 
 /// Whether `actor` may take `act` on `order`: through a slot its

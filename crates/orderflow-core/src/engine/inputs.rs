@@ -29,7 +29,10 @@ pub fn today(settings: &PartySettings, slot: Option<&str>, now: DateTime<Utc>) -
 
 pub struct InputContext<'a> {
     pub settings: &'a PartySettings,
-    pub now: DateTime<Utc>,
+    /// The request's time; `None` where there is no "today" (an
+    /// organisation's settings): date bounds are not checked and `today`
+    /// or `tomorrow` is not a date there.
+    pub now: Option<DateTime<Utc>>,
     /// The slot the acting user's organisation fills: `today` and
     /// `tomorrow` in a date input are read in its time zone.
     pub actor_slot: Option<&'a str>,
@@ -72,13 +75,18 @@ fn validate_record(
     for key in object.keys() {
         if !fields.iter().any(|f| &f.id == key) {
             let known: Vec<&str> = fields.iter().map(|f| f.id.as_str()).collect();
-            errors.push(error(
-                &join(prefix, key),
-                &format!(
+            let message = if prefix.is_empty() {
+                format!(
                     "is not an input of this action (inputs: {})",
                     list_or_none(&known)
-                ),
-            ));
+                )
+            } else {
+                format!(
+                    "is not a field of this record (fields: {})",
+                    list_or_none(&known)
+                )
+            };
+            errors.push(error(&join(prefix, key), &message));
         }
     }
     for field in fields {
@@ -104,11 +112,12 @@ fn absent(kind: &FieldKind) -> Json {
     match kind {
         FieldKind::Bool => Json::Bool(false),
         FieldKind::Files { .. } | FieldKind::List { .. } => Json::Array(Vec::new()),
+        FieldKind::Map { .. } => Json::Object(Map::new()),
         _ => Json::Null,
     }
 }
 
-fn check_value(
+pub(crate) fn check_value(
     kind: &FieldKind,
     v: &Json,
     path: &str,
@@ -184,16 +193,18 @@ fn check_value(
             let Some(date) = v.as_str().and_then(|s| parse_date(s, cx)) else {
                 return fail("must be a date written YYYY-MM-DD, today or tomorrow".into());
             };
-            let today = today(cx.settings, timezone_of.as_deref(), cx.now);
-            if let Some(bound) = min.as_deref().and_then(|b| date_bound(b, today))
-                && date < bound
-            {
-                return fail(format!("must be {bound} or later"));
-            }
-            if let Some(bound) = max.as_deref().and_then(|b| date_bound(b, today))
-                && date > bound
-            {
-                return fail(format!("must be {bound} or earlier"));
+            if let Some(now) = cx.now {
+                let today = today(cx.settings, timezone_of.as_deref(), now);
+                if let Some(bound) = min.as_deref().and_then(|b| date_bound(b, today))
+                    && date < bound
+                {
+                    return fail(format!("must be {bound} or later"));
+                }
+                if let Some(bound) = max.as_deref().and_then(|b| date_bound(b, today))
+                    && date > bound
+                {
+                    return fail(format!("must be {bound} or earlier"));
+                }
             }
             Some(Json::String(date.format("%Y-%m-%d").to_string()))
         }
@@ -240,30 +251,40 @@ fn check_value(
                     min_items.unwrap_or(0)
                 ));
             }
-            if let Some(kind) = item_kind {
-                let values = items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| {
-                        check_value(kind, item, &join(path, &i.to_string()), cx, errors)
-                    })
-                    .collect();
-                return Some(Json::Array(values));
-            }
-            let records = items
+            let before = errors.len();
+            let elements = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    Json::Object(validate_record(
-                        fields,
-                        item,
-                        &join(path, &i.to_string()),
-                        cx,
-                        errors,
-                    ))
+                .filter_map(|(i, item)| {
+                    let at = join(path, &i.to_string());
+                    match item_kind {
+                        Some(kind) => check_value(kind, item, &at, cx, errors),
+                        None => Some(Json::Object(validate_record(fields, item, &at, cx, errors))),
+                    }
                 })
                 .collect();
-            Some(Json::Array(records))
+            (errors.len() == before).then_some(Json::Array(elements))
+        }
+        FieldKind::Map { values } => {
+            let Some(entries) = v.as_object() else {
+                return fail("must be a table of named values".into());
+            };
+            if entries.len() > limits::COLLECTION_RECORDS_MAX {
+                return fail(format!(
+                    "must have at most {} entries (it has {})",
+                    limits::COLLECTION_RECORDS_MAX,
+                    entries.len()
+                ));
+            }
+            let before = errors.len();
+            let out: Map<String, Json> = entries
+                .iter()
+                .filter_map(|(key, value)| {
+                    check_value(values, value, &join(path, key), cx, errors)
+                        .map(|v| (key.clone(), v))
+                })
+                .collect();
+            (errors.len() == before).then_some(Json::Object(out))
         }
         FieldKind::Json => Some(v.clone()),
     }
@@ -368,10 +389,10 @@ pub fn money_minor_units(v: &Json) -> Option<i64> {
 /// A date input: `YYYY-MM-DD`, or `today` / `tomorrow` in the acting
 /// party's time zone at the time of the request.
 fn parse_date(text: &str, cx: &InputContext<'_>) -> Option<NaiveDate> {
-    let today = || today(cx.settings, cx.actor_slot, cx.now);
+    let today = || cx.now.map(|now| today(cx.settings, cx.actor_slot, now));
     match text.trim() {
-        "today" => Some(today()),
-        "tomorrow" => today().checked_add_days(Days::new(1)),
+        "today" => today(),
+        "tomorrow" => today()?.checked_add_days(Days::new(1)),
         other => NaiveDate::parse_from_str(other, "%Y-%m-%d").ok(),
     }
 }

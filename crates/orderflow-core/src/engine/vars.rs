@@ -132,20 +132,21 @@ fn counts_json(wf: &Workflow, counts: &Counts) -> Json {
     Json::Object(out)
 }
 
-/// Each slot's organisation id and settings; declared settings an
-/// organisation has not set read as `null`.
+/// Each slot's organisation id and settings, normalised by their
+/// declarations; a declared setting an organisation has not set, or set to
+/// something that does not fit, reads as `null` (`decide` refuses actions
+/// over the latter: `settings::check_parties`).
 pub fn parties_value(wf: &Workflow, order: &Order, settings: &PartySettings) -> Json {
     let mut out = Map::new();
+    let empty = Map::new();
     for (slot, organization) in &order.parties {
-        let mut party = settings.get(slot).cloned().unwrap_or_default();
-        for declared in wf
+        let raw = settings.get(slot).unwrap_or(&empty);
+        let declared = wf
             .def
             .party(slot)
             .map(|p| p.settings.as_slice())
-            .unwrap_or_default()
-        {
-            party.entry(declared.id.clone()).or_insert(Json::Null);
-        }
+            .unwrap_or_default();
+        let (mut party, _) = crate::settings::normalize(declared, raw);
         party.insert("organization".into(), json!(organization));
         out.insert(slot.clone(), Json::Object(party));
     }
