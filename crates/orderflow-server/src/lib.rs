@@ -31,8 +31,15 @@ use tower_http::trace::TraceLayer;
 pub type AppState = orderflow_app::App;
 
 /// The whole HTTP surface: `/api/v1/...`, `/healthz`, `/metrics`, the
-/// OpenAPI document and Swagger UI.
+/// OpenAPI document and Swagger UI; a problem JSON 404 for any other path.
 pub fn router(state: AppState) -> Router {
+    router_with_pages(state, None)
+}
+
+/// The HTTP surface with `pages` (the web UI) beside it under the same
+/// layers. Unknown paths under `/api` answer problem JSON; every other
+/// unknown path goes to the pages' own fallback.
+pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
     ops::init_metrics();
     let json_limit = state.limits.json_body_bytes_max;
     // The file route reads its own, larger limit; multipart framing adds a
@@ -73,17 +80,23 @@ pub fn router(state: AppState) -> Router {
                 .route("/files", post(files::upload))
                 .layer(DefaultBodyLimit::max(file_limit)),
         )
-        .route("/files/{id}", get(files::download));
+        .route("/files/{id}", get(files::download))
+        .fallback(ops::not_found);
 
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
+        .route("/api/{*rest}", axum::routing::any(ops::not_found))
         .merge(openapi::swagger_ui())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
-        .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
-        .with_state(state)
+        .with_state(state);
+    let routes = match pages {
+        Some(pages) => routes.merge(pages),
+        None => routes.fallback(ops::not_found),
+    };
+    routes
         .layer(axum::middleware::from_fn(ops::track))
         .layer(CatchPanicLayer::custom(ops::panic_response))
         .layer(

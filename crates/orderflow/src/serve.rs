@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use orderflow_notify::Deliverer;
 use orderflow_postgres::PgStore;
-use orderflow_server::{AppState, Limits, SHUTDOWN_GRACE, SystemClock, built_in_workflows, router};
+use orderflow_server::{
+    AppState, Limits, SHUTDOWN_GRACE, SystemClock, built_in_workflows, router_with_pages,
+};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
 use orderflow_store::Store;
 use tokio::net::TcpListener;
@@ -101,12 +103,19 @@ pub async fn run_until(
     let address = listener.local_addr()?;
     tracing::info!(%address, "orderflow is listening");
     println!(
-        "orderflow is serving on http://{address} (API under /api/v1, documentation at /api/docs)"
+        "orderflow is serving on http://{address} (web UI at /, API under /api/v1, documentation at /api/docs)"
     );
     let limits = ConnectionLimits::for_this_process();
-    listen::serve(listener, router(state), limits, shutdown, SHUTDOWN_GRACE)
-        .await
-        .context("serving HTTP")?;
+    let pages = orderflow_web::router(state.clone());
+    listen::serve(
+        listener,
+        router_with_pages(state, Some(pages)),
+        limits,
+        shutdown,
+        SHUTDOWN_GRACE,
+    )
+    .await
+    .context("serving HTTP")?;
 
     let _ = stop_tx.send(true);
     if let Some(task) = deliverer {

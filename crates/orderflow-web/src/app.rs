@@ -1,0 +1,149 @@
+//! The application functions the pages call (`orderflow-app`, the same
+//! layer under the JSON API). Every rule lives behind them — visibility,
+//! permissions, inputs, versions —: a page only renders what they answer
+//! and sends what the user typed.
+
+use orderflow_api::{
+    HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
+};
+use orderflow_app::{Act, AppError, Body, UserCaller};
+use orderflow_core::model::PartySettings;
+use serde_json::Value;
+
+use crate::Web;
+
+/// A refusal or failure of the application, as a problem.
+pub type Refused = Box<Problem>;
+
+fn problem(e: AppError) -> Refused {
+    Box::new(e.into_problem())
+}
+
+/// What the orders list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub workflow: Option<String>,
+    pub status: Option<String>,
+    pub text: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl Filter {
+    fn query(&self) -> ListQuery {
+        ListQuery {
+            workflow: self.workflow.clone(),
+            status: self.status.clone(),
+            q: self.text.clone(),
+            cursor: self.cursor.clone(),
+            limit: self.limit,
+            ..ListQuery::default()
+        }
+    }
+}
+
+/// The order as `caller` sees it, with the settings of its parties (a
+/// date input's bounds are read in their time zones).
+pub async fn order(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+) -> Result<(OrderView, PartySettings), Refused> {
+    let v = web.app.load_visible(caller, id).await.map_err(problem)?;
+    let settings = web.app.party_settings(&v.order).await.map_err(problem)?;
+    let view = web
+        .app
+        .view_for(&v.wf, &v.order, &settings, &caller.actor())
+        .map_err(problem)?;
+    Ok((view, settings))
+}
+
+/// The whole history, oldest first.
+pub async fn history(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+) -> Result<Vec<HistoryEntryView>, Refused> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = web
+            .app
+            .history(
+                caller,
+                id,
+                &PageQuery {
+                    after,
+                    ..PageQuery::default()
+                },
+            )
+            .await
+            .map_err(problem)?;
+        out.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+pub async fn list(web: &Web, caller: &UserCaller, filter: &Filter) -> Result<OrderList, Refused> {
+    web.app
+        .list_orders(caller, &filter.query())
+        .await
+        .map_err(problem)
+}
+
+pub async fn counts(
+    web: &Web,
+    caller: &UserCaller,
+    filter: &Filter,
+) -> Result<OrderCounts, Refused> {
+    web.app
+        .count_orders(caller, &filter.query())
+        .await
+        .map_err(problem)
+}
+
+/// Takes `action` on order `id` with `inputs`, if it is still at
+/// `version`.
+pub async fn act(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+    action: &str,
+    inputs: Value,
+    version: Option<u64>,
+) -> Result<OrderView, Refused> {
+    let answer = web
+        .app
+        .act(
+            caller,
+            Act {
+                order: id,
+                child: None,
+                action,
+                inputs: Body::Value(inputs),
+                if_match: version,
+                idempotency: None,
+            },
+        )
+        .await
+        .map_err(problem)?;
+    view(answer.body)
+}
+
+/// Creates an order from `{"workflow", "parties", "inputs"}`.
+pub async fn create(web: &Web, caller: &UserCaller, request: Value) -> Result<OrderView, Refused> {
+    let answer = web
+        .app
+        .create_order(caller, Body::Value(request), None)
+        .await
+        .map_err(problem)?;
+    view(answer.body)
+}
+
+fn view(body: Value) -> Result<OrderView, Refused> {
+    serde_json::from_value(body)
+        .map_err(|e| problem(AppError::internal("reading the order's view", e)))
+}

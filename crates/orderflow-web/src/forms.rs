@@ -1,0 +1,412 @@
+//! Forms derived from an action's declared inputs, and the posted form
+//! read back into the inputs' JSON. Nothing is checked here: the
+//! application checks the inputs and its messages are shown beside the
+//! fields they name (`lines.2.quantity` is the field named so).
+
+use chrono::{DateTime, Utc};
+use orderflow_api::{FieldProblem, Problem};
+use orderflow_core::definition::{Field, FieldKind};
+use orderflow_core::engine::inputs::{date_bound, today};
+use orderflow_core::model::PartySettings;
+use serde_json::{Map, Number, Value};
+
+/// How an input is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Widget {
+    Text,
+    LongText,
+    Number,
+    Money,
+    Date,
+    Select,
+    Checkbox,
+    Files,
+    List,
+}
+
+/// One input of a form, as the template draws it.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The element id: unique on the page.
+    pub id: String,
+    /// The posted name: the input's path (`lines.0.product`).
+    pub name: String,
+    pub label: String,
+    pub widget: Widget,
+    pub required: bool,
+    pub value: String,
+    pub hint: String,
+    pub error: Option<String>,
+    pub min: String,
+    pub max: String,
+    pub step: String,
+    /// (value, label, selected) of a select.
+    pub options: Vec<(String, String, bool)>,
+    pub accept: String,
+    pub multiple: bool,
+    pub list: Option<ListInput>,
+}
+
+impl Input {
+    pub fn is(&self, widget: &str) -> bool {
+        let w = match self.widget {
+            Widget::Text => "text",
+            Widget::LongText => "long_text",
+            Widget::Number => "number",
+            Widget::Money => "money",
+            Widget::Date => "date",
+            Widget::Select => "select",
+            Widget::Checkbox => "checkbox",
+            Widget::Files => "files",
+            Widget::List => "list",
+        };
+        w == widget
+    }
+
+    pub fn checked(&self) -> bool {
+        self.value == "true"
+    }
+
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.id));
+        }
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.id));
+        }
+        ids.join(" ")
+    }
+}
+
+/// A list input: an editable table, one row per record.
+#[derive(Debug, Clone)]
+pub struct ListInput {
+    /// The `<tbody>` id, which the add-row button names.
+    pub body_id: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Input>>,
+    pub error: Option<String>,
+}
+
+/// What a form shows: what was typed, and the refusal's messages.
+#[derive(Default)]
+pub struct Posted<'a> {
+    pub values: &'a [(String, String)],
+    pub problems: &'a [FieldProblem],
+}
+
+impl Posted<'_> {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn error(&self, name: &str) -> Option<String> {
+        let messages: Vec<&str> = self
+            .problems
+            .iter()
+            .filter(|p| p.field == name)
+            .map(|p| p.message.as_str())
+            .collect();
+        (!messages.is_empty()).then(|| messages.join("; "))
+    }
+
+    /// Rows posted for list `name`: the largest `name.N.` seen, plus one.
+    fn rows(&self, name: &str) -> usize {
+        let prefix = format!("{name}.");
+        self.values
+            .iter()
+            .filter_map(|(k, _)| k.strip_prefix(&prefix))
+            .filter_map(|rest| rest.split('.').next()?.parse::<usize>().ok())
+            .map(|n| n + 1)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Where "today" is read for date bounds.
+pub struct Today<'a> {
+    pub settings: &'a PartySettings,
+    pub now: DateTime<Utc>,
+}
+
+/// The inputs of a form for `fields`, ids prefixed with `form`.
+pub fn inputs(form: &str, fields: &[Field], posted: &Posted<'_>, today: &Today<'_>) -> Vec<Input> {
+    fields
+        .iter()
+        .map(|f| input(form, "", f, posted, today))
+        .collect()
+}
+
+fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>) -> Input {
+    let name = format!("{prefix}{}", f.id);
+    let mut i = Input {
+        id: format!("{form}-{}", name.replace('.', "-")),
+        name: name.clone(),
+        label: if f.label.is_empty() {
+            f.id.replace('_', " ")
+        } else {
+            f.label.clone()
+        },
+        widget: Widget::Text,
+        required: f.required,
+        value: posted.value(&name).unwrap_or("").to_owned(),
+        hint: f.description.clone(),
+        error: posted.error(&name),
+        min: String::new(),
+        max: String::new(),
+        step: String::new(),
+        options: Vec::new(),
+        accept: String::new(),
+        multiple: false,
+        list: None,
+    };
+    match &f.kind {
+        FieldKind::Text { max_length, .. } => {
+            if max_length.is_none_or(|m| m > 300) {
+                i.widget = Widget::LongText;
+            }
+        }
+        FieldKind::Number {
+            min, max, integer, ..
+        } => {
+            i.widget = Widget::Number;
+            i.min = min.map(|m| m.to_string()).unwrap_or_default();
+            i.max = max.map(|m| m.to_string()).unwrap_or_default();
+            i.step = if *integer { "1" } else { "any" }.to_owned();
+        }
+        FieldKind::Money { .. } => i.widget = Widget::Money,
+        FieldKind::Date {
+            min,
+            max,
+            timezone_of,
+        } => {
+            i.widget = Widget::Date;
+            let day = today(t.settings, timezone_of.as_deref(), t.now);
+            let bound = |b: &Option<String>| {
+                b.as_deref()
+                    .and_then(|b| date_bound(b, day))
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            };
+            i.min = bound(min);
+            i.max = bound(max);
+        }
+        FieldKind::Enum { values } => {
+            i.widget = Widget::Select;
+            i.options = values
+                .iter()
+                .map(|v| (v.clone(), v.replace('_', " "), i.value == *v))
+                .collect();
+        }
+        FieldKind::Bool => i.widget = Widget::Checkbox,
+        FieldKind::Files {
+            max_count,
+            media_types,
+        } => {
+            i.widget = Widget::Files;
+            i.multiple = *max_count > 1;
+            i.accept = media_types.join(",");
+        }
+        FieldKind::List { fields, .. } if !fields.is_empty() => {
+            i.widget = Widget::List;
+            let rows = posted.rows(&name).max(1);
+            i.list = Some(ListInput {
+                body_id: format!("{}-rows", i.id),
+                columns: fields.iter().map(|c| c.label.clone()).collect(),
+                rows: (0..rows)
+                    .map(|n| {
+                        fields
+                            .iter()
+                            .map(|c| input(form, &format!("{name}.{n}."), c, posted, t))
+                            .collect()
+                    })
+                    .collect(),
+                error: i.error.take(),
+            });
+        }
+        _ => i.widget = Widget::LongText,
+    }
+    i
+}
+
+/// The JSON inputs of a posted form: empty fields are left out (the
+/// application says which are required), numbers that do not read as
+/// numbers are sent as typed (the application says why they are wrong),
+/// and list rows left wholly empty are dropped.
+pub fn read(fields: &[Field], posted: &[(String, String)]) -> Value {
+    Value::Object(read_record(fields, "", posted))
+}
+
+fn read_record(fields: &[Field], prefix: &str, posted: &[(String, String)]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for f in fields {
+        let name = format!("{prefix}{}", f.id);
+        let text = posted
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim());
+        let value = match &f.kind {
+            FieldKind::Bool => Some(Value::Bool(matches!(text, Some("true" | "on")))),
+            FieldKind::List {
+                fields: columns, ..
+            } if !columns.is_empty() => {
+                let rows = Posted {
+                    values: posted,
+                    problems: &[],
+                }
+                .rows(&name);
+                let records: Vec<Value> = (0..rows)
+                    .map(|n| read_record(columns, &format!("{name}.{n}."), posted))
+                    .filter(|r| r.values().any(|v| !matches!(v, Value::Bool(false))))
+                    .map(Value::Object)
+                    .collect();
+                (!records.is_empty()).then_some(Value::Array(records))
+            }
+            FieldKind::Files { .. } => None,
+            FieldKind::Number { .. } => text.filter(|t| !t.is_empty()).map(number),
+            _ => text
+                .filter(|t| !t.is_empty())
+                .map(|t| Value::String(t.to_owned())),
+        };
+        if let Some(v) = value {
+            out.insert(f.id.clone(), v);
+        }
+    }
+    out
+}
+
+fn number(text: &str) -> Value {
+    if let Ok(n) = text.parse::<i64>() {
+        return Value::Number(n.into());
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// Refusal messages that name no field of the form: they go above it.
+pub fn general_messages(p: &Problem, inputs: &[Input]) -> Vec<String> {
+    let mut names = Vec::new();
+    for i in inputs {
+        names.push(i.name.clone());
+        if let Some(list) = &i.list {
+            names.extend(list.rows.iter().flatten().map(|c| c.name.clone()));
+        }
+    }
+    let fields = p.fields.as_deref().unwrap_or_default();
+    let mut out: Vec<String> = fields
+        .iter()
+        .filter(|f| !names.contains(&f.field))
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    if fields.is_empty() {
+        out.push(p.message.clone().unwrap_or_else(|| p.detail.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields() -> Vec<Field> {
+        let toml = r#"
+            inputs = [
+              { id = "lines", label = "Lines", type = "list", fields = [
+                { id = "product", label = "Product", type = "text", max_length = 200 },
+                { id = "quantity", label = "Quantity", type = "number", integer = true },
+              ] },
+              { id = "due", label = "Due", type = "date", min = "today" },
+              { id = "partial", label = "Partial", type = "bool" },
+              { id = "note", label = "Note", type = "text" },
+            ]
+        "#;
+        #[derive(serde::Deserialize)]
+        struct T {
+            inputs: Vec<Field>,
+        }
+        toml::from_str::<T>(toml)
+            .map(|t| t.inputs)
+            .unwrap_or_default()
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_posted_form_reads_as_the_inputs_json() {
+        let posted = pairs(&[
+            ("lines.0.product", "Crown"),
+            ("lines.0.quantity", "2"),
+            ("lines.1.product", ""),
+            ("lines.1.quantity", ""),
+            ("lines.2.product", "Bridge"),
+            ("lines.2.quantity", "two"),
+            ("due", ""),
+            ("note", " hello "),
+        ]);
+        assert_eq!(
+            read(&fields(), &posted),
+            json!({
+                "lines": [
+                    {"product": "Crown", "quantity": 2},
+                    {"product": "Bridge", "quantity": "two"}
+                ],
+                "partial": false,
+                "note": "hello"
+            })
+        );
+    }
+
+    #[test]
+    fn messages_go_beside_the_fields_they_name() {
+        let posted = pairs(&[("lines.0.product", "Crown"), ("lines.0.quantity", "0")]);
+        let problems = vec![
+            FieldProblem {
+                field: "lines.0.quantity".to_owned(),
+                message: "must be at least 1".to_owned(),
+            },
+            FieldProblem {
+                field: "parties.lab".to_owned(),
+                message: "required".to_owned(),
+            },
+        ];
+        let settings = PartySettings::new();
+        let t = Today {
+            settings: &settings,
+            now: Utc::now(),
+        };
+        let form = inputs(
+            "f",
+            &fields(),
+            &Posted {
+                values: &posted,
+                problems: &problems,
+            },
+            &t,
+        );
+        let list = form[0]
+            .list
+            .as_ref()
+            .map(|l| l.rows.clone())
+            .unwrap_or_default();
+        assert_eq!(list[0][1].error.as_deref(), Some("must be at least 1"));
+        assert_eq!(list[0][1].value, "0");
+        assert_eq!(list[0][1].id, "f-lines-0-quantity");
+        assert_eq!(form[1].min, t.now.date_naive().to_string());
+        assert!(form[3].is("long_text"));
+        let mut p = Problem::new(422, "invalid_input", "Invalid input", "invalid");
+        p.fields = Some(problems);
+        assert_eq!(general_messages(&p, &form), vec!["parties.lab: required"]);
+    }
+}

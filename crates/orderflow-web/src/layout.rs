@@ -1,0 +1,42 @@
+//! What every page's frame shows: its title and who is signed in.
+
+use crate::session::Session;
+
+/// The signed-in user as the header shows them.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub name: String,
+    pub organization: String,
+}
+
+/// The frame of a page (`templates/base.html`).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub who: Option<Who>,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: String,
+}
+
+impl Layout {
+    /// A page for nobody in particular (sign-in, errors).
+    pub fn public(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            who: None,
+            csrf: String::new(),
+        }
+    }
+
+    /// A page for the user of `session`.
+    pub fn signed_in(title: impl Into<String>, session: &Session) -> Self {
+        Self {
+            title: title.into(),
+            who: Some(Who {
+                name: session.user.name.clone(),
+                organization: session.organization_name.clone(),
+            }),
+            csrf: session.csrf.clone(),
+        }
+    }
+}

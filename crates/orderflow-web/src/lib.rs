@@ -1,0 +1,66 @@
+//! orderflow's web UI: pages rendered on the server from askama templates
+//! compiled into the binary, htmx for partial updates, static files
+//! embedded too — it works with no network and no JavaScript build step.
+//!
+//! The pages are a thin adapter, like the JSON API: they call the same
+//! application functions ([`app`]) and render what those answer; no rule
+//! of a workflow is written here. Labels on the pages are the contract of
+//! docs/product.md ("Web UI"): browser tests find fields and buttons by
+//! them.
+
+mod app;
+mod assets;
+mod badge;
+mod create;
+mod display;
+mod error;
+mod format;
+mod forms;
+mod layout;
+mod list;
+mod login;
+mod names;
+mod order;
+mod posted;
+mod print;
+mod session;
+mod view;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use orderflow_app::App;
+
+pub use error::PageError;
+
+/// What every page handler shares.
+#[derive(Clone)]
+pub struct Web {
+    pub(crate) app: App,
+    pub(crate) sessions: Arc<session::Sessions>,
+}
+
+/// The pages, under the API's own layers when merged with its router; an
+/// HTML 404 page for every path they do not take.
+pub fn router(app: App) -> Router {
+    let web = Web {
+        app,
+        sessions: Arc::new(session::Sessions::default()),
+    };
+    Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::sign_out))
+        .route("/orders", get(list::page))
+        .route("/orders/new", get(create::page).post(create::submit))
+        .route("/orders/{id}", get(order::page))
+        .route("/orders/{id}/print", get(print::page))
+        .route(
+            "/orders/{id}/actions/{action}",
+            get(order::action_page).post(order::act),
+        )
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(error::not_found)
+        .with_state(web)
+}

@@ -1,0 +1,201 @@
+//! An order as the order page and the print view show it: parties by
+//! name, fields and computed values with their labels, records as tables,
+//! items with their status.
+
+use chrono::{DateTime, Utc};
+use orderflow_core::definition::Field;
+use serde_json::Value;
+
+use crate::Web;
+use crate::badge::Badge;
+use crate::display;
+use crate::format;
+use crate::names::{Names, short_id};
+use crate::order::Loaded;
+use crate::session::{Session, url_encode};
+
+pub struct Table {
+    pub title: String,
+    pub columns: Vec<String>,
+    /// Columns aligned as numbers.
+    pub numeric: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub struct OrderPage {
+    pub id: String,
+    pub title: String,
+    pub href: String,
+    pub print_href: String,
+    pub workflow: String,
+    pub badge: String,
+    pub version: u64,
+    pub currency: Option<String>,
+    pub parties: Vec<(String, String)>,
+    pub facts: Vec<(String, String)>,
+    pub tables: Vec<Table>,
+    pub created: String,
+    pub updated: String,
+    pub in_status: String,
+}
+
+/// The order's currency: the view's, else the creating organisation's
+/// setting.
+fn currency(l: &Loaded) -> Option<String> {
+    if let Some(Value::String(c)) = l.view.data.get("currency") {
+        return Some(c.clone());
+    }
+    l.wf.def
+        .parties
+        .iter()
+        .filter(|p| p.creates)
+        .find_map(|p| l.settings.get(&p.id)?.get("currency")?.as_str())
+        .map(str::to_owned)
+}
+
+fn numeric(field: &Field) -> bool {
+    use orderflow_core::definition::FieldKind;
+    matches!(
+        field.kind,
+        FieldKind::Money { .. } | FieldKind::Number { .. }
+    )
+}
+
+pub async fn order_page(
+    web: &Web,
+    l: &Loaded,
+    _session: &Session,
+    status_since: Option<DateTime<Utc>>,
+) -> OrderPage {
+    let v = &l.view;
+    let def = &l.wf.def;
+    let currency = currency(l);
+    let cur = currency.as_deref();
+    let names = Names::of(web, v.parties.values().cloned().collect()).await;
+    let parties = def
+        .parties
+        .iter()
+        .filter_map(|p| Some((p.label.clone(), names.get(v.parties.get(&p.id)?))))
+        .collect();
+
+    let mut facts = Vec::new();
+    for f in &def.fields {
+        let value = v.data.get(&f.id).unwrap_or(&Value::Null);
+        let text = display::value(Some(&f.kind), value, cur);
+        if !text.is_empty() {
+            facts.push((display::label(f), text));
+        }
+    }
+    let mut tables = Vec::new();
+    for c in &def.computed {
+        match v.data.get(&c.id) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(rows)) => {
+                if let Some(t) = records_table(&c.label, rows, cur) {
+                    tables.push(t);
+                }
+            }
+            Some(value) => facts.push((c.label.clone(), display::computed(value, cur))),
+        }
+    }
+    for c in &def.collections {
+        let Some(Value::Array(records)) = v.data.get(&c.id) else {
+            continue;
+        };
+        if records.is_empty() {
+            continue;
+        }
+        tables.push(Table {
+            title: if c.label.is_empty() {
+                c.id.replace('_', " ")
+            } else {
+                c.label.clone()
+            },
+            columns: c.fields.iter().map(display::label).collect(),
+            numeric: c.fields.iter().map(numeric).collect(),
+            rows: records
+                .iter()
+                .map(|r| {
+                    c.fields
+                        .iter()
+                        .map(|f| {
+                            display::value(Some(&f.kind), r.get(&f.id).unwrap_or(&Value::Null), cur)
+                        })
+                        .collect()
+                })
+                .collect(),
+        });
+    }
+    if !v.items.is_empty() {
+        let kind = def.children.iter().find(|k| k.parent == "order");
+        let fields: Vec<&Field> = kind.map(|k| k.fields.iter().collect()).unwrap_or_default();
+        let mut columns = vec!["Status".to_owned()];
+        columns.extend(fields.iter().map(|f| display::label(f)));
+        let mut numeric_cols = vec![false];
+        numeric_cols.extend(fields.iter().map(|f| numeric(f)));
+        tables.push(Table {
+            title: kind
+                .map(|k| k.label.clone())
+                .unwrap_or_else(|| "Items".to_owned()),
+            columns,
+            numeric: numeric_cols,
+            rows: v
+                .items
+                .iter()
+                .map(|i| {
+                    let mut row = vec![format!("{}", i.status.label)];
+                    row.extend(fields.iter().map(|f| {
+                        display::value(
+                            Some(&f.kind),
+                            i.data.get(&f.id).unwrap_or(&Value::Null),
+                            cur,
+                        )
+                    }));
+                    row
+                })
+                .collect(),
+        });
+    }
+    let now = web.app.now();
+    OrderPage {
+        id: v.id.clone(),
+        title: format!("{} order {}", def.label, short_id(&v.id)),
+        href: format!("/orders/{}", url_encode(&v.id)),
+        print_href: format!("/orders/{}/print", url_encode(&v.id)),
+        workflow: def.label.clone(),
+        badge: Badge(&v.status).to_string(),
+        version: v.version,
+        currency,
+        parties,
+        facts,
+        tables,
+        created: v.created_at.as_ref().map(format::time).unwrap_or_default(),
+        updated: v.updated_at.as_ref().map(format::time).unwrap_or_default(),
+        in_status: status_since
+            .map(|t| format::age(t, now))
+            .unwrap_or_default(),
+    }
+}
+
+/// A computed list of records (allocation by product type) as a table
+/// with the records' own keys as columns.
+fn records_table(title: &str, rows: &[Value], currency: Option<&str>) -> Option<Table> {
+    let first = rows.first()?.as_object()?;
+    let keys: Vec<String> = first.keys().cloned().collect();
+    Some(Table {
+        title: title.to_owned(),
+        columns: keys.iter().map(|k| k.replace('_', " ")).collect(),
+        numeric: keys
+            .iter()
+            .map(|k| first.get(k).is_some_and(Value::is_number))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                keys.iter()
+                    .map(|k| display::value(None, r.get(k).unwrap_or(&Value::Null), currency))
+                    .collect()
+            })
+            .collect(),
+    })
+}

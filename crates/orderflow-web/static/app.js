@@ -1,0 +1,87 @@
+// The little the pages need beyond htmx: open and close the action
+// dialogs, and add or remove rows of list inputs. Every page works
+// without it (forms post and the server answers a whole page).
+"use strict";
+
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-opens]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.opens);
+    if (dialog && typeof dialog.showModal === "function") {
+      event.preventDefault();
+      dialog.showModal();
+      const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    }
+    return;
+  }
+  if (event.target.closest("[data-print]")) {
+    window.print();
+    return;
+  }
+  const closer = event.target.closest("[data-closes]");
+  if (closer) {
+    event.preventDefault();
+    closer.closest("dialog")?.close();
+    return;
+  }
+  const add = event.target.closest("[data-add-row]");
+  if (add) {
+    event.preventDefault();
+    addRow(document.getElementById(add.dataset.addRow));
+    return;
+  }
+  const remove = event.target.closest("[data-remove-row]");
+  if (remove) {
+    event.preventDefault();
+    const body = remove.closest("tbody");
+    remove.closest("tr").remove();
+    renumber(body);
+  }
+});
+
+// A new row copies the template row (the last one the server sent) with
+// empty values.
+function addRow(body) {
+  if (!body) return;
+  const template = body.querySelector("tr[data-template]") || body.lastElementChild;
+  if (!template) return;
+  const row = template.cloneNode(true);
+  row.removeAttribute("data-template");
+  row.querySelectorAll("input, select, textarea").forEach((input) => {
+    if (input.type === "checkbox") input.checked = false; else input.value = "";
+    input.removeAttribute("aria-invalid");
+  });
+  row.querySelectorAll(".error").forEach((e) => e.remove());
+  body.appendChild(row);
+  renumber(body);
+  const first = row.querySelector("input, select, textarea");
+  if (first) first.focus();
+}
+
+// Rows are named `list.N.field`: keep N in step with the row's position,
+// and ids unique.
+function renumber(body) {
+  if (!body) return;
+  const list = body.dataset.list;
+  Array.from(body.rows).forEach((row, n) => {
+    row.querySelectorAll("[name]").forEach((input) => {
+      const field = input.name.split(".").pop();
+      input.name = `${list}.${n}.${field}`;
+      input.id = `${body.id}-${n}-${field}`;
+    });
+    row.querySelectorAll("label[for]").forEach((label) => {
+      const field = label.htmlFor.split("-").pop();
+      label.htmlFor = `${body.id}-${n}-${field}`;
+    });
+    const number = row.querySelector("[data-row-number]");
+    if (number) number.textContent = String(n + 1);
+  });
+}
+
+// A form swapped in by htmx (a refused action shows its messages) keeps
+// its dialog open and moves the focus to the first field in error.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const invalid = event.target.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+});

@@ -1,0 +1,468 @@
+//! What every browser test stands on: the real server in-process on a
+//! fresh SQLite store, organisations and users made through the API, and
+//! headless Chromium driven over WebDriver (`chromedriver`), with helpers
+//! that find things the way a person does — by labels and button names.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router_with_pages};
+use orderflow_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, MutexGuard, oneshot};
+
+pub const ADMIN: &str = "admin-secret-for-browser-tests";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long a page may take to show what a test waits for.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// One browser at a time: two cores do not run several Chromiums well.
+fn one_at_a_time() -> &'static Mutex<()> {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| Mutex::new(()))
+}
+
+/// The server under test, and its administrator's HTTP client.
+pub struct Server {
+    pub base: String,
+    http: reqwest::Client,
+    _data: tempfile::TempDir,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::open(data.path())
+            .await
+            .expect("a SQLite store");
+        let state = AppState::new(
+            Arc::new(store),
+            built_in_workflows().expect("the built-in workflows"),
+            Some(ADMIN.to_owned()),
+            Arc::new(SystemClock),
+            Limits::default(),
+        );
+        let app = router_with_pages(state.clone(), Some(orderflow_web::router(state)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Server {
+            base,
+            http: reqwest::Client::new(),
+            _data: data,
+            _shutdown: tx,
+        }
+    }
+
+    /// A request to the API with `token`; the JSON answer, which must be
+    /// a success.
+    pub async fn api(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let response = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    pub async fn organization(&self, id: &str, name: &str, settings: Value) {
+        self.api(
+            "POST",
+            "/organizations",
+            ADMIN,
+            json!({"id": id, "name": name, "settings": settings}),
+        )
+        .await;
+    }
+
+    /// A user; what they sign in with.
+    pub async fn user(&self, id: &str, organization: &str, roles: &[&str]) -> Login {
+        let created = self
+            .api(
+                "POST",
+                "/users",
+                ADMIN,
+                json!({"id": id, "name": format!("{id} (test)"), "organization": organization, "roles": roles, "email": format!("{id}@example.test")}),
+            )
+            .await;
+        Login {
+            user: id.to_owned(),
+            password: created["token"]["token"]
+                .as_str()
+                .expect("a token")
+                .to_owned(),
+        }
+    }
+}
+
+/// What a user types on the sign-in page.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user: String,
+    pub password: String,
+}
+
+/// A running chromedriver and one browser session.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    driver: Child,
+    _turn: MutexGuard<'static, ()>,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn chromedriver() -> String {
+    for candidate in ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"] {
+        if std::path::Path::new(candidate).exists() {
+            return candidate.to_owned();
+        }
+    }
+    panic!(
+        "chromedriver is missing: the browser tests need Debian's chromium and chromium-driver \
+         (apt-get install chromium chromium-driver; .ci/run installs them)"
+    );
+}
+
+impl Browser {
+    /// Headless Chromium at `width` × 900 pixels, on `server`.
+    pub async fn open(server: &Server, width: u32) -> Self {
+        let turn = one_at_a_time().lock().await;
+        assert!(
+            std::path::Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} is missing: the browser tests need Debian's chromium and chromium-driver \
+             (apt-get install chromium chromium-driver; .ci/run installs them)"
+        );
+        let port = free_port();
+        let mut driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-dev-shm-usage",
+                    format!("--window-size={width},900"),
+                ],
+            }
+        }))
+        .expect("capabilities");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await;
+            match attempt {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    let _ = driver.kill();
+                    panic!("no browser session from chromedriver: {e}");
+                }
+            }
+        };
+        Browser {
+            client,
+            base: server.base.clone(),
+            driver,
+            _turn: turn,
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("a URL");
+        let mut path = url.path().to_owned();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        path
+    }
+
+    /// The page's text; empty while a new page is loading.
+    pub async fn text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the page's text contains `what`.
+    pub async fn wait_text(&self, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = self.text().await;
+            if text.contains(what) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{what:?} never appeared on {}; the page says:\n{text}",
+                    self.path().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The displayed elements matching `xpath`.
+    async fn shown(&self, xpath: &str) -> Vec<Element> {
+        let mut out = Vec::new();
+        for e in self
+            .client
+            .find_all(Locator::XPath(xpath))
+            .await
+            .unwrap_or_default()
+        {
+            if e.is_displayed().await.unwrap_or(false) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Waits for a displayed element matching `xpath`.
+    async fn one(&self, xpath: &str, what: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(e) = self.shown(xpath).await.into_iter().next() {
+                return e;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no {what} on {}; the page says:\n{}",
+                    self.path().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The displayed buttons (or links styled as one) named `name`.
+    pub async fn buttons(&self, name: &str) -> Vec<Element> {
+        self.shown(&format!(
+            "//button[normalize-space(.)={}]",
+            xpath_text(name)
+        ))
+        .await
+    }
+
+    pub async fn button(&self, name: &str) -> Element {
+        self.one(
+            &format!("//button[normalize-space(.)={}]", xpath_text(name)),
+            &format!("button {name:?}"),
+        )
+        .await
+    }
+
+    /// Clicks the (last displayed) button named `name`: in an open dialog,
+    /// its own button rather than the one that opened it.
+    pub async fn click(&self, name: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let mut enabled = Vec::new();
+            for b in self.buttons(name).await {
+                if b.is_enabled().await.unwrap_or(false) {
+                    enabled.push(b);
+                }
+            }
+            if let Some(b) = enabled.pop() {
+                b.click()
+                    .await
+                    .unwrap_or_else(|e| panic!("clicking {name:?}: {e}"));
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no enabled button {name:?} on {}; the page says:\n{}",
+                    self.path().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn link(&self, name: &str) -> Element {
+        self.one(
+            &format!("//a[normalize-space(.)={}]", xpath_text(name)),
+            &format!("link {name:?}"),
+        )
+        .await
+    }
+
+    /// The displayed field labelled `label` (the label's own text, before
+    /// any "(required)"); a visually hidden label (a list's cells) counts.
+    pub async fn field(&self, label: &str) -> Element {
+        let xpath = format!("//label[normalize-space(text()[1])={}]", xpath_text(label));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let labels = self
+                .client
+                .find_all(Locator::XPath(&xpath))
+                .await
+                .unwrap_or_default();
+            for l in labels {
+                let Some(id) = l.attr("for").await.ok().flatten() else {
+                    continue;
+                };
+                if let Ok(f) = self.client.find(Locator::Id(&id)).await
+                    && f.is_displayed().await.unwrap_or(false)
+                {
+                    return f;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no field labelled {label:?} on {}; the page says:\n{}",
+                    self.path().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn fill(&self, label: &str, value: &str) {
+        let f = self.field(label).await;
+        f.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clearing {label:?}: {e}"));
+        f.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {label:?}: {e}"));
+    }
+
+    /// Sets a date field (typing into a date input depends on the locale).
+    pub async fn set_date(&self, label: &str, yyyy_mm_dd: &str) {
+        let f = self.field(label).await;
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1];",
+                vec![
+                    serde_json::to_value(&f).expect("an element"),
+                    json!(yyyy_mm_dd),
+                ],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("setting {label:?}: {e}"));
+    }
+
+    pub async fn select(&self, label: &str, option_text: &str) {
+        let f = self.field(label).await;
+        f.select_by_label(option_text)
+            .await
+            .unwrap_or_else(|e| panic!("choosing {option_text:?} in {label:?}: {e}"));
+    }
+
+    /// The error message shown beside the field labelled `label`.
+    pub async fn error_beside(&self, label: &str) -> String {
+        let f = self.field(label).await;
+        let id = f.attr("id").await.ok().flatten().unwrap_or_default();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(e) = self.client.find(Locator::Id(&format!("{id}-error"))).await {
+                return e.text().await.unwrap_or_default();
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no message beside {label:?}; the page says:\n{}",
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn sign_in(&self, login: &Login) {
+        self.goto("/login").await;
+        self.fill("User", &login.user).await;
+        self.fill("Password", &login.password).await;
+        self.click("Sign in").await;
+        self.wait_text("Sign out").await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.click("Sign out").await;
+        self.wait_text("Sign in").await;
+    }
+
+    /// Takes `action` on the open order page: its button, then its
+    /// dialog's, after `fill` has filled the dialog.
+    pub async fn act<F, Fut>(&self, action: &str, fill: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        self.click(action).await;
+        fill().await;
+        self.click(action).await;
+    }
+
+    /// Writes a PNG of the page.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(path, png).expect("writing the screenshot");
+    }
+}
+
+/// `text` as an XPath string literal.
+fn xpath_text(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else {
+        format!("concat('{}')", text.replace('\'', "', \"'\", '"))
+    }
+}

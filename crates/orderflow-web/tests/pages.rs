@@ -1,0 +1,217 @@
+//! The pages over plain HTTP, without a browser: what answers HTML and
+//! what answers problem JSON, the sign-in form's checks, the session
+//! cookie's attributes and the CSRF check on every form post.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::Server;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The value of `name="csrf"` in a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// `name=value` of each `Set-Cookie`.
+fn cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_html_outside_the_api_and_problems_inside() {
+    let server = Server::start().await;
+    let http = client();
+
+    let page = http
+        .get(format!("{}/no/such/page", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(content_type(&page).starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("Not found"));
+
+    for path in ["/api/v1/no-such-route", "/api/v2/orders"] {
+        let api = http
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 404, "{path}");
+        assert_eq!(content_type(&api), "application/problem+json", "{path}");
+    }
+
+    let home = http.get(format!("{}/", server.base)).send().await.unwrap();
+    assert!(home.status().is_redirection());
+    assert_eq!(home.headers()[LOCATION], "/login");
+    let orders = http
+        .get(format!("{}/orders", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orders.headers()[LOCATION], "/login?next=/orders");
+
+    let css = http
+        .get(format!("{}/static/style.css", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(content_type(&css), "text/css; charset=utf-8");
+    let htmx = http
+        .get(format!(
+            "{}/static/vendor/htmx.org/htmx.min.js",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(htmx.status(), 200);
+    let missing = http
+        .get(format!("{}/static/nope.js", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn sign_in_checks_its_token_sets_a_safe_cookie_and_posts_need_the_session_token() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    let login = server.user("carla", "clinic", &[]).await;
+    let http = client();
+    let base = &server.base;
+
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_cookie = cookies(&form)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_login="))
+        .expect("the sign-in form's cookie");
+    let pair = login_cookie.split(';').next().unwrap().to_owned();
+    let token = csrf_of(&form.text().await.unwrap());
+
+    // Without the form's token: refused, with an HTML page.
+    let refused = http
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pair)
+        .form(&[
+            ("user", login.user.as_str()),
+            ("password", login.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(content_type(&refused).starts_with("text/html"));
+
+    // A wrong password: the form again with the message.
+    let wrong = http
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pair)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("user", "carla"),
+            ("password", "nope"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong user or password.")
+    );
+
+    // Behind TLS the session cookie is Secure too.
+    let signed = http
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pair)
+        .header("x-forwarded-proto", "https")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("user", "carla"),
+            ("password", login.password.as_str()),
+            ("next", "/orders"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed.status().is_redirection());
+    let session = cookies(&signed)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Lax"), "{session}");
+    assert!(session.contains("Secure"), "{session}");
+    let session = session.split(';').next().unwrap().to_owned();
+
+    let page = http
+        .get(format!("{base}/orders"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = csrf_of(&page.text().await.unwrap());
+
+    // Sign-out without the session's token is refused; with it, the
+    // session ends on the server.
+    let no_token = http
+        .post(format!("{base}/logout"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+    let out = http
+        .post(format!("{base}/logout"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_redirection());
+    let after = http
+        .get(format!("{base}/orders"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        after.status().is_redirection(),
+        "the old cookie no longer signs in"
+    );
+}
