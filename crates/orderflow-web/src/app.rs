@@ -147,3 +147,38 @@ fn view(body: Value) -> Result<OrderView, Refused> {
     serde_json::from_value(body)
         .map_err(|e| problem(AppError::internal("reading the order's view", e)))
 }
+
+/// Uploads the files chosen in a form (the files API's own checks: size,
+/// media type from the content) and names them in `inputs` by id, under
+/// their input. A file refused is a message on its input.
+pub async fn attach(
+    web: &Web,
+    caller: &UserCaller,
+    files: &[crate::posted::Upload],
+    inputs: &mut Value,
+) -> Vec<orderflow_api::FieldProblem> {
+    let mut problems = Vec::new();
+    for f in files {
+        let uploaded = web
+            .app
+            .upload_file(caller, Some(&f.file_name), &f.media_type, &f.bytes)
+            .await;
+        match uploaded {
+            Ok(file) => {
+                if let Value::Object(map) = inputs {
+                    let list = map
+                        .entry(f.field.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(ids) = list {
+                        ids.push(Value::String(file.id));
+                    }
+                }
+            }
+            Err(e) => problems.push(orderflow_api::FieldProblem {
+                field: f.field.clone(),
+                message: format!("{}: {}", f.file_name, e.detail()),
+            }),
+        }
+    }
+    problems
+}

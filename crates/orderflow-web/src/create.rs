@@ -36,6 +36,7 @@ pub struct CreateForm {
     /// The creating action's label, on the submit button.
     pub submit: String,
     pub csrf: String,
+    pub multipart: bool,
     pub inputs: Vec<Input>,
     pub messages: Vec<String>,
 }
@@ -127,6 +128,7 @@ async fn form(
         label: format!("New {} order", wf.def.label.to_lowercase()),
         submit: def.label.clone(),
         csrf: session.csrf.clone(),
+        multipart: inputs.iter().any(|i| i.is("files")),
         inputs,
         messages,
     })
@@ -166,7 +168,7 @@ pub async fn submit(
     State(web): State<Web>,
     session: Session,
     headers: HeaderMap,
-    FormData(fields): FormData,
+    FormData { fields, files }: FormData,
 ) -> Result<Response, PageError> {
     session.check_csrf(&fields)?;
     let workflow = fields
@@ -188,12 +190,18 @@ pub async fn submit(
             parties.insert(slot.to_owned(), Value::String(v.clone()));
         }
     }
-    let request = json!({
-        "workflow": workflow,
-        "parties": parties,
-        "inputs": forms::read(&def.inputs, &fields),
-    });
-    match app::create(&web, &session.caller(), request).await {
+    let caller = session.caller();
+    let mut inputs = forms::read(&def.inputs, &fields);
+    let refused_files = app::attach(&web, &caller, &files, &mut inputs).await;
+    let outcome = if refused_files.is_empty() {
+        let request = json!({"workflow": workflow, "parties": parties, "inputs": inputs});
+        app::create(&web, &caller, request).await
+    } else {
+        let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
+        p.fields = Some(refused_files);
+        Err(Box::new(p))
+    };
+    match outcome {
         Ok(order) => Ok(done(
             &headers,
             &format!("/orders/{}", url_encode(&order.id)),

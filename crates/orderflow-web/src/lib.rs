@@ -29,6 +29,7 @@ mod view;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use orderflow_app::App;
 
@@ -44,6 +45,9 @@ pub struct Web {
 /// The pages, under the API's own layers when merged with its router; an
 /// HTML 404 page for every path they do not take.
 pub fn router(app: App) -> Router {
+    // A form may carry a few files (purchasing's `complete`: 3 images and
+    // an invoice), each within the files API's own limit.
+    let form_limit = app.limits.file_bytes_max.saturating_mul(4) + 64 * 1024;
     let web = Web {
         app,
         sessions: Arc::new(session::Sessions::default()),
@@ -62,5 +66,6 @@ pub fn router(app: App) -> Router {
         )
         .route("/static/{*path}", get(assets::serve))
         .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(form_limit))
         .with_state(web)
 }

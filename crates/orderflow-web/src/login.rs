@@ -89,7 +89,7 @@ pub async fn page(
 pub async fn submit(
     State(web): State<Web>,
     headers: HeaderMap,
-    FormData(fields): FormData,
+    FormData { fields, .. }: FormData,
 ) -> Result<Response, PageError> {
     let get = |name: &str| {
         fields
@@ -131,7 +131,7 @@ pub async fn sign_out(
     State(web): State<Web>,
     session: Session,
     headers: HeaderMap,
-    FormData(fields): FormData,
+    FormData { fields, .. }: FormData,
 ) -> Result<Response, PageError> {
     session.check_csrf(&fields)?;
     web.sessions.sign_out(&session.secret);

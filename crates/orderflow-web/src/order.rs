@@ -139,10 +139,7 @@ fn form_for(
         dialog_id,
         csrf: session.csrf.clone(),
         version: l.view.version,
-        multipart: a
-            .inputs
-            .iter()
-            .any(|f| matches!(f.kind, orderflow_core::definition::FieldKind::Files { .. })),
+        multipart: inputs.iter().any(|i| i.is("files")),
         inputs,
         messages,
     }
@@ -326,7 +323,7 @@ pub async fn act(
     session: Session,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    FormData(fields): FormData,
+    FormData { fields, files }: FormData,
 ) -> Result<Response, PageError> {
     session.check_csrf(&fields)?;
     let l = load(&web, &session, &id).await?;
@@ -335,9 +332,18 @@ pub async fn act(
         .iter()
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    let inputs = forms::read(&def.inputs, &fields);
+    let mut inputs = forms::read(&def.inputs, &fields);
     let order_href = format!("/orders/{}", url_encode(&l.view.id));
-    match app::act(&web, &session.caller(), &id, &action, inputs, version).await {
+    let caller = session.caller();
+    let refused_files = app::attach(&web, &caller, &files, &mut inputs).await;
+    let outcome = if refused_files.is_empty() {
+        app::act(&web, &caller, &id, &action, inputs, version).await
+    } else {
+        let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
+        p.fields = Some(refused_files);
+        Err(Box::new(p))
+    };
+    match outcome {
         Ok(_) => Ok(done(&headers, &order_href)),
         Err(p) if matches!(p.status, 404 | 401) => Err(refused(p)),
         Err(p) => {

@@ -311,3 +311,177 @@ async fn a_view_only_compliance_user_sees_no_action_and_no_stage_control() {
     assert!(stage.is_empty(), "no Stage control for a viewer");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchasing_from_approval_to_completed_after_a_dispute() {
+    let server = Server::start().await;
+    server
+        .organization("cafe", "Corner Café", json!({"purchasing_limit": 10000}))
+        .await;
+    server
+        .organization("beans", "Bean Supplier", json!({}))
+        .await;
+    let buyer = server.user("bea", "cafe", &["buyer"]).await;
+    let approver = server.user("abe", "cafe", &["approver"]).await;
+    let supplier = server.user("sam", "beans", &[]).await;
+    let invoice = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(invoice.path(), b"\x89PNG\r\n\x1a\n-an-invoice-").unwrap();
+    let b = Browser::open(&server, DESKTOP).await;
+
+    // Over the purchasing limit: it waits for an approver.
+    b.sign_in(&buyer).await;
+    b.goto("/orders/new?workflow=purchasing").await;
+    b.select("Supplier", "Bean Supplier").await;
+    b.fill("Product or SKU", "Espresso beans").await;
+    b.fill("Quantity", "100").await;
+    b.fill("Unit price", "200000").await;
+    b.click("Create order").await;
+    b.wait_text("History").await;
+    b.wait_text("Needs Approval").await;
+    let order = b.path().await;
+    assert!(
+        b.buttons("Approve").await.is_empty(),
+        "a buyer does not approve"
+    );
+    b.sign_out().await;
+
+    b.sign_in(&approver).await;
+    b.goto(&order).await;
+    b.act("Approve", || async {}).await;
+    b.wait_text("Needs Approval → Pending").await;
+    b.sign_out().await;
+
+    // The supplier accepts part of it, line by line, and schedules it.
+    b.sign_in(&supplier).await;
+    b.goto(&order).await;
+    b.act("Accept", || async {
+        b.field("Partial").await.click().await.unwrap();
+        b.fill("Line", "1").await;
+        b.fill("Accepted quantity", "60").await;
+    })
+    .await;
+    b.wait_text("Pending → Partially Accepted").await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    b.act("Schedule for delivery", || async {
+        b.set_date("Delivery date", &tomorrow).await;
+    })
+    .await;
+    b.wait_text("Partially Accepted → Scheduled For Delivery")
+        .await;
+    b.sign_out().await;
+
+    // The outlet confirms the delivery with its invoice, disputes it,
+    // and resolves the dispute: Completed, with a red circle.
+    b.sign_in(&approver).await;
+    b.goto(&order).await;
+    b.act("Complete", || async {
+        b.field("Invoice")
+            .await
+            .send_keys(&invoice.path().display().to_string())
+            .await
+            .unwrap();
+        b.fill("Note", "All there.").await;
+    })
+    .await;
+    b.wait_text("Scheduled For Delivery → Completed").await;
+    b.act("Dispute", || async {
+        b.fill("Note", "Two bags were torn.").await;
+    })
+    .await;
+    b.wait_text("Completed → In Dispute").await;
+    b.act("Resolve dispute", || async {}).await;
+    b.wait_text("In Dispute → Completed").await;
+    let text = b.text().await;
+    assert!(text.contains("Two bags were torn."), "the notes show");
+    assert!(text.contains(".png"), "the invoice shows by its name");
+    let marker = b
+        .client
+        .find_all(fantoccini::Locator::Css(
+            ".order-head .badge [role=img][aria-label='red circle']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        marker.len(),
+        1,
+        "Completed after a dispute has its red circle"
+    );
+    b.close().await;
+}
+
+/// The pictures in docs/screenshots: each page at desktop width and at
+/// 375 px. Run on demand:
+/// `ORDERFLOW_SCREENSHOTS=docs/screenshots cargo test -p orderflow-web --test browser -- --ignored screenshots`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes the screenshots of docs/screenshots"]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("ORDERFLOW_SCREENSHOTS").expect("ORDERFLOW_SCREENSHOTS names a directory"),
+    );
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir)
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = Server::start().await;
+    let (clinic, _, lab) = dental_world(&server).await;
+    let mut shown = String::new();
+    for n in 0..4 {
+        let id = dental_order(&server, &clinic.password).await;
+        if n > 0 {
+            server
+                .api(
+                    "POST",
+                    &format!("/orders/{id}/actions/publish"),
+                    &clinic.password,
+                    json!({}),
+                )
+                .await;
+        }
+        if n > 1 {
+            server
+                .api(
+                    "POST",
+                    &format!("/orders/{id}/actions/start_production"),
+                    &lab.password,
+                    json!({"production_date": "2026-03-02"}),
+                )
+                .await;
+            server
+                .api(
+                    "POST",
+                    &format!("/orders/{id}/actions/record_payment"),
+                    &lab.password,
+                    json!({"amount": "100.00", "reference": "Transfer 0042"}),
+                )
+                .await;
+        }
+        shown = id;
+    }
+    for (width, suffix) in [(1280, "desktop"), (375, "phone")] {
+        let b = Browser::open(&server, width).await;
+        b.goto("/login").await;
+        b.screenshot(&dir.join(format!("login-{suffix}.png"))).await;
+        b.sign_in(&lab).await;
+        b.goto("/orders").await;
+        b.screenshot(&dir.join(format!("orders-{suffix}.png")))
+            .await;
+        b.goto(&format!("/orders/{shown}")).await;
+        b.screenshot(&dir.join(format!("order-{suffix}.png"))).await;
+        b.act("Record payment", || async {
+            b.fill("Amount", "lots").await;
+        })
+        .await;
+        b.error_beside("Amount").await;
+        b.screenshot(&dir.join(format!("order-dialog-{suffix}.png")))
+            .await;
+        b.goto(&format!("/orders/{shown}/print")).await;
+        b.screenshot(&dir.join(format!("print-{suffix}.png"))).await;
+        b.close().await;
+    }
+}
