@@ -411,6 +411,48 @@ async fn purchasing_from_approval_to_completed_after_a_dispute() {
     b.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
+    let server = Server::start().await;
+    let (clinic, _, lab) = dental_world(&server).await;
+    let id = dental_order(&server, &clinic.password).await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/publish"),
+            &clinic.password,
+            json!({}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+    let mut found = Vec::new();
+    let mut check = async |page: &str| {
+        for v in b.axe().await {
+            found.push(format!("{page}: {v}"));
+        }
+    };
+    b.goto("/login").await;
+    check("sign-in").await;
+    b.sign_in(&lab).await;
+    check("orders").await;
+    b.goto(&format!("/orders/{id}")).await;
+    check("order").await;
+    b.act("Record payment", || async {
+        b.fill("Amount", "lots").await;
+    })
+    .await;
+    b.error_beside("Amount").await;
+    check("order with a refused dialog").await;
+    b.goto("/orders/new?workflow=purchasing").await;
+    check("new order").await;
+    b.goto(&format!("/orders/{id}/print")).await;
+    check("print").await;
+    b.goto("/no/such/page").await;
+    check("404").await;
+    b.close().await;
+    assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+}
+
 /// The pictures in docs/screenshots: each page at desktop width and at
 /// 375 px. Run on demand:
 /// `ORDERFLOW_SCREENSHOTS=docs/screenshots cargo test -p orderflow-web --test browser -- --ignored screenshots`

@@ -169,17 +169,21 @@ impl Browser {
             .spawn()
             .expect("chromedriver starts");
         let url = format!("http://127.0.0.1:{port}");
-        let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-dev-shm-usage",
-                    format!("--window-size={width},900"),
-                ],
-            }
-        }))
-        .expect("capabilities");
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-dev-shm-usage",
+                format!("--window-size={},900", width.max(500)),
+            ],
+        });
+        // A window is at least 500 px wide: narrower screens are emulated.
+        if width < 500 {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 1}});
+        }
+        let caps: serde_json::Map<String, Value> =
+            serde_json::from_value(json!({"goog:chromeOptions": options})).expect("capabilities");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
             let attempt =
@@ -449,6 +453,31 @@ impl Browser {
         self.click(action).await;
         fill().await;
         self.click(action).await;
+    }
+
+    /// The serious and critical accessibility violations axe-core (served
+    /// from the binary) finds on the page as it is now.
+    pub async fn axe(&self) -> Vec<String> {
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            const run = () => axe.run(document, { resultTypes: ["violations"] }).then((r) =>
+                done(r.violations
+                    .filter((v) => v.impact === "serious" || v.impact === "critical")
+                    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)));
+            if (window.axe) { run(); } else {
+                const s = document.createElement("script");
+                s.src = "/static/vendor/axe-core/axe.min.js";
+                s.onload = run;
+                s.onerror = () => done(["axe-core did not load"]);
+                document.head.appendChild(s);
+            }
+        "#;
+        let found = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("running axe-core: {e}"));
+        serde_json::from_value(found).expect("a list of violations")
     }
 
     /// Writes a PNG of the page.
