@@ -474,13 +474,18 @@ pub struct ListQuery {
     /// Text in the order id, its reference or a party's name.
     pub q: Option<String>,
     /// RFC 3339 time or `YYYY-MM-DD` (UTC).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
     pub created_from: Option<String>,
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
     pub created_to: Option<String>,
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
     pub updated_from: Option<String>,
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
     pub updated_to: Option<String>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// At most 200 (default 50).
+    /// From 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -490,7 +495,8 @@ pub struct ListQuery {
 pub struct PageQuery {
     /// Entries after this `seq` (history) or child `seq` (children).
     pub after: Option<u64>,
-    /// At most 200 (default 100).
+    /// From 1 to 200 (default 100).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Children only: the child kind (`item`, `job`); the order's own
     /// children when absent.

@@ -14,10 +14,21 @@ use crate::auth::UserCaller;
 use crate::error::AppError;
 use crate::{App, views};
 
+/// A time filter: an RFC 3339 time or a `YYYY-MM-DD` date (UTC) with a
+/// four-digit year. An empty value is refused like any other that is not a
+/// time: a client that means "no bound" leaves the parameter out.
 fn parse_time(name: &str, value: Option<&String>) -> Result<Option<DateTime<Utc>>, AppError> {
-    let Some(text) = value.filter(|t| !t.is_empty()) else {
+    let Some(text) = value else {
         return Ok(None);
     };
+    let refused =
+        || AppError::bad_request(format!("{name} must be an RFC 3339 time or YYYY-MM-DD"));
+    let four_digit_year = text.len() >= 10
+        && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        && text.as_bytes()[4] == b'-';
+    if !four_digit_year {
+        return Err(refused());
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(Some(t.with_timezone(&Utc)));
     }
@@ -25,9 +36,7 @@ fn parse_time(name: &str, value: Option<&String>) -> Result<Option<DateTime<Utc>
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| Some(t.and_utc()))
-        .ok_or_else(|| {
-            AppError::bad_request(format!("{name} must be an RFC 3339 time or YYYY-MM-DD"))
-        })
+        .ok_or_else(refused)
 }
 
 /// Where the next page starts: after the last row, when this page is full.
@@ -54,11 +63,18 @@ impl App {
         })
     }
 
-    /// The page size asked for (`default` when absent), within the limit.
-    fn page_limit(&self, asked: Option<u32>, default: u32) -> u32 {
-        asked
-            .unwrap_or(default)
-            .clamp(1, self.limits.page_limit_max)
+    /// The page size asked for (`default` when absent); one outside 1 to
+    /// the maximum is refused rather than quietly changed, so a client
+    /// never mistakes a short page for the end.
+    fn page_limit(&self, asked: Option<u32>, default: u32) -> Result<u32, AppError> {
+        let max = self.limits.page_limit_max;
+        match asked {
+            None => Ok(default.min(max)),
+            Some(n) if (1..=max).contains(&n) => Ok(n),
+            Some(n) => Err(AppError::bad_request(format!(
+                "limit must be from 1 to {max}, not {n}"
+            ))),
+        }
     }
 
     /// The order, its status, version and the caller's actions now.
@@ -75,7 +91,7 @@ impl App {
         q: &ListQuery,
     ) -> Result<OrderList, AppError> {
         let filter = self.filter_of(caller, q)?;
-        let limit = self.page_limit(q.limit, 50);
+        let limit = self.page_limit(q.limit, 50)?;
         let page = self
             .store
             .orders(
@@ -136,7 +152,7 @@ impl App {
         q: &PageQuery,
     ) -> Result<HistoryPage, AppError> {
         let v = self.load_visible(caller, id).await?;
-        let limit = self.page_limit(q.limit, 100);
+        let limit = self.page_limit(q.limit, 100)?;
         let entries = self
             .store
             .history(&v.order.id, q.after.unwrap_or(0), limit)
@@ -155,7 +171,7 @@ impl App {
         q: &PageQuery,
     ) -> Result<ChildList, AppError> {
         let v = self.load_visible(caller, id).await?;
-        let limit = self.page_limit(q.limit, 100);
+        let limit = self.page_limit(q.limit, 100)?;
         let after = q.after.unwrap_or(0);
         let kinds = &v.wf.def.children;
         let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {

@@ -21,15 +21,17 @@ impl FromRequest<AppState> for RawJson {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let declared = req.headers().get(header::CONTENT_TYPE).map(|ct| {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            let essence = ct.split(';').next().unwrap_or("").trim();
-            if !(essence == "application/json" || essence.ends_with("+json")) {
-                return Err(ApiError::new(
-                    "unsupported_media_type",
-                    format!("send application/json, not {essence:?}"),
-                ));
-            }
+            ct.split(';').next().unwrap_or("").trim().to_owned()
+        });
+        if let Some(essence) = &declared
+            && !(essence == "application/json" || essence.ends_with("+json"))
+        {
+            return Err(ApiError::new(
+                "unsupported_media_type",
+                format!("send application/json, not {essence:?}"),
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -44,6 +46,15 @@ impl FromRequest<AppState> for RawJson {
                 ApiError::bad_request(format!("the body could not be read: {e}"))
             }
         })?;
+        // A body needs its media type: JSON sent as form data or text is a
+        // client bug to report, not to guess through. No body (an action
+        // without inputs) needs none.
+        if declared.is_none() && !bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::new(
+                "unsupported_media_type",
+                "a body needs Content-Type: application/json",
+            ));
+        }
         Ok(RawJson(bytes))
     }
 }

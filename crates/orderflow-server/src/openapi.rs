@@ -2,7 +2,11 @@
 //! Swagger UI served from vendored files (no network).
 
 use axum::Json;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Schema, Type,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -22,6 +26,107 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every route can give, added where a handler's annotation
+/// does not list them, so the document says what the server does: 400 for
+/// a malformed path, query or header; 401 without a valid token on routes
+/// that need one; 403 where an action is refused to the caller; 412 where
+/// `If-Match` is read; 413 and 415 where a body is read; 503 when the
+/// store does not answer. Header formats are stated once here too.
+struct CommonAnswers;
+
+impl CommonAnswers {
+    fn problem(description: &str) -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(RefOr::<Schema>::Ref(Ref::from_schema_name("Problem"))))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        if !op.responses.responses.contains_key(status) {
+            op.responses
+                .responses
+                .insert(status.to_owned(), Self::problem(description));
+        }
+    }
+
+    fn operation(path: &str, op: &mut Operation) {
+        let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let reads_body = op.request_body.is_some();
+        let mut reads_if_match = false;
+        for param in op.parameters.iter_mut().flatten() {
+            if param.parameter_in != ParameterIn::Header {
+                continue;
+            }
+            let schema = match param.name.as_str() {
+                "If-Match" => {
+                    reads_if_match = true;
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r#"^(\*|(W/)?"?[0-9]{1,19}"?)$"#))
+                        .description(Some("the order's version, like \"3\""))
+                        .build()
+                }
+                "Idempotency-Key" => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some("^[\\x21-\\x7e]+$"))
+                    .build(),
+                _ => continue,
+            };
+            param.schema = Some(RefOr::T(Schema::Object(schema)));
+        }
+        Self::add(op, "400", "a malformed path, query, header or body");
+        if secured {
+            Self::add(op, "401", "no token, or an unknown or revoked one");
+        }
+        if path.contains("/actions/") {
+            Self::add(
+                op,
+                "403",
+                "the caller's party or role may not take this action",
+            );
+        }
+        if reads_if_match {
+            Self::add(op, "412", "If-Match names a stale version");
+        }
+        if reads_body {
+            Self::add(op, "413", "the body is over the limit");
+            Self::add(op, "415", "the body is not of the accepted media type");
+        }
+        if path != "/metrics" {
+            Self::add(op, "503", "the store does not answer; nothing was changed");
+        }
+    }
+}
+
+impl Modify for CommonAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::operation(path, op);
+            }
+        }
     }
 }
 
@@ -51,7 +156,7 @@ impl Modify for Security {
         ops::healthz,
         ops::metrics,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &CommonAnswers),
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
         (name = "files"), (name = "events"), (name = "operations"),

@@ -59,6 +59,7 @@ both_backends!(
     authentication_is_required,
     if_match_and_idempotency_keys,
     concurrent_duplicates_of_one_key_are_one_change,
+    answers_are_the_documented_ones,
     racing_clients_one_wins,
     hostile_requests_change_nothing,
     bulk_actions_dry_run_then_apply,
@@ -854,6 +855,113 @@ async fn concurrent_duplicates_of_one_key_are_one_change(backend: Backend) {
     assert!(bodies.iter().all(|b| *b == bodies[0]), "one answer for all");
     assert_eq!(s.version(&d.clinic, &id).await, 2, "one change");
     assert_eq!(s.history_len(&d.clinic, &id).await, 2);
+}
+
+/// Bad requests get the answer the OpenAPI document promises for their
+/// route: each status checked here is listed there, and nothing is
+/// quietly changed (a page size clamped, a year -1 read as a date).
+async fn answers_are_the_documented_ones(backend: Backend) {
+    let d = dental(backend).await;
+    let s = &d.s;
+    let id = new_dental_order(&d).await;
+    let doc = s
+        .send(s.http.get(format!("{}/api/v1/openapi.json", s.base)))
+        .await
+        .ok();
+    let documented = |method: &str, path: &str, status: u16| {
+        let statuses = &doc["paths"][path][method]["responses"];
+        assert!(
+            statuses.get(status.to_string()).is_some(),
+            "{method} {path} answers {status}, which the document does not list: {statuses}"
+        );
+    };
+    let list = "/api/v1/orders";
+    for query in [
+        "limit=201",
+        "limit=0",
+        "created_from=",
+        "created_from=-001-01-01",
+        "updated_to=2026-13-01",
+    ] {
+        let a = s.get(&d.clinic, &format!("{list}?{query}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}: {}", a.body);
+        documented("get", list, 400);
+    }
+    let a = s.get(&d.clinic, &format!("{list}?limit=200")).await;
+    assert_eq!(a.status, StatusCode::OK);
+
+    let a = s.send(s.http.get(format!("{}{list}", s.base))).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    documented("get", list, 401);
+    let a = s
+        .send(
+            s.http
+                .get(format!("{}/api/v1/orders/{id}/history", s.base))
+                .bearer_auth("not-a-token"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    documented("get", "/api/v1/orders/{id}/history", 401);
+
+    let act = "/api/v1/orders/{id}/actions/{action}";
+    let a = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/actions/publish"),
+                &d.clinic,
+            )
+            .body("{}"),
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "JSON needs its type"
+    );
+    documented("post", act, 415);
+    let a = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/actions/publish"),
+                &d.clinic,
+            )
+            .header("if-match", "\"9\"")
+            .json(&json!({})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::PRECONDITION_FAILED);
+    documented("post", act, 412);
+    let a = s
+        .send(
+            s.request(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/actions/publish"),
+                &d.clinic,
+            )
+            .header("if-match", "version nine"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    documented("post", act, 400);
+    let a = s.act(&d.lab, &id, "publish", json!({})).await;
+    assert_eq!(
+        a.status,
+        StatusCode::NOT_FOUND,
+        "the lab does not see drafts"
+    );
+    s.act(&d.clinic, &id, "publish", json!({})).await.ok();
+    let a = s
+        .act(&d.clinic, &id, "ship", json!({"tracking_number": "1Z"}))
+        .await;
+    assert!(matches!(a.status.as_u16(), 403 | 409), "{}", a.body);
+    documented("post", act, a.status.as_u16());
+    assert_eq!(
+        s.version(&d.clinic, &id).await,
+        2,
+        "only the publish changed it"
+    );
 }
 
 async fn racing_clients_one_wins(backend: Backend) {

@@ -73,7 +73,7 @@ fn an_unreadable_file_is_one_line_and_exit_1() {
 fn usage_errors_exit_2() {
     assert_eq!(orderflow(&["workflow", "check"]).0, 2);
     assert_eq!(
-        orderflow(&["workflow", "diagram", CLEAN, "--format", "svg"]).0,
+        orderflow(&["workflow", "diagram", CLEAN, "--format", "png"]).0,
         2
     );
     assert_eq!(orderflow(&["nonsense"]).0, 2);
