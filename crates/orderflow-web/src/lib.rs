@@ -18,6 +18,7 @@ mod format;
 mod forms;
 mod layout;
 mod list;
+mod live;
 mod login;
 mod names;
 mod order;
@@ -57,9 +58,11 @@ pub fn router(app: App) -> Router {
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::sign_out))
         .route("/orders", get(list::page))
+        .route("/orders/live", get(live::orders))
         .route("/orders/new", get(create::page).post(create::submit))
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/print", get(print::page))
+        .route("/orders/{id}/live", get(live::order))
         .route(
             "/orders/{id}/actions/{action}",
             get(order::action_page).post(order::act),

@@ -101,6 +101,13 @@ struct OrdersPage {
     next: Option<String>,
     first: Option<String>,
     filtered: bool,
+    /// This page's own URL, fetched again when an order changes.
+    self_href: String,
+}
+
+fn with_cursor(base: &str, cursor: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}cursor={}", url_encode(cursor))
 }
 
 /// When the order entered its current status: the last step that moved
@@ -206,11 +213,13 @@ pub async fn page(
     for o in &list.items {
         rows.push(row(&web, &caller, o, &names, &session, now).await?);
     }
-    let next = list.next_cursor.as_ref().map(|c| {
-        let base = params.with_status(&params.workflow, &params.status);
-        let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}cursor={}", url_encode(c))
-    });
+    let here = params.with_status(&params.workflow, &params.status);
+    let next = list.next_cursor.as_ref().map(|c| with_cursor(&here, c));
+    let self_href = if params.cursor.is_empty() {
+        here.clone()
+    } else {
+        with_cursor(&here, &params.cursor)
+    };
     let first =
         (!params.cursor.is_empty()).then(|| params.with_status(&params.workflow, &params.status));
     html(&OrdersPage {
@@ -223,6 +232,7 @@ pub async fn page(
         next,
         first,
         filtered: filter.workflow.is_some() || filter.status.is_some() || filter.text.is_some(),
+        self_href,
     })
 }
 

@@ -27,6 +27,8 @@ pub struct OrderPage {
     pub title: String,
     pub href: String,
     pub print_href: String,
+    /// Where the page hears of the order's changes after this version.
+    pub live_href: String,
     pub workflow: String,
     pub badge: String,
     pub version: u64,
@@ -162,6 +164,7 @@ pub async fn order_page(
         title: format!("{} order {}", def.label, short_id(&v.id)),
         href: format!("/orders/{}", url_encode(&v.id)),
         print_href: format!("/orders/{}/print", url_encode(&v.id)),
+        live_href: format!("/orders/{}/live?version={}", url_encode(&v.id), v.version),
         workflow: def.label.clone(),
         badge: Badge(&v.status).to_string(),
         version: v.version,

@@ -85,3 +85,13 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const invalid = event.target.querySelector("[aria-invalid=true]");
   if (invalid) invalid.focus();
 });
+
+// A live page does not replace itself under someone typing in a dialog:
+// it says the page changed instead.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const live = event.target.closest(".live");
+  if (live && document.querySelector("dialog[open]")) {
+    event.preventDefault();
+    document.querySelectorAll(".live-held").forEach((n) => { n.hidden = false; });
+  }
+});

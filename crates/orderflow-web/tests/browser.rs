@@ -453,6 +453,55 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
+    let server = Server::start().await;
+    let (clinic, _, lab) = dental_world(&server).await;
+    let id = dental_order(&server, &clinic.password).await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/publish"),
+            &clinic.password,
+            json!({}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&lab).await;
+
+    // The list hears of a new order the lab may see.
+    b.wait_text("All (1)").await;
+    let second = dental_order(&server, &clinic.password).await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{second}/actions/publish"),
+            &clinic.password,
+            json!({}),
+        )
+        .await;
+    b.wait_text("All (2)").await;
+
+    // The order page hears of a change made by someone else.
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("History").await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/start_production"),
+            &lab.password,
+            json!({"production_date": "2026-03-02"}),
+        )
+        .await;
+    b.wait_text("Published → Production").await;
+    assert_eq!(
+        b.path().await,
+        format!("/orders/{id}"),
+        "no navigation, the page updated itself"
+    );
+    b.close().await;
+}
+
 /// The pictures in docs/screenshots: each page at desktop width and at
 /// 375 px. Run on demand:
 /// `ORDERFLOW_SCREENSHOTS=docs/screenshots cargo test -p orderflow-web --test browser -- --ignored screenshots`
