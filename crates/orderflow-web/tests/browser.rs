@@ -502,6 +502,51 @@ async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
     b.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_from_pending_data_to_complete_by_an_editor() {
+    let server = Server::start().await;
+    server
+        .organization("acme", "Acme Compliance", json!({}))
+        .await;
+    let editor = server.user("eve", "acme", &["edit"]).await;
+    let b = Browser::open(&server, DESKTOP).await;
+
+    b.sign_in(&editor).await;
+    b.goto("/orders/new?workflow=compliance").await;
+    b.fill("Product type", "Cotton").await;
+    b.fill("Required quantity", "10").await;
+    b.fill("Requirement", "Origin certificate").await;
+    b.fill("Reference", "PO-77").await;
+    b.click("Create order").await;
+    b.wait_text("History").await;
+    b.wait_text("Pending data").await;
+
+    b.act("Allocate batch", || async {
+        b.fill("Product type", "Cotton").await;
+        b.fill("Quantity", "10").await;
+        b.fill("Batch reference", "B-1").await;
+    })
+    .await;
+    b.wait_text("Pending data → Compliance in progress").await;
+    b.act("Provide evidence", || async {
+        b.fill("Requirement", "1").await;
+        b.fill("Note", "Certificate on file").await;
+    })
+    .await;
+    b.wait_text("Certificate on file").await;
+    b.act("Complete evidence", || async {
+        b.fill("Requirement", "1").await;
+    })
+    .await;
+    b.wait_text("Compliance in progress → Complete").await;
+    b.act("Set stage", || async {
+        b.select("Stage", "dispatched").await;
+    })
+    .await;
+    b.wait_text("Dispatched at").await;
+    b.close().await;
+}
+
 /// The pictures in docs/screenshots: each page at desktop width and at
 /// 375 px. Run on demand:
 /// `ORDERFLOW_SCREENSHOTS=docs/screenshots cargo test -p orderflow-web --test browser -- --ignored screenshots`
