@@ -167,55 +167,106 @@ impl App {
         }
     }
 
-    /// File inputs name uploaded files (by id, or by their metadata): each
-    /// must exist and have been uploaded by the caller's organisation, and
-    /// the stored metadata (with the media type checked from the content
-    /// at upload) replaces what the client sent, so a client cannot claim
-    /// a PDF is an image.
+    /// File inputs name uploaded files (by id, or by their metadata), at
+    /// the top level or in the records of a list input (an item's design):
+    /// each must exist and have been uploaded by the caller's organisation,
+    /// and the stored metadata (with the media type checked from the content
+    /// at upload) replaces what the client sent, so a client cannot claim a
+    /// PDF is an image. An image's `width` and `height` in pixels are read
+    /// from its own header here, so the artwork checks judge the file, not
+    /// the client's word.
     pub(crate) async fn resolve_files(
         &self,
         caller: &UserCaller,
         fields: &[Field],
         inputs: &mut Value,
     ) -> Result<(), AppError> {
-        let Value::Object(map) = inputs else {
-            return Ok(());
-        };
-        for field in fields {
-            if !matches!(field.kind, FieldKind::Files { .. }) {
-                continue;
-            }
-            let Some(Value::Array(items)) = map.get_mut(&field.id) else {
-                continue;
+        let mut slots = Vec::new();
+        file_slots(fields, inputs, "", &mut slots);
+        for (path, item) in slots {
+            let id = match item {
+                Value::String(id) => id.clone(),
+                Value::Object(m) => match m.get("id") {
+                    Some(Value::String(id)) => id.clone(),
+                    _ => return Err(AppError::invalid(&path, "a file needs its id")),
+                },
+                _ => return Err(AppError::invalid(&path, "a file id or its metadata")),
             };
-            for (i, item) in items.iter_mut().enumerate() {
-                let path = format!("{}.{i}", field.id);
-                let id = match item {
-                    Value::String(id) => id.clone(),
-                    Value::Object(m) => match m.get("id") {
-                        Some(Value::String(id)) => id.clone(),
-                        _ => return Err(AppError::invalid(&path, "a file needs its id")),
-                    },
-                    _ => return Err(AppError::invalid(&path, "a file id or its metadata")),
-                };
-                let unknown = || AppError::invalid(&path, format!("no uploaded file {id:?}"));
-                if id.len() > 100 {
-                    return Err(unknown());
-                }
-                let (file, _) = self.store.file(&id).await?.ok_or_else(unknown)?;
-                if file.organization != caller.organization() {
-                    return Err(unknown());
-                }
-                *item = serde_json::json!({
-                    "id": file.id,
-                    "name": file.name,
-                    "media_type": file.media_type,
-                    "size": file.size,
-                });
+            let unknown = || AppError::invalid(&path, format!("no uploaded file {id:?}"));
+            if id.len() > 100 {
+                return Err(unknown());
             }
+            let (file, bytes) = self.store.file(&id).await?.ok_or_else(unknown)?;
+            if file.organization != caller.organization() {
+                return Err(unknown());
+            }
+            let mut meta = serde_json::json!({
+                "id": file.id,
+                "name": file.name,
+                "media_type": file.media_type,
+                "size": file.size,
+            });
+            if let Some((width, height)) = pixel_size(&file.media_type, &bytes) {
+                meta["width"] = width.into();
+                meta["height"] = height.into();
+            }
+            *item = meta;
         }
         Ok(())
     }
+}
+
+/// Every file named in `inputs` by a `files` field of `fields`, with its
+/// path, lists' records included.
+fn file_slots<'a>(
+    fields: &[Field],
+    inputs: &'a mut Value,
+    prefix: &str,
+    out: &mut Vec<(String, &'a mut Value)>,
+) {
+    let Value::Object(map) = inputs else {
+        return;
+    };
+    for (key, value) in map.iter_mut() {
+        let Some(field) = fields.iter().find(|f| f.id == *key) else {
+            continue;
+        };
+        let Value::Array(entries) = value else {
+            continue;
+        };
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match &field.kind {
+            FieldKind::Files { .. } => out.extend(
+                entries
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(i, item)| (format!("{path}.{i}"), item)),
+            ),
+            FieldKind::List { fields, .. } => {
+                for (i, record) in entries.iter_mut().enumerate() {
+                    file_slots(fields, record, &format!("{path}.{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The width and height in pixels of a PNG, JPEG, GIF or WebP image, from
+/// its header; `None` for other files or an unreadable header.
+pub fn pixel_size(media_type: &str, bytes: &[u8]) -> Option<(u64, u64)> {
+    if !media_type.starts_with("image/") {
+        return None;
+    }
+    let size = imagesize::blob_size(bytes).ok()?;
+    Some((
+        u64::try_from(size.width).ok()?,
+        u64::try_from(size.height).ok()?,
+    ))
 }
 
 #[cfg(test)]

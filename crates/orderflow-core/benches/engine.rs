@@ -157,7 +157,7 @@ fn print_order(units: u64) -> Json {
     json!({
         "recipient": "Ada Lovelace", "address1": "1 Lake Dr", "city": "Milwaukee", "region": "WI",
         "postal_code": "53202", "country": "US", "latitude": 43.04, "longitude": -87.91,
-        "items": [{"sku": "tee", "quantity": units, "decoration": "dtf", "design": "https://art.example/tee.png"}],
+        "items": [{"sku": "tee", "quantity": units, "decoration": "dtf", "design": [{"id": "file-tee", "name": "tee.png", "media_type": "image/png", "size": 40000, "width": 4500, "height": 5400}]}],
     })
 }
 

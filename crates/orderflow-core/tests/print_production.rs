@@ -118,8 +118,16 @@ fn order_inputs(items: Json) -> Json {
     })
 }
 
+/// An uploaded file's metadata, as the server passes it to the engine.
+fn design(name: &str, media_type: &str, width: u64, height: u64) -> Json {
+    json!([{"id": format!("file-{name}"), "name": name, "media_type": media_type,
+            "size": 40_000, "width": width, "height": height}])
+}
+
+/// An item whose design passes the artwork check for every decoration.
 fn item(sku: &str, quantity: u64, decoration: &str) -> Json {
-    json!({"sku": sku, "quantity": quantity, "decoration": decoration, "design": format!("https://art.example/{sku}.png")})
+    json!({"sku": sku, "quantity": quantity, "decoration": decoration,
+           "design": design(&format!("{sku}.png"), "image/png", 4500, 5400)})
 }
 
 fn create_inputs() -> Json {
@@ -295,8 +303,8 @@ fn create_runs_the_address_checks_and_names_each_failed_one() {
             "latitude",
             "items.0.quantity",
             "items.0.decoration",
+            "items.0.design",
             "items.1.quantity",
-            "items.1.design",
         ]
     );
     assert_eq!(
@@ -410,10 +418,7 @@ fn an_order_flows_to_intake_hold_with_one_job_per_unit() {
         assert_eq!(j.data["pretreat"], json!(pretreat), "{id}");
         assert_eq!(j.data["printable"], json!(true));
         assert_eq!(j.data["location"], json!("chi"));
-        assert_eq!(
-            j.data["design"],
-            json!(format!("https://art.example/{sku}.png"))
-        );
+        assert_eq!(j.data["design"][0]["name"], json!(format!("{sku}.png")));
     }
     assert_eq!(order_jobs(&s), counted(&[("intake_hold", 5)]));
     assert_eq!(item_jobs(&s, "item-1"), counted(&[("intake_hold", 3)]));
@@ -628,6 +633,194 @@ fn a_shop_without_locations_holds_the_order() {
     assert_eq!(guard_rule(&r), "locations_set");
     let r = s.act(&manager(), "assign_location", json!({"location": "chi"}));
     assert_eq!(guard_rule(&r), "known_location");
+}
+
+// --------------------------------------------------------------- artwork ---
+
+/// The order's artwork problems, as the order shows them.
+fn artwork_problems(s: &Sim) -> Vec<(String, String)> {
+    let order = engine::vars::order_value(&s.wf, &s.order, &s.settings).unwrap();
+    order["artwork_problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["item"].as_str().unwrap().to_owned(),
+                p["problem"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn with_design(mut item: Json, design: Json) -> Json {
+    item["design"] = design;
+    item
+}
+
+fn problems(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(i, p)| ((*i).to_owned(), (*p).to_owned()))
+        .collect()
+}
+
+/// An order whose artwork fails for every reason the check knows: a GIF
+/// (item-1), no design (item-2), a JPEG for DTF (item-3), too small for DTG
+/// (item-4), no size known (item-5); item-6 passes.
+fn bad_artwork() -> Sim {
+    let mut s = sim();
+    let mut unsized_design = design("logo.png", "image/png", 0, 0);
+    let file = unsized_design[0].as_object_mut().unwrap();
+    file.remove("width");
+    file.remove("height");
+    s.act(
+        &merchant(),
+        "create",
+        order_inputs(json!([
+            with_design(
+                item("tee", 2, "dtg"),
+                design("tee.gif", "image/gif", 4000, 4000)
+            ),
+            with_design(item("cap", 1, "embroidery"), json!([])),
+            with_design(
+                item("tote", 1, "dtf"),
+                design("tote.jpg", "image/jpeg", 3000, 3000)
+            ),
+            with_design(
+                item("hoodie", 1, "dtg"),
+                design("hoodie.png", "image/png", 800, 3000)
+            ),
+            with_design(item("polo", 1, "embroidery"), unsized_design),
+            with_design(
+                item("patch", 1, "embroidery"),
+                design("patch.jpg", "image/jpeg", 500, 500)
+            ),
+        ])),
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn artwork_that_fails_the_check_holds_the_order_with_the_reasons() {
+    let s = bad_artwork();
+    assert_eq!(s.status(), "production_hold");
+    assert_eq!(s.field("location"), &json!("chi"), "the location is chosen");
+    assert!(s.rows.is_empty(), "no job before the artwork passes");
+    assert_eq!(
+        artwork_problems(&s),
+        problems(&[
+            ("item-1", "the design is image/gif; dtg takes PNG or JPEG"),
+            ("item-2", "no design"),
+            ("item-3", "the design is image/jpeg; dtf takes PNG"),
+            (
+                "item-4",
+                "the design is 800 x 3000 px; dtg needs at least 1200 px on each side"
+            ),
+            ("item-5", "the size of the design is unknown"),
+        ])
+    );
+    let order = engine::vars::order_value(&s.wf, &s.order, &s.settings).unwrap();
+    assert_eq!(
+        order["artwork_requirements"]["embroidery"]["min_pixels"],
+        json!(500)
+    );
+}
+
+#[test]
+fn replacing_every_failed_design_releases_the_order() {
+    let mut s = bad_artwork();
+    let good = || json!({"design": design("new.png", "image/png", 2400, 2400)});
+    // Only the shop's manager replaces a design, only in production hold.
+    for who in ["merchant", "operator", "shipper", "system"] {
+        assert_eq!(
+            code(&s.act_child(&party(who), "item-1", "replace_design", good())),
+            "forbidden",
+            "{who}"
+        );
+    }
+    assert_eq!(
+        code(&s.act_child(&stranger(), "item-1", "replace_design", good())),
+        "not_found"
+    );
+    assert_eq!(
+        fields_named(s.act_child(
+            &manager(),
+            "item-1",
+            "replace_design",
+            json!({"design": []})
+        )),
+        ["design"]
+    );
+    assert_eq!(
+        fields_named(s.act_child(&manager(), "item-1", "replace_design", json!({}))),
+        ["design"]
+    );
+    for id in ["item-1", "item-2", "item-3", "item-4"] {
+        s.act_child(&manager(), id, "replace_design", good())
+            .unwrap();
+        assert_eq!(s.status(), "production_hold", "after {id}");
+    }
+    assert_eq!(
+        artwork_problems(&s),
+        problems(&[("item-5", "the size of the design is unknown")])
+    );
+    assert_eq!(
+        s.order.child("item-1").unwrap().data["design"][0]["name"],
+        "new.png"
+    );
+    let change = s
+        .act_child(&manager(), "item-5", "replace_design", good())
+        .unwrap();
+    assert_eq!(change.steps[1].action, "release_to_intake");
+    assert_eq!(s.status(), "intake_hold");
+    assert_eq!(s.rows.len(), 7);
+    assert!(s.rows.values().all(|j| j.data["printable"] == true));
+    assert_eq!(job(&s, "job-1").data["design"][0]["name"], "new.png");
+    assert!(artwork_problems(&s).is_empty());
+    assert_eq!(
+        code(&s.act_child(&manager(), "item-1", "replace_design", good())),
+        "not_available"
+    );
+    assert_eq!(s.replay(), s.order);
+}
+
+#[test]
+fn the_manager_approves_artwork_by_hand() {
+    let mut s = bad_artwork();
+    for who in ["merchant", "operator", "shipper"] {
+        assert_eq!(
+            code(&s.act(&party(who), "approve_artwork", no_inputs())),
+            "forbidden",
+            "{who}"
+        );
+    }
+    let change = s.act(&manager(), "approve_artwork", no_inputs()).unwrap();
+    assert_eq!(change.steps[1].action, "release_to_intake");
+    assert_eq!(s.status(), "intake_hold");
+    assert_eq!(s.field("artwork_approved"), &json!(true));
+    assert_eq!(
+        s.field("artwork_approved_at"),
+        &json!(s.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    assert_eq!(s.rows.len(), 7, "every unit, approved designs too");
+    assert!(s.rows.values().all(|j| j.data["printable"] == true));
+    assert_eq!(artwork_problems(&s).len(), 5, "the problems stay on record");
+    assert_eq!(
+        code(&s.act(&manager(), "approve_artwork", no_inputs())),
+        "not_available"
+    );
+    assert_eq!(s.replay(), s.order);
+
+    // Artwork that passed needs no approval: the order waits for a location.
+    let mut tight = locations();
+    tight[0]["capacity_units"] = json!(0);
+    let mut s = sim_with(settings_with(tight, json!({})));
+    s.act(&merchant(), "create", create_inputs()).unwrap();
+    assert_eq!(s.status(), "production_hold");
+    let r = s.act(&manager(), "approve_artwork", no_inputs());
+    assert_eq!(guard_rule(&r), "artwork_has_problems");
 }
 
 // ------------------------------------------------------------ decoration ---

@@ -1203,6 +1203,24 @@ async fn upload_png(s: &Server, token: &str, name: &str) -> String {
     file["id"].as_str().unwrap().to_owned()
 }
 
+/// Uploads the first bytes of a PNG of `width` x `height` pixels: the
+/// signature and the header chunk, all the server reads of it.
+async fn upload_image(s: &Server, token: &str, name: &str, width: u32, height: u32) -> String {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(width.to_be_bytes());
+    png.extend(height.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let file = s
+        .send(
+            s.request(Method::POST, &format!("/api/v1/files?name={name}"), token)
+                .header("content-type", "image/png")
+                .body(png),
+        )
+        .await
+        .ok();
+    file["id"].as_str().unwrap().to_owned()
+}
+
 async fn purchasing_end_to_end(backend: Backend) {
     let s = Server::start(backend).await;
     s.org(
@@ -1469,6 +1487,9 @@ async fn print_production_jobs_over_http(backend: Backend) {
     let stranger = s
         .user("olga", "other", &["manager", "operator", "shipper"])
         .await;
+    // The merchant's design is 600 x 600 px, whatever the client claims:
+    // too small for DTF, so the order waits in production hold.
+    let small = upload_image(&s, &merchant, "tee.png", 600, 600).await;
     let order = s
         .post(
             &merchant,
@@ -1481,14 +1502,43 @@ async fn print_production_jobs_over_http(backend: Backend) {
                     "city": "Milwaukee", "region": "WI", "postal_code": "53202", "country": "US",
                     "latitude": 43.04, "longitude": -87.91,
                     "items": [{"sku": "tee", "quantity": 2, "decoration": "dtf",
-                               "design": "https://art.example/tee.png"}]
+                               "design": [{"id": small, "width": 9000, "height": 9000}]}]
                 }
             }),
         )
         .await
         .ok();
     let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["status"]["id"], "production_hold");
+    let design = &order["items"][0]["data"]["design"][0];
+    assert_eq!(
+        (&design["width"], &design["height"]),
+        (&json!(600), &json!(600))
+    );
+    assert_eq!(
+        order["data"]["artwork_problems"],
+        json!([{"item": "item-1", "sku": "tee",
+                "problem": "the design is 600 x 600 px; dtf needs at least 1200 px on each side"}])
+    );
+    // The shop's manager replaces it with a large enough file of the shop's.
+    s.post(
+        &shop,
+        &format!("/api/v1/orders/{id}/children/item-1/actions/replace_design"),
+        json!({"design": [small]}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    let large = upload_image(&s, &shop, "tee-large.png", 3000, 3000).await;
+    let order = s
+        .post(
+            &shop,
+            &format!("/api/v1/orders/{id}/children/item-1/actions/replace_design"),
+            json!({"design": [large]}),
+        )
+        .await
+        .ok();
     assert_eq!(order["status"]["id"], "intake_hold");
+    assert_eq!(order["data"]["artwork_problems"], json!([]));
     assert_eq!(order["items"].as_array().unwrap().len(), 1);
     let jobs = s
         .get(&shop, &format!("/api/v1/orders/{id}/children?kind=job"))

@@ -252,10 +252,17 @@ fn print_inputs(reference: &str, units: u64) -> Json {
         "latitude": 43.04,
         "longitude": -87.91,
         "items": [
-            {"sku": "tee", "quantity": units, "decoration": "dtg", "design": "https://art.example/tee.png"},
-            {"sku": "cap", "quantity": 1, "decoration": "embroidery", "design": "https://art.example/cap.png"},
+            {"sku": "tee", "quantity": units, "decoration": "dtg", "design": design("tee.png")},
+            {"sku": "cap", "quantity": 1, "decoration": "embroidery", "design": design("cap.png")},
         ],
     })
+}
+
+/// An uploaded design's metadata as the application passes it to the engine:
+/// a PNG large enough for every decoration.
+fn design(name: &str) -> Json {
+    json!([{"id": format!("file-{name}"), "name": name, "media_type": "image/png",
+            "size": 40_000, "width": 4500, "height": 5400}])
 }
 
 fn org(id: &str, name: &str) -> Organization {

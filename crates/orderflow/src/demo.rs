@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orderflow_api::{
-    ChildList, CreateOrder, CreateOrganization, CreateUser, OrderView, OrganizationView,
+    ChildList, CreateOrder, CreateOrganization, CreateUser, FileView, OrderView, OrganizationView,
     UserCreated,
 };
 use orderflow_store::{OrderFilter, Store};
@@ -292,6 +292,33 @@ async fn create(
         )
         .await
         .with_context(|| format!("creating a {workflow} order"))
+}
+
+/// Uploads a blank PNG of `width` x `height` pixels; its id.
+async fn upload_png(
+    client: &Client,
+    name: &str,
+    width: u32,
+    height: u32,
+) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    let mut writer = encoder.write_header()?;
+    let row = usize::try_from(width.div_ceil(8))?;
+    writer.write_image_data(&vec![0xFF; row.saturating_mul(usize::try_from(height)?)])?;
+    writer.finish()?;
+    let file: FileView = client
+        .send(
+            client
+                .request(reqwest::Method::POST, &format!("/api/v1/files?name={name}"))
+                .header(reqwest::header::CONTENT_TYPE, "image/png")
+                .body(bytes),
+        )
+        .await
+        .with_context(|| format!("uploading {name}"))?;
+    Ok(file.id)
 }
 
 async fn act(
@@ -976,6 +1003,8 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
     )
     .await?;
 
+    // One artwork file, large enough for every decoration, on every item.
+    let art = json!([upload_png(&jordan, "teeswell-logo.png", 4500, 5400).await?]);
     let address = |recipient: &str, city: &str, region: &str, lat: f64, lon: f64| {
         json!({
             "recipient": recipient, "address1": "1200 Main St", "city": city, "region": region,
@@ -997,7 +1026,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         with_items(
             address("Ada Park", "Milwaukee", "WI", 43.04, -87.91),
             "TW-1001",
-            json!([{"sku": "tee-white-l", "quantity": 3, "decoration": "dtf", "design": "https://cdn.teeswell.example/art/sunset.png"}]),
+            json!([{"sku": "tee-white-l", "quantity": 3, "decoration": "dtf", "design": art.clone()}]),
         ),
     )
     .await?;
@@ -1014,7 +1043,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         with_items(
             address("Ben Ortega", "Madison", "WI", 43.07, -89.40),
             "TW-1002",
-            json!([{"sku": "tee-black-m", "quantity": 13, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/skyline.png"}]),
+            json!([{"sku": "tee-black-m", "quantity": 13, "decoration": "dtg", "design": art.clone()}]),
         ),
     )
     .await?;
@@ -1068,7 +1097,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         with_items(
             address("Carla Diaz", "Houston", "TX", 29.76, -95.37),
             "TW-1003",
-            json!([{"sku": "cap-navy", "quantity": 2, "decoration": "embroidery", "design": "https://cdn.teeswell.example/art/logo-stitch.dst"}]),
+            json!([{"sku": "cap-navy", "quantity": 2, "decoration": "embroidery", "design": art.clone()}]),
         ),
     )
     .await?;
@@ -1093,8 +1122,8 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
             address("Dev Patel", "Naperville", "IL", 41.75, -88.15),
             "TW-1004",
             json!([
-                {"sku": "tee-white-l", "quantity": 2, "decoration": "dtf", "design": "https://cdn.teeswell.example/art/wave.png"},
-                {"sku": "hoodie-grey-l", "quantity": 1, "decoration": "dtf", "design": "https://cdn.teeswell.example/art/wave-back.png"}
+                {"sku": "tee-white-l", "quantity": 2, "decoration": "dtf", "design": art.clone()},
+                {"sku": "hoodie-grey-l", "quantity": 1, "decoration": "dtf", "design": art.clone()}
             ]),
         ),
     )
@@ -1118,7 +1147,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         with_items(
             address("Eve Stone", "Chicago", "IL", 41.90, -87.65),
             "TW-1005",
-            json!([{"sku": "tee-black-m", "quantity": 2, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/draft.png"}]),
+            json!([{"sku": "tee-black-m", "quantity": 2, "decoration": "dtg", "design": art.clone()}]),
         ),
     )
     .await?;
@@ -1147,8 +1176,8 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
             address("Finn Moreau", "St. Louis", "MO", 38.63, -90.20),
             "TW-1006",
             json!([
-                {"sku": "tee-black-m", "quantity": 1, "decoration": "dtg", "design": "https://cdn.teeswell.example/art/team.png"},
-                {"sku": "polo-navy-m", "quantity": 400, "decoration": "embroidery", "design": "https://cdn.teeswell.example/art/team-crest.dst"}
+                {"sku": "tee-black-m", "quantity": 1, "decoration": "dtg", "design": art.clone()},
+                {"sku": "polo-navy-m", "quantity": 400, "decoration": "embroidery", "design": art.clone()}
             ]),
         ),
     )
