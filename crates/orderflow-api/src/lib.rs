@@ -284,6 +284,30 @@ pub struct CreateUser {
     pub roles: Vec<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The password to sign in to the web UI with (at least 8 characters);
+    /// the user signs in with tokens only when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `PUT /api/v1/users/{id}/password` (administrator): the user's new
+/// password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// `POST /api/v1/me/password`: the calling user changes their own password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The password now; may be empty when the user has none yet.
+    #[serde(default)]
+    pub current_password: String,
+    /// At least 8 characters.
+    pub new_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -9,7 +9,7 @@ use orderflow_store::{ApiToken, Organization, User};
 
 use crate::auth::{Caller, UserCaller, new_token, sha256};
 use crate::error::AppError;
-use crate::{App, views};
+use crate::{App, passwords, views};
 
 /// Ids people type: 1 to 100 of `a-z A-Z 0-9 - _ .`.
 pub fn check_id(field: &str, id: &str) -> Result<(), AppError> {
@@ -163,8 +163,8 @@ impl App {
         })
     }
 
-    /// Creates a user with its first API token, shown this once
-    /// (administrator).
+    /// Creates a user with its first API token, shown this once, and
+    /// optionally a password (administrator).
     pub async fn create_user(
         &self,
         caller: &Caller,
@@ -180,12 +180,19 @@ impl App {
         for (i, role) in req.roles.iter().enumerate() {
             check_id(&format!("roles.{i}"), role)?;
         }
+        if let Some(password) = &req.password {
+            passwords::check_password("password", password)?;
+        }
         if self.store.organization(&req.organization).await?.is_none() {
             return Err(AppError::invalid(
                 "organization",
                 format!("no organisation {:?}", req.organization),
             ));
         }
+        let phc = match &req.password {
+            Some(password) => Some(passwords::hash(password).await?),
+            None => None,
+        };
         let user = User {
             id,
             name: req.name,
@@ -195,6 +202,9 @@ impl App {
             created_at: self.now(),
         };
         self.store.create_user(&user).await?;
+        if let Some(phc) = &phc {
+            self.store.set_password(&user.id, Some(phc)).await?;
+        }
         let token = self.issue_token(&user.id, "first").await?;
         Ok(UserCreated {
             user: views::user(&user),

@@ -22,6 +22,7 @@
 //! | `unsupported_media_type` | 415  | wrong `Content-Type`, or content that is not what it claims |
 //! | `invalid_input`          | 422  | invalid or missing inputs (`fields`)                        |
 //! | `idempotency_key_reused` | 422  | an `Idempotency-Key` sent again with another request        |
+//! | `too_many_attempts`      | 429  | too many failed sign-ins: wait the seconds `detail` names   |
 //! | `internal`               | 500  | a failure of the server; details go to the logs only        |
 //! | `unavailable`            | 503  | the store does not answer                                   |
 
@@ -51,6 +52,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("unsupported_media_type", 415, "Unsupported media type"),
     ("invalid_input", 422, "Invalid input"),
     ("idempotency_key_reused", 422, "Idempotency key reused"),
+    ("too_many_attempts", 429, "Too many attempts"),
     ("internal", 500, "Internal error"),
     ("unavailable", 503, "Service unavailable"),
 ];

@@ -20,7 +20,10 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod json;
+pub mod passwords;
 pub mod read;
+pub mod sessions;
+pub mod throttle;
 pub mod traceability;
 pub mod views;
 pub mod visible;
@@ -39,6 +42,7 @@ pub use auth::{Caller, UserCaller};
 pub use commit::{Answer, Idempotent};
 pub use error::AppError;
 pub use json::Body;
+pub use sessions::SignedIn;
 pub use visible::Visible;
 
 /// Where "now" comes from, so tests can hold time still.
@@ -109,6 +113,8 @@ pub struct App {
     pub limits: Limits,
     /// Changes after their commit, for live updates.
     pub changes: broadcast::Sender<events::Change>,
+    /// Failed sign-ins, per user and address.
+    pub(crate) throttle: Arc<throttle::Throttle>,
 }
 
 impl App {
@@ -127,6 +133,7 @@ impl App {
             clock,
             limits,
             changes,
+            throttle: Arc::default(),
         }
     }
 

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use orderflow_api::{
-    CreateOrganization, CreateToken, CreateUser, OrganizationView, Problem, TokenCreated,
-    UpdateOrganization, UserCreated,
+    ChangePassword, CreateOrganization, CreateToken, CreateUser, OrganizationView, Problem,
+    SetPassword, TokenCreated, UpdateOrganization, UserCreated,
 };
 
 use crate::AppState;
@@ -94,4 +94,41 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     let token = state.create_token(&caller, req.name).await?;
     Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// Sets a user's password (administrator); the user's web sessions end.
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "administration",
+    params(("id" = String, Path)),
+    request_body = SetPassword,
+    responses((status = 204, description = "the password is set"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the password is too short or too long", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    P(id): P<String>,
+    JsonBody(req): JsonBody<SetPassword>,
+) -> Result<StatusCode, ApiError> {
+    state.set_password(&caller, &id, &req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The calling user changes their own password.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "administration",
+    request_body = ChangePassword,
+    responses((status = 204, description = "the password is changed"),
+        (status = 422, description = "the current password is wrong (`current_password`), or the new one too short (`new_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many wrong passwords", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    JsonBody(req): JsonBody<ChangePassword>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .change_password(&caller, &req.current_password, &req.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -149,6 +149,8 @@ impl Modify for CommonAnswers {
         admin::get_organization,
         admin::update_organization,
         admin::create_user,
+        admin::set_password,
+        admin::change_password,
         admin::create_token,
         files::upload,
         files::download,

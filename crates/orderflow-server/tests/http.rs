@@ -74,6 +74,7 @@ both_backends!(
     printing_is_a_read,
     settings_that_do_not_fit_are_refused,
     stored_settings_that_do_not_fit_never_answer_500,
+    passwords_set_by_the_administrator_and_changed_by_their_user,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -92,6 +93,9 @@ enum Running {
 }
 
 struct Server {
+    /// The application the server runs, for what has no HTTP route (a web
+    /// sign-in).
+    app: AppState,
     base: String,
     http: reqwest::Client,
     data: Data,
@@ -174,14 +178,16 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
+        let app = state.clone();
         let serving = tokio::spawn(async move {
-            let _ = axum::serve(listener, router(state))
+            let _ = axum::serve(listener, router(app))
                 .with_graceful_shutdown(async move {
                     let _ = stop.await;
                 })
                 .await;
         });
         Server {
+            app: state,
             base: format!("http://{addr}"),
             // No pooled connections: a server that closes one after a 413
             // must not fail the next request.
@@ -2143,4 +2149,137 @@ async fn stored_settings_that_do_not_fit_never_answer_500(backend: Backend) {
     .ok();
     let order = s.act(&supplier, &id, "accept", json!({})).await.ok();
     assert_eq!(order["status"]["id"], "accepted");
+}
+
+/// Passwords: given at creation or set by the administrator (which ends
+/// the user's web sessions), changed by the user with the current one;
+/// every refusal names its field and changes nothing.
+async fn passwords_set_by_the_administrator_and_changed_by_their_user(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("lab", json!({})).await;
+    let signs_in = |login: &'static str, password: &'static str| {
+        let app = s.app.clone();
+        async move { app.sign_in(login, password, "192.0.2.1").await }
+    };
+
+    // At creation: too short is refused by name, and no user is made.
+    let short = s
+        .post(
+            ADMIN,
+            "/api/v1/users",
+            json!({"id": "ann", "name": "Ann", "organization": "lab", "password": "seven77"}),
+        )
+        .await;
+    assert_eq!(
+        short.problem(422, "invalid_input")["fields"][0]["field"],
+        "password"
+    );
+    assert_eq!(s.app.store.user("ann").await.unwrap(), None);
+    let created = s
+        .post(
+            ADMIN,
+            "/api/v1/users",
+            json!({"id": "ann", "name": "Ann", "organization": "lab",
+                   "email": "ann@lab.example", "password": "first password"}),
+        )
+        .await
+        .ok();
+    assert!(created["user"].get("password").is_none(), "{created}");
+    let ann = created["token"]["token"].as_str().unwrap().to_owned();
+    let signed = signs_in("ann", "first password").await.unwrap();
+    assert_eq!(signed.caller.0.id, "ann");
+    assert_eq!(
+        signs_in("ANN@lab.example", "first password")
+            .await
+            .unwrap()
+            .caller
+            .0
+            .id,
+        "ann",
+        "the e-mail signs in too, in any case"
+    );
+    assert_eq!(
+        signs_in("ann", "wrong password").await.unwrap_err().code(),
+        "unauthorized"
+    );
+
+    // The administrator sets another: the old one and Ann's sessions end.
+    let path = "/api/v1/users/ann/password";
+    let set = |token: &str, body: Value| s.send(s.request(Method::PUT, path, token).json(&body));
+    let refused = set(&ann, json!({"password": "by ann herself"})).await;
+    refused.problem(403, "forbidden");
+    let refused = set(ADMIN, json!({"password": "short"})).await;
+    assert_eq!(
+        refused.problem(422, "invalid_input")["fields"][0]["field"],
+        "password"
+    );
+    let missing = s
+        .send(
+            s.request(Method::PUT, "/api/v1/users/nobody/password", ADMIN)
+                .json(&json!({"password": "long enough"})),
+        )
+        .await;
+    missing.problem(404, "not_found");
+    assert_eq!(
+        s.app.session(&signed.session_secret).await.unwrap().0.0.id,
+        "ann"
+    );
+    let done = set(ADMIN, json!({"password": "second password"})).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT);
+    assert!(signs_in("ann", "first password").await.is_err());
+    assert!(signs_in("ann", "second password").await.is_ok());
+    assert_eq!(
+        s.app
+            .session(&signed.session_secret)
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthorized",
+        "a reset ends the sessions signed in before it"
+    );
+
+    // Ann changes her own: a wrong current password changes nothing.
+    let change = |body: Value| s.post(&ann, "/api/v1/me/password", body);
+    let wrong =
+        change(json!({"current_password": "first password", "new_password": "third password"}))
+            .await;
+    assert_eq!(
+        wrong.problem(422, "invalid_input")["fields"][0]["field"],
+        "current_password"
+    );
+    assert!(signs_in("ann", "second password").await.is_ok());
+    assert!(signs_in("ann", "third password").await.is_err());
+    let short =
+        change(json!({"current_password": "second password", "new_password": "tiny"})).await;
+    assert_eq!(
+        short.problem(422, "invalid_input")["fields"][0]["field"],
+        "new_password"
+    );
+    assert!(signs_in("ann", "second password").await.is_ok());
+    let done =
+        change(json!({"current_password": "second password", "new_password": "third password"}))
+            .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT);
+    assert!(signs_in("ann", "second password").await.is_err());
+    let third = signs_in("ann", "third password").await.unwrap();
+
+    // Signing out ends the session on the server.
+    assert!(s.app.session(&third.session_secret).await.is_ok());
+    s.app.sign_out(&third.session_secret).await.unwrap();
+    assert_eq!(
+        s.app
+            .session(&third.session_secret)
+            .await
+            .unwrap_err()
+            .code(),
+        "unauthorized"
+    );
+    // The administrator has no password of their own to change.
+    s.post(
+        ADMIN,
+        "/api/v1/me/password",
+        json!({"new_password": "whatever you like"}),
+    )
+    .await
+    .problem(403, "forbidden");
 }

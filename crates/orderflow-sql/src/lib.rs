@@ -27,11 +27,12 @@
 //! dynamic SQL goes through `sqlx::QueryBuilder::push_bind`, which writes
 //! each database's own placeholder.
 
+mod accounts;
 mod store;
 
 use chrono::{DateTime, Utc};
 use orderflow_store::{
-    ApiToken, Commit, Organization, OutboxMessage, Result, StoreError, StoredFile, User,
+    ApiToken, Commit, Organization, OutboxMessage, Result, Session, StoreError, StoredFile, User,
 };
 use serde::Serialize;
 
@@ -72,6 +73,26 @@ pub enum Op {
         retry_at: DateTime<Utc>,
     },
     PutFile(StoredFile, Vec<u8>),
+    Account(AccountOp),
+}
+
+/// A write to passwords or sessions.
+pub enum AccountOp {
+    SetPassword {
+        user: String,
+        phc: Option<String>,
+    },
+    CreateSession(Session),
+    TouchSession {
+        sha256: [u8; 32],
+        at: DateTime<Utc>,
+    },
+    DeleteSession([u8; 32]),
+    DeleteSessions(String),
+    DeleteEndedSessions {
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    },
 }
 
 /// What a write answers.

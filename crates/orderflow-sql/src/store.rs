@@ -30,11 +30,12 @@ macro_rules! sql_store {
         use $crate::__private::orderflow_core::model::{Child, Order};
         use $crate::__private::orderflow_store::{
             ApiToken, Commit, Cursor, HistoryEntry, Idempotency, MAX_LIMIT, OrderFilter,
-            Organization, OutboxMessage, Page, Result, StoreError, StoredFile, User, clamp_limit,
+            Organization, OutboxMessage, Page, Result, Session, StoreError, StoredFile, User,
+            clamp_limit,
         };
         use $crate::__private::serde::de::DeserializeOwned;
         use $crate::{
-            Done, Op, backend, db, found, from_micros, int, like_pattern, micros, refused, text, uint,
+            AccountOp, Done, Op, backend, db, found, from_micros, int, like_pattern, micros, refused, text, uint,
         };
         use sqlx::Row as _;
 
@@ -531,6 +532,7 @@ macro_rules! sql_store {
                         .map(|()| Done::Unit)
                 }
                 Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
+                Op::Account(op) => apply_account(conn, op).await.map(|()| Done::Unit),
             }
         }
 
@@ -909,6 +911,8 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        $crate::sql_accounts!(database: $db, row: $row, pool: $pool, connection: $conn);
+
         // ------------------------------------------------------------ Store ---
 
         async fn write_unit(store: &$store, op: Op) -> Result<()> {
@@ -1065,6 +1069,54 @@ macro_rules! sql_store {
 
             async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
                 file(&self.$reads, id).await
+            }
+
+            async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+                user_by_email(&self.$reads, email).await
+            }
+
+            async fn set_password(&self, user: &str, phc: Option<&str>) -> Result<()> {
+                let op = Op::Account(AccountOp::SetPassword {
+                    user: user.to_owned(),
+                    phc: phc.map(str::to_owned),
+                });
+                write_unit(self, op).await
+            }
+
+            async fn password(&self, user: &str) -> Result<Option<String>> {
+                password(&self.$reads, user).await
+            }
+
+            async fn create_session(&self, session: &Session) -> Result<()> {
+                write_unit(self, Op::Account(AccountOp::CreateSession(session.clone()))).await
+            }
+
+            async fn session(&self, sha256: &[u8; 32]) -> Result<Option<(Session, User)>> {
+                session(&self.$reads, sha256).await
+            }
+
+            async fn touch_session(&self, sha256: &[u8; 32], at: DateTime<Utc>) -> Result<()> {
+                let op = Op::Account(AccountOp::TouchSession {
+                    sha256: *sha256,
+                    at,
+                });
+                write_unit(self, op).await
+            }
+
+            async fn delete_session(&self, sha256: &[u8; 32]) -> Result<()> {
+                write_unit(self, Op::Account(AccountOp::DeleteSession(*sha256))).await
+            }
+
+            async fn delete_sessions(&self, user: &str) -> Result<()> {
+                write_unit(self, Op::Account(AccountOp::DeleteSessions(user.to_owned()))).await
+            }
+
+            async fn delete_ended_sessions(
+                &self,
+                now: DateTime<Utc>,
+                idle_since: DateTime<Utc>,
+            ) -> Result<()> {
+                write_unit(self, Op::Account(AccountOp::DeleteEndedSessions { now, idle_since })).await
             }
         }
     };

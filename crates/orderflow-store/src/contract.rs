@@ -11,6 +11,8 @@
 //!
 //! [`contract_suite!`]: crate::contract_suite
 
+mod accounts;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -24,6 +26,8 @@ use crate::{
     ApiToken, Commit, HistoryEntry, Idempotency, MAX_LIMIT, OrderFilter, Organization,
     OutboxMessage, Store, StoreError, StoredFile, User, commit_of, visibility,
 };
+
+pub use accounts::{passwords_and_emails, sessions_round_trip};
 
 /// What a contract function answers: `Err` names the broken promise.
 pub type Outcome = anyhow::Result<()>;
@@ -47,7 +51,7 @@ macro_rules! contract_suite {
             children_rows, stale_child_refused, cascade_moves_children,
             idempotency_round_trip, outbox_lease, list_filters, list_visibility,
             list_paging, count_by_status, files_round_trip, limits_bounded,
-            malformed_cursor_refused
+            malformed_cursor_refused, passwords_and_emails, sessions_round_trip
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {

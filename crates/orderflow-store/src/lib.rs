@@ -86,6 +86,21 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
 }
 
+/// A signed-in browser session as stored: only the SHA-256 of its secret
+/// (the cookie) is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub sha256: [u8; 32],
+    pub user: String,
+    /// Every form post must carry it; worthless without the cookie.
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    /// The last request made with it (for the idle timeout).
+    pub last_seen_at: DateTime<Utc>,
+    /// When it ends however busy it is.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// One row of an order's history: a step of a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -305,4 +320,33 @@ pub trait Store: Send + Sync + 'static {
     /// `Duplicate` when the id is taken.
     async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()>;
     async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>>;
+
+    /// The user with this e-mail, compared without regard to ASCII case;
+    /// the first by id when several share it.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// Sets (a PHC string) or clears the user's password hash; `NotFound`
+    /// when the user does not exist.
+    async fn set_password(&self, user: &str, phc: Option<&str>) -> Result<()>;
+    /// The user's password hash, if the user exists and has one.
+    async fn password(&self, user: &str) -> Result<Option<String>>;
+
+    /// `NotFound` when the user does not exist; `Duplicate` for a hash
+    /// stored already.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session with this SHA-256 and its user, ended or not (the
+    /// caller judges the times).
+    async fn session(&self, sha256: &[u8; 32]) -> Result<Option<(Session, User)>>;
+    /// Records a use of the session; `NotFound` when there is none.
+    async fn touch_session(&self, sha256: &[u8; 32], at: DateTime<Utc>) -> Result<()>;
+    /// Ends the session; ending one that is gone already is fine.
+    async fn delete_session(&self, sha256: &[u8; 32]) -> Result<()>;
+    /// Ends every session of the user.
+    async fn delete_sessions(&self, user: &str) -> Result<()>;
+    /// Forgets sessions past `expires_at` at `now`, or unused since
+    /// `idle_since`.
+    async fn delete_ended_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<()>;
 }

@@ -97,7 +97,13 @@ impl Client {
         let status = response.status();
         let text = response.text().await.map_err(|e| self.transport(&e))?;
         if status.is_success() {
-            return serde_json::from_str(&text).map_err(|e| {
+            // An answer without a body (204) reads as JSON `null`: `()`.
+            let text = if text.trim().is_empty() {
+                "null"
+            } else {
+                &text
+            };
+            return serde_json::from_str(text).map_err(|e| {
                 ClientError::Transport(format!(
                     "{} answered {status} with a body this client does not understand: {e}",
                     self.base
@@ -149,6 +155,14 @@ impl Client {
         body: &B,
     ) -> Result<T, ClientError> {
         self.send(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.send(self.request(Method::PUT, path).json(body)).await
     }
 
     /// Takes an action on an order.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::{Context, bail};
 use orderflow_api::{
     ActionView, CreateOrganization, CreateToken, CreateUser, HistoryPage, OrderList, OrderView,
-    OrganizationView, TokenCreated, UserCreated,
+    OrganizationView, SetPassword, TokenCreated, UserCreated,
 };
 use reqwest::Method;
 use serde_json::{Map, Value as Json};
@@ -185,6 +185,19 @@ pub enum Users {
         /// The user's id (chosen by the server when absent).
         #[arg(long)]
         id: Option<String>,
+        /// A password to sign in to the web UI with (at least 8
+        /// characters).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Sets a user's password for the web UI (administrator), read from
+    /// standard input (its first line) unless `--password` gives it; the
+    /// user's web sessions end.
+    SetPassword {
+        #[arg(long, value_name = "ID")]
+        user: String,
+        #[arg(long)]
+        password: Option<String>,
     },
 }
 
@@ -426,6 +439,7 @@ pub async fn users(connection: &AdminConnection, command: Users) -> anyhow::Resu
             roles,
             email,
             id,
+            password,
         } => {
             let created: UserCreated = client
                 .post(
@@ -436,6 +450,7 @@ pub async fn users(connection: &AdminConnection, command: Users) -> anyhow::Resu
                         organization,
                         roles,
                         email,
+                        password,
                     },
                 )
                 .await?;
@@ -449,6 +464,25 @@ pub async fn users(connection: &AdminConnection, command: Users) -> anyhow::Resu
                 "user {} ({}) of {}, {roles}\ntoken (shown once): {}\n",
                 u.id, u.name, u.organization, created.token.token
             ))
+        }
+        Users::SetPassword { user, password } => {
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let () = client
+                .put(
+                    &format!("/api/v1/users/{}/password", enc(&user)),
+                    &SetPassword { password },
+                )
+                .await?;
+            Ok(format!("password of user {user} set\n"))
         }
     }
 }

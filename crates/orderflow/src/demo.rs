@@ -23,6 +23,10 @@ use crate::commands::table;
 use crate::config::{Config, Database};
 use crate::serve;
 
+/// The password of every demo user, for the web UI (printed with the
+/// table: the demo's data is for trying things out, not for keeping).
+pub const DEMO_PASSWORD: &str = "orderflow-demo";
+
 /// Orders the demo creates (the progress bar's length).
 const ORDERS: u64 = 8 + 10 + 6 + 6;
 
@@ -89,6 +93,7 @@ pub async fn demo(mut config: Config, no_serve: bool, force: bool) -> anyhow::Re
         .map(|u| {
             vec![
                 u.organization.clone(),
+                u.id.clone(),
                 u.name.clone(),
                 if u.roles.is_empty() {
                     "-".to_owned()
@@ -100,12 +105,18 @@ pub async fn demo(mut config: Config, no_serve: bool, force: bool) -> anyhow::Re
         })
         .collect::<Vec<_>>();
     let mut out = String::from("\n");
-    out.push_str(&table(&["ORGANISATION", "NAME", "ROLES", "TOKEN"], &rows));
+    out.push_str(&table(
+        &["ORGANISATION", "USER", "NAME", "ROLES", "TOKEN"],
+        &rows,
+    ));
     out.push_str(&format!(
         "\n{ORDERS} orders in every state of dental-lab, purchasing, compliance and print-production.\n"
     ));
     out.push_str(&format!(
         "URL:            {base}  (API under /api/v1, documentation at {base}/api/docs)\n"
+    ));
+    out.push_str(&format!(
+        "password:       {DEMO_PASSWORD}  (every user above: sign in to the web UI with a USER id and it)\n"
     ));
     if generated {
         out.push_str(&format!(
@@ -191,6 +202,7 @@ fn random_hex(bytes: usize) -> anyhow::Result<String> {
 /// A user the demo made, as the table shows it.
 struct DemoUser {
     organization: String,
+    id: String,
     name: String,
     roles: Vec<String>,
     token: String,
@@ -249,6 +261,7 @@ impl World {
                     organization: org.to_owned(),
                     roles: roles.iter().map(|r| (*r).to_owned()).collect(),
                     email: Some(email.to_owned()),
+                    password: Some(DEMO_PASSWORD.to_owned()),
                 },
             )
             .await
@@ -256,6 +269,7 @@ impl World {
         let token = created.token.token;
         self.users.push(DemoUser {
             organization: org.to_owned(),
+            id: created.user.id.clone(),
             name: name.to_owned(),
             roles: created.user.roles,
             token: token.clone(),

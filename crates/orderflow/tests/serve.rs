@@ -259,6 +259,38 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
         .ok(),
     );
     let lab = token_of(&admin(&["users", "add", "--organization", "lab", "--name", "Marco"]).ok());
+    // Passwords for the web UI: at creation, and set again later (from
+    // standard input, empty here, or --password).
+    admin(&[
+        "users",
+        "add",
+        "--organization",
+        "lab",
+        "--name",
+        "Ines",
+        "--id",
+        "ines",
+        "--password",
+        "first password",
+    ])
+    .ok();
+    let empty = admin(&["users", "set-password", "--user", "ines"]);
+    assert_eq!(empty.code, 1);
+    assert!(
+        empty.err.contains("password: at least 8 characters"),
+        "{}",
+        empty.err
+    );
+    let out = admin(&[
+        "users",
+        "set-password",
+        "--user",
+        "ines",
+        "--password",
+        "second password",
+    ])
+    .ok();
+    assert_eq!(out, "password of user ines set\n");
     // A user makes itself another token, which works.
     let out = server
         .cli(&clinic, &["tokens", "create", "--name", "laptop"])
@@ -422,6 +454,7 @@ fn demo_leaves_orders_in_every_state() {
         .collect();
     assert!(tokens.len() >= 8, "{out}");
     assert!(out.contains("URL:"), "{out}");
+    assert!(out.contains("password:       orderflow-demo"), "{out}");
 
     // A second demo on the same directory refuses, in one line.
     let again = run(
