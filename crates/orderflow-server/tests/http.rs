@@ -207,12 +207,15 @@ impl Server {
     /// hands back the data for another server.
     async fn stop(self) -> Data {
         let Server {
+            app,
             data,
             store,
             shutdown,
             serving,
             ..
         } = self;
+        // It holds the store too.
+        drop(app);
         let _ = shutdown.send(());
         tokio::time::timeout(std::time::Duration::from_secs(20), serving)
             .await
