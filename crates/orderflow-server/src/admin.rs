@@ -119,6 +119,7 @@ pub async fn set_password(
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "administration",
     request_body = ChangePassword,
     responses((status = 204, description = "the password is changed"),
+        (status = 403, description = "the administrator token has no password to change", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the current password is wrong (`current_password`), or the new one too short (`new_password`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too many wrong passwords", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
