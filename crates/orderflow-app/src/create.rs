@@ -155,6 +155,16 @@ impl App {
             }
             match parties.get(&party.id) {
                 None => fields.push((path, "required: an organisation id".to_owned())),
+                // The other party is the one who checks, produces, supplies
+                // or pays: an organisation in both seats could move its own
+                // order through every step alone (docs/security.md).
+                Some(org) if org == caller.organization() => fields.push((
+                    path,
+                    format!(
+                        "{} must be another organisation: yours creates the order",
+                        party.label
+                    ),
+                )),
                 Some(org) => {
                     if self.store.organization(org).await?.is_none() {
                         fields.push((path, format!("no organisation {org:?}")));

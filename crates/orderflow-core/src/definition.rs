@@ -229,7 +229,7 @@ pub struct Action {
     #[serde(default)]
     pub creates: bool,
     /// The action reads the order (printing it): checked like any action
-    /// (visibility, state, permission, inputs, guards) but it changes
+    /// (visibility, permission, state, inputs, guards) but it changes
     /// nothing, so it has no `to` and no effects, takes no version and
     /// writes no history.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

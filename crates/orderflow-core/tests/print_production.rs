@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Sim, code, no_inputs, user};
+use common::{Sim, code, expected_code, no_inputs, user};
 use orderflow_core::builtins::intake::{self, Bin, Decision, IntakeJob, Inventory, JobIntakeState};
 use orderflow_core::builtins::location::{self, AccountSettings, Demand, DemandLine, Location};
 use orderflow_core::engine::{self, Change};
@@ -1305,15 +1305,11 @@ fn every_job_action_from_every_job_state_by_every_party() {
         for row in JOB_ROWS {
             let j = subject(&s, state, row.decoration);
             for name in PARTIES {
-                let expected = if name == "stranger" {
-                    "not_found"
-                } else if !row.from.contains(&state) {
-                    "not_available"
-                } else if !row.by.contains(&name) {
-                    "forbidden"
-                } else {
-                    "ok"
-                };
+                let expected = expected_code(
+                    name != "stranger",
+                    row.from.contains(&state),
+                    row.by.contains(&name),
+                );
                 let result = decide(&s, &j, &party(name), row);
                 assert_eq!(
                     code(&result),
@@ -1449,15 +1445,11 @@ fn every_order_action_from_every_state_by_every_party() {
         let at = order_at(state);
         for row in ORDER_ROWS {
             for name in PARTIES {
-                let expected = if name == "stranger" {
-                    "not_found"
-                } else if !row.from.contains(state) {
-                    "not_available"
-                } else if !row.by.contains(&name) {
-                    "forbidden"
-                } else {
-                    "ok"
-                };
+                let expected = expected_code(
+                    name != "stranger",
+                    row.from.contains(state),
+                    row.by.contains(&name),
+                );
                 let result = engine::decide(
                     &at.wf,
                     &at.order,
@@ -1738,11 +1730,9 @@ fn expect(job: &Model, action: &str, who: &str, printable: bool) -> Result<Model
         "cancel" => (BEFORE_COMPLETED, &["manager"], "canceled"),
         other => panic!("no action {other}"),
     };
-    if !from.contains(&s) {
-        return Err("not_available");
-    }
-    if !by.contains(&who) {
-        return Err("forbidden");
+    match expected_code(true, from.contains(&s), by.contains(&who)) {
+        "ok" => {}
+        refused => return Err(refused),
     }
     let guard = match action {
         "pass_intake" => job.printable,
@@ -1948,15 +1938,11 @@ proptest! {
             let before = s.order.clone();
             let rows_before = s.rows.clone();
             if a == ACTIONS.len() {
-                let expected = if who == "stranger" {
-                    "not_found"
-                } else if !["intake_hold", "open"].contains(&s.status()) {
-                    "not_available"
-                } else if !["merchant", "manager"].contains(&who) {
-                    "forbidden"
-                } else {
-                    "ok"
-                };
+                let expected = expected_code(
+                    who != "stranger",
+                    ["intake_hold", "open"].contains(&s.status()),
+                    ["merchant", "manager"].contains(&who),
+                );
                 let r = s.act(&party(who), "cancel", no_inputs());
                 prop_assert_eq!(code(&r), expected, "cancel by {}", who);
                 if r.is_ok() {

@@ -60,6 +60,7 @@ both_backends!(
     if_match_and_idempotency_keys,
     concurrent_duplicates_of_one_key_are_one_change,
     answers_are_the_documented_ones,
+    an_organisation_cannot_fill_both_seats,
     racing_clients_one_wins,
     hostile_requests_change_nothing,
     bulk_actions_dry_run_then_apply,
@@ -970,6 +971,35 @@ async fn answers_are_the_documented_ones(backend: Backend) {
         s.version(&d.clinic, &id).await,
         2,
         "only the publish changed it"
+    );
+}
+
+/// The other seat of an order is another organisation's: a clinic cannot
+/// name itself as the lab and then produce, ship and be paid alone.
+async fn an_organisation_cannot_fill_both_seats(backend: Backend) {
+    let d = dental(backend).await;
+    let s = &d.s;
+    let refused = s
+        .post(
+            &d.clinic,
+            "/api/v1/orders",
+            json!({
+                "workflow": "dental-lab",
+                "parties": {"lab": "clinic"},
+                "inputs": {
+                    "lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}],
+                    "due_date": "2099-01-31"
+                }
+            }),
+        )
+        .await;
+    let p = refused.problem(422, "invalid_input");
+    assert_eq!(p["fields"][0]["field"], "parties.lab", "{p}");
+    let listed = s.get(&d.clinic, "/api/v1/orders").await.ok();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "nothing created"
     );
 }
 

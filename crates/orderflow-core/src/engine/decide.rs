@@ -174,6 +174,10 @@ pub(super) fn admit(
     inputs: &Json,
     now: DateTime<Utc>,
 ) -> Result<Map<String, Json>, Rejection> {
+    // Permission before state: "you may not" is the lasting answer, and
+    // one that does not depend on when it is asked; "not now" would invite
+    // a user to wait for a state in which they still could not act.
+    permitted(wf, order, actor, act)?;
     if !act.creates && !act.available_in(status) {
         return Err(Rejection::NotAvailable {
             action: act.id.clone(),
@@ -181,7 +185,6 @@ pub(super) fn admit(
             available_in: act.from_states(owner.states),
         });
     }
-    permitted(wf, order, actor, act)?;
     let slots = match actor {
         Actor::User { organization, .. } => order.slots_of(organization),
         Actor::System => Vec::new(),

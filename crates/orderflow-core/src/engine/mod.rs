@@ -1,6 +1,6 @@
 //! Running a definition: `decide` what a request would do, `apply` it.
 //!
-//! `decide` is where every rule lives: visibility, state, permission, inputs,
+//! `decide` is where every rule lives: visibility, permission, state, inputs,
 //! guards, effects, then the statuses computed from the new data and the
 //! automatic transitions it sets off, each recorded as its own step. The
 //! result is a [`Change`]: facts only. `apply` folds a change into a

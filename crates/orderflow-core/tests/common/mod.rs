@@ -192,14 +192,14 @@ pub fn no_inputs() -> Json {
 }
 
 /// The code a request should get, in the order the engine checks:
-/// visibility, state, permission.
+/// visibility, permission, state.
 pub fn expected_code(sees: bool, available: bool, permitted: bool) -> &'static str {
     if !sees {
         "not_found"
-    } else if !available {
-        "not_available"
     } else if !permitted {
         "forbidden"
+    } else if !available {
+        "not_available"
     } else {
         "ok"
     }
