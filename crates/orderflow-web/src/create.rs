@@ -170,7 +170,7 @@ pub async fn submit(
     headers: HeaderMap,
     FormData { fields, files }: FormData,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&fields)?;
+    session.check_csrf(&web, &fields)?;
     let workflow = fields
         .iter()
         .find(|(k, _)| k == "workflow")

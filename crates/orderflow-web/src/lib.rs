@@ -27,8 +27,6 @@ mod print;
 mod session;
 mod view;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -40,7 +38,6 @@ pub use error::PageError;
 #[derive(Clone)]
 pub struct Web {
     pub(crate) app: App,
-    pub(crate) sessions: Arc<session::Sessions>,
 }
 
 /// The pages, under the API's own layers when merged with its router; an
@@ -49,10 +46,7 @@ pub fn router(app: App) -> Router {
     // A form may carry a few files (purchasing's `complete`: 3 images and
     // an invoice), each within the files API's own limit.
     let form_limit = app.limits.file_bytes_max.saturating_mul(4) + 64 * 1024;
-    let web = Web {
-        app,
-        sessions: Arc::new(session::Sessions::default()),
-    };
+    let web = Web { app };
     Router::new()
         .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))

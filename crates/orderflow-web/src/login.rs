@@ -3,9 +3,13 @@
 
 use crate::posted::FormData;
 use askama::Template;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::Extensions;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use orderflow_app::auth::constant_time_eq;
 use serde::Deserialize;
 
 use crate::Web;
@@ -13,7 +17,7 @@ use crate::error::{PageError, html};
 use crate::layout::Layout;
 use crate::session::{
     CSRF_FIELD, LOGIN_COOKIE, MaybeSession, SESSION_COOKIE, Session, cookie, csrf_refused,
-    random_secret, same, set_cookie,
+    random_secret, set_cookie,
 };
 
 #[derive(Template)]
@@ -86,9 +90,33 @@ pub async fn page(
     form(&headers, StatusCode::OK, &q.next, "", None)
 }
 
+/// The client's address, the sign-in throttle's second key.
+fn client_addr(extensions: &Extensions) -> String {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// What the form says when the application refuses a sign-in; `None`
+/// for a failure of the server.
+fn refusal_message(code: &str, detail: &str) -> Option<String> {
+    match code {
+        "unauthorized" => Some("Wrong user or password.".to_owned()),
+        "invalid_input" => Some("Enter your user id or e-mail, and your password.".to_owned()),
+        "too_many_attempts" => {
+            let mut chars = detail.chars();
+            let first = chars.next().map(|c| c.to_uppercase().to_string());
+            Some(format!("{}{}.", first.unwrap_or_default(), chars.as_str()))
+        }
+        _ => None,
+    }
+}
+
 pub async fn submit(
     State(web): State<Web>,
     headers: HeaderMap,
+    extensions: Extensions,
     FormData { fields, .. }: FormData,
 ) -> Result<Response, PageError> {
     let get = |name: &str| {
@@ -99,17 +127,28 @@ pub async fn submit(
             .unwrap_or("")
     };
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
-    if expected.is_empty() || !same(get(CSRF_FIELD).as_bytes(), expected.as_bytes()) {
+    if expected.is_empty() || !constant_time_eq(get(CSRF_FIELD).as_bytes(), expected.as_bytes()) {
         return Err(csrf_refused());
     }
     let (login, next) = (get("user").trim(), get("next"));
-    match web.sessions.sign_in(&web, login, get("password")).await {
-        Ok(secret) => {
+    let signed = web
+        .app
+        .sign_in(login, get("password"), &client_addr(&extensions))
+        .await;
+    match signed {
+        Ok(signed) => {
+            let lifetime = (signed.expires_at - web.app.now()).num_seconds().max(0);
             let mut response = Redirect::to(local(next)).into_response();
             let cookies = response.headers_mut();
             cookies.append(
                 header::SET_COOKIE,
-                set_cookie(&headers, SESSION_COOKIE, &secret, "/", None),
+                set_cookie(
+                    &headers,
+                    SESSION_COOKIE,
+                    &signed.session_secret,
+                    "/",
+                    u64::try_from(lifetime).ok(),
+                ),
             );
             cookies.append(
                 header::SET_COOKIE,
@@ -117,13 +156,20 @@ pub async fn submit(
             );
             Ok(response)
         }
-        Err(message) => form(
-            &headers,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            next,
-            login,
-            Some(message),
-        ),
+        Err(e) => match refusal_message(e.code(), e.detail()) {
+            Some(message) => form(
+                &headers,
+                // 401 asks for HTTP authentication; the page asks again itself.
+                match e.status() {
+                    429 => StatusCode::TOO_MANY_REQUESTS,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                },
+                next,
+                login,
+                Some(message),
+            ),
+            None => Err(PageError::from_problem(e.problem())),
+        },
     }
 }
 
@@ -133,8 +179,10 @@ pub async fn sign_out(
     headers: HeaderMap,
     FormData { fields, .. }: FormData,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&fields)?;
-    web.sessions.sign_out(&session.secret);
+    session.check_csrf(&web, &fields)?;
+    if let Err(e) = web.app.sign_out(&session.secret).await {
+        return Err(PageError::from_problem(e.problem()));
+    }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

@@ -325,7 +325,7 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     FormData { fields, files }: FormData,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&fields)?;
+    session.check_csrf(&web, &fields)?;
     let l = load(&web, &session, &id).await?;
     let def = shown_action(&l, &action)?;
     let version = fields

@@ -7,14 +7,10 @@
 //! field; the sign-in form, which has no session yet, carries one that
 //! must match a cookie of its own (double submit).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use orderflow_app::UserCaller;
-use orderflow_app::auth::sha256;
 use orderflow_store::User;
 
 use crate::Web;
@@ -42,16 +38,15 @@ impl Session {
     }
 
     /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), PageError> {
+    pub fn check_csrf(&self, web: &Web, form: &[(String, String)]) -> Result<(), PageError> {
         let sent = form
             .iter()
             .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.as_str());
-        if sent.is_some_and(|s| same(s.as_bytes(), self.csrf.as_bytes())) {
-            Ok(())
-        } else {
-            Err(csrf_refused())
-        }
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        web.app
+            .check_csrf(&self.csrf, sent)
+            .map_err(|_| csrf_refused())
     }
 }
 
@@ -63,12 +58,7 @@ pub fn csrf_refused() -> PageError {
     )
 }
 
-/// Compares without stopping at the first difference.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// 32 random bytes in hex.
+/// 32 random bytes in hex (the sign-in form's token).
 pub fn random_secret() -> Result<String, PageError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
@@ -78,78 +68,28 @@ pub fn random_secret() -> Result<String, PageError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Sessions by secret.
-///
-/// Held in memory until the application layer keeps them in the store:
-/// they end when the server stops. A user signs in with their id or e-mail
-/// and, as password, one of their API tokens.
-#[derive(Default)]
-pub struct Sessions {
-    by_secret: Mutex<HashMap<String, (String, String)>>,
-}
-
-/// Why a sign-in failed, as the form says it.
-pub const WRONG_CREDENTIALS: &str = "Wrong user or password.";
-
-impl Sessions {
-    /// A new session for the user `login` (id or e-mail) with `password`.
-    pub async fn sign_in(&self, web: &Web, login: &str, password: &str) -> Result<String, String> {
-        let user = web
-            .app
-            .store
-            .user_by_token(&sha256(password))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "sign-in: the store failed");
-                "The server failed; try again in a moment.".to_owned()
-            })?
-            .filter(|u| u.id == login || u.email.as_deref() == Some(login))
-            .ok_or_else(|| WRONG_CREDENTIALS.to_owned())?;
-        let secret = random_secret().map_err(|_| "The server failed.".to_owned())?;
-        let csrf = random_secret().map_err(|_| "The server failed.".to_owned())?;
-        if let Ok(mut map) = self.by_secret.lock() {
-            map.insert(secret.clone(), (user.id, csrf));
+/// The session `secret` names, if it is still open.
+async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageError> {
+    let (caller, csrf) = match web.app.session(secret).await {
+        Ok(found) => found,
+        Err(e) if e.status() == 401 => return Ok(None),
+        Err(e) => return Err(PageError::from_problem(e.problem())),
+    };
+    let user = caller.0;
+    let organization_name = match web.app.store.organization(&user.organization).await {
+        Ok(Some(o)) => o.name,
+        Ok(None) => user.organization.clone(),
+        Err(e) => {
+            tracing::error!(error = %e, "the store failed");
+            return Err(PageError::Internal);
         }
-        Ok(secret)
-    }
-
-    pub async fn session(&self, web: &Web, secret: &str) -> Result<Option<Session>, PageError> {
-        let found = self
-            .by_secret
-            .lock()
-            .ok()
-            .and_then(|map| map.get(secret).cloned());
-        let Some((user_id, csrf)) = found else {
-            return Ok(None);
-        };
-        let store = &web.app.store;
-        let Some(user) = store.user(&user_id).await.map_err(store_failed)? else {
-            return Ok(None);
-        };
-        let organization_name = store
-            .organization(&user.organization)
-            .await
-            .map_err(store_failed)?
-            .map(|o| o.name)
-            .unwrap_or_else(|| user.organization.clone());
-        Ok(Some(Session {
-            user,
-            organization_name,
-            csrf,
-            secret: secret.to_owned(),
-        }))
-    }
-
-    pub fn sign_out(&self, secret: &str) {
-        if let Ok(mut map) = self.by_secret.lock() {
-            map.remove(secret);
-        }
-    }
-}
-
-fn store_failed(e: orderflow_store::StoreError) -> PageError {
-    tracing::error!(error = %e, "the store failed");
-    PageError::Internal
+    };
+    Ok(Some(Session {
+        user,
+        organization_name,
+        csrf,
+        secret: secret.to_owned(),
+    }))
 }
 
 /// The value of cookie `name`.
@@ -219,7 +159,7 @@ impl FromRequestParts<Web> for Session {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(sign_in());
         };
-        web.sessions.session(web, secret).await?.ok_or_else(sign_in)
+        open_session(web, secret).await?.ok_or_else(sign_in)
     }
 }
 
@@ -231,7 +171,7 @@ impl FromRequestParts<Web> for MaybeSession {
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, PageError> {
         match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(secret) => Ok(MaybeSession(web.sessions.session(web, secret).await?)),
+            Some(secret) => Ok(MaybeSession(open_session(web, secret).await?)),
             None => Ok(MaybeSession(None)),
         }
     }

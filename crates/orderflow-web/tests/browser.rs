@@ -141,16 +141,16 @@ async fn dental_lab_from_create_to_completed_through_the_dialogs() {
 async fn a_bad_input_shows_the_message_beside_the_field_and_changes_nothing() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.password).await;
+    let id = dental_order(&server, &clinic.token).await;
     server
         .api(
             "POST",
             &format!("/orders/{id}/actions/publish"),
-            &clinic.password,
+            &clinic.token,
             json!({}),
         )
         .await;
-    let before = version(&server, &lab.password, &id).await;
+    let before = version(&server, &lab.token, &id).await;
 
     let b = Browser::open(&server, DESKTOP).await;
     b.sign_in(&lab).await;
@@ -162,7 +162,7 @@ async fn a_bad_input_shows_the_message_beside_the_field_and_changes_nothing() {
     let message = b.error_beside("Amount").await;
     assert!(!message.is_empty(), "the server's message is beside Amount");
     assert_eq!(
-        version(&server, &lab.password, &id).await,
+        version(&server, &lab.token, &id).await,
         before,
         "nothing changed"
     );
@@ -172,7 +172,7 @@ async fn a_bad_input_shows_the_message_beside_the_field_and_changes_nothing() {
     b.click("Record payment").await;
     b.wait_text("Record payment").await;
     b.wait_text("10.00").await;
-    assert_eq!(version(&server, &lab.password, &id).await, before + 1);
+    assert_eq!(version(&server, &lab.token, &id).await, before + 1);
     b.close().await;
 }
 
@@ -180,7 +180,7 @@ async fn a_bad_input_shows_the_message_beside_the_field_and_changes_nothing() {
 async fn another_organisations_order_is_a_404_page_and_forms_need_their_token() {
     let server = Server::start().await;
     let (clinic, other, _) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.password).await;
+    let id = dental_order(&server, &clinic.token).await;
     let b = Browser::open(&server, DESKTOP).await;
 
     b.sign_in(&other).await;
@@ -208,7 +208,7 @@ async fn another_organisations_order_is_a_404_page_and_forms_need_their_token() 
         .await
         .unwrap();
     b.wait_text("security token").await;
-    assert_eq!(version(&server, &clinic.password, &id).await, 1);
+    assert_eq!(version(&server, &clinic.token, &id).await, 1);
     b.close().await;
 }
 
@@ -227,7 +227,7 @@ async fn the_supplier_never_sees_an_order_that_needs_approval() {
         .api(
             "POST",
             "/orders",
-            &buyer.password,
+            &buyer.token,
             json!({"workflow": "purchasing", "parties": {"supplier": "beans"},
                    "inputs": {"lines": [{"product": "Espresso beans", "quantity": 100, "unit_price": "200000"}]}}),
         )
@@ -265,7 +265,7 @@ async fn a_view_only_compliance_user_sees_no_action_and_no_stage_control() {
         .api(
             "POST",
             "/orders",
-            &editor.password,
+            &editor.token,
             json!({"workflow": "compliance", "inputs": {"reference": "PO-77",
                    "product_types": [{"product_type": "Cotton", "quantity": 10}]}}),
         )
@@ -415,12 +415,12 @@ async fn purchasing_from_approval_to_completed_after_a_dispute() {
 async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.password).await;
+    let id = dental_order(&server, &clinic.token).await;
     server
         .api(
             "POST",
             &format!("/orders/{id}/actions/publish"),
-            &clinic.password,
+            &clinic.token,
             json!({}),
         )
         .await;
@@ -457,12 +457,12 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
 async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.password).await;
+    let id = dental_order(&server, &clinic.token).await;
     server
         .api(
             "POST",
             &format!("/orders/{id}/actions/publish"),
-            &clinic.password,
+            &clinic.token,
             json!({}),
         )
         .await;
@@ -471,12 +471,12 @@ async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
 
     // The list hears of a new order the lab may see.
     b.wait_text("All (1)").await;
-    let second = dental_order(&server, &clinic.password).await;
+    let second = dental_order(&server, &clinic.token).await;
     server
         .api(
             "POST",
             &format!("/orders/{second}/actions/publish"),
-            &clinic.password,
+            &clinic.token,
             json!({}),
         )
         .await;
@@ -489,7 +489,7 @@ async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
         .api(
             "POST",
             &format!("/orders/{id}/actions/start_production"),
-            &lab.password,
+            &lab.token,
             json!({"production_date": "2026-03-02"}),
         )
         .await;
@@ -568,13 +568,13 @@ async fn screenshots() {
     let (clinic, _, lab) = dental_world(&server).await;
     let mut shown = String::new();
     for n in 0..4 {
-        let id = dental_order(&server, &clinic.password).await;
+        let id = dental_order(&server, &clinic.token).await;
         if n > 0 {
             server
                 .api(
                     "POST",
                     &format!("/orders/{id}/actions/publish"),
-                    &clinic.password,
+                    &clinic.token,
                     json!({}),
                 )
                 .await;
@@ -584,7 +584,7 @@ async fn screenshots() {
                 .api(
                     "POST",
                     &format!("/orders/{id}/actions/start_production"),
-                    &lab.password,
+                    &lab.token,
                     json!({"production_date": "2026-03-02"}),
                 )
                 .await;
@@ -592,7 +592,7 @@ async fn screenshots() {
                 .api(
                     "POST",
                     &format!("/orders/{id}/actions/record_payment"),
-                    &lab.password,
+                    &lab.token,
                     json!({"amount": "100.00", "reference": "Transfer 0042"}),
                 )
                 .await;

@@ -215,3 +215,51 @@ async fn sign_in_checks_its_token_sets_a_safe_cookie_and_posts_need_the_session_
         "the old cookie no longer signs in"
     );
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_slowed_down_with_a_message() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    let login = server.user("carla", "clinic", &[]).await;
+    let http = client();
+    let base = &server.base;
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let pair = cookies(&form)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_login="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = csrf_of(&form.text().await.unwrap());
+    let attempt = |password: &'static str| {
+        http.post(format!("{base}/login"))
+            .header(COOKIE, &pair)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("user", "carla"),
+                ("password", password),
+            ])
+            .send()
+    };
+    let mut last = String::new();
+    for _ in 0..6 {
+        last = attempt("wrong-password")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    }
+    assert!(
+        last.contains("Too many failed sign-ins: try again in"),
+        "the form says to wait"
+    );
+    // Even the right password waits now.
+    let _ = login;
+    let right = attempt("carla-password-1").await.unwrap();
+    assert_eq!(right.status(), 429);
+}

@@ -56,6 +56,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().expect("an address"));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
@@ -98,19 +99,23 @@ impl Server {
         .await;
     }
 
-    /// A user; what they sign in with.
+    /// A user with a password; what they sign in with (and, as `token`,
+    /// their API token).
     pub async fn user(&self, id: &str, organization: &str, roles: &[&str]) -> Login {
+        let password = format!("{id}-password-1");
         let created = self
             .api(
                 "POST",
                 "/users",
                 ADMIN,
-                json!({"id": id, "name": format!("{id} (test)"), "organization": organization, "roles": roles, "email": format!("{id}@example.test")}),
+                json!({"id": id, "name": format!("{id} (test)"), "organization": organization,
+                       "roles": roles, "email": format!("{id}@example.test"), "password": password}),
             )
             .await;
         Login {
             user: id.to_owned(),
-            password: created["token"]["token"]
+            password,
+            token: created["token"]["token"]
                 .as_str()
                 .expect("a token")
                 .to_owned(),
@@ -123,6 +128,8 @@ impl Server {
 pub struct Login {
     pub user: String,
     pub password: String,
+    /// For the API calls a test makes beside the browser.
+    pub token: String,
 }
 
 /// A running chromedriver and one browser session.
