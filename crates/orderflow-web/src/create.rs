@@ -94,6 +94,7 @@ async fn party_inputs(
             accept: String::new(),
             multiple: false,
             list: None,
+            quick: Vec::new(),
         });
     }
     Ok(out)

@@ -45,6 +45,9 @@ pub struct Input {
     pub accept: String,
     pub multiple: bool,
     pub list: Option<ListInput>,
+    /// Dates one click away (label, `YYYY-MM-DD`): **Today** and
+    /// **Tomorrow** where the earliest allowed date is today.
+    pub quick: Vec<(String, String)>,
 }
 
 impl Input {
@@ -163,6 +166,7 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
         accept: String::new(),
         multiple: false,
         list: None,
+        quick: Vec::new(),
     };
     match &f.kind {
         FieldKind::Text { max_length, .. } => {
@@ -194,6 +198,14 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
             };
             i.min = bound(min);
             i.max = bound(max);
+            if i.min == day.to_string() {
+                let next = day.succ_opt().map(|d| d.to_string()).unwrap_or_default();
+                i.quick = vec![
+                    ("Today".to_owned(), day.to_string()),
+                    ("Tomorrow".to_owned(), next),
+                ];
+                i.quick.retain(|(_, d)| i.max.is_empty() || *d <= i.max);
+            }
         }
         FieldKind::Enum { values } => {
             i.widget = Widget::Select;

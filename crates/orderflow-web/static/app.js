@@ -15,6 +15,12 @@ document.addEventListener("click", (event) => {
     }
     return;
   }
+  const fill = event.target.closest("[data-fill]");
+  if (fill) {
+    const input = document.getElementById(fill.dataset.fill);
+    if (input) input.value = fill.dataset.value;
+    return;
+  }
   if (event.target.closest("[data-print]")) {
     window.print();
     return;
