@@ -164,16 +164,14 @@ pub async fn attach(
             .upload_file(caller, Some(&f.file_name), &f.media_type, &f.bytes)
             .await;
         match uploaded {
-            Ok(file) => {
-                if let Value::Object(map) = inputs {
-                    let list = map
-                        .entry(f.field.clone())
-                        .or_insert_with(|| Value::Array(Vec::new()));
-                    if let Value::Array(ids) = list {
-                        ids.push(Value::String(file.id));
-                    }
-                }
-            }
+            Ok(file) => match slot(inputs, &f.field) {
+                Some(Value::Array(ids)) => ids.push(Value::String(file.id)),
+                Some(empty @ Value::Null) => *empty = Value::Array(vec![Value::String(file.id)]),
+                _ => problems.push(orderflow_api::FieldProblem {
+                    field: f.field.clone(),
+                    message: format!("{}: fill in the rest of this row too", f.file_name),
+                }),
+            },
             Err(e) => problems.push(orderflow_api::FieldProblem {
                 field: f.field.clone(),
                 message: format!("{}: {}", f.file_name, e.detail()),
@@ -181,4 +179,36 @@ pub async fn attach(
         }
     }
     problems
+}
+
+/// The value at a form name's path (`images`, `items.0.design`) in the
+/// inputs, made where its record exists; `None` when the record does not
+/// (a list row left empty but for its file).
+fn slot<'a>(inputs: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut at = inputs;
+    for part in path.split('.') {
+        at = match at {
+            Value::Object(map) => map.entry(part.to_owned()).or_insert(Value::Null),
+            Value::Array(items) => items.get_mut(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn files_go_where_their_input_is() {
+        let mut inputs = json!({"items": [{"sku": "T1"}], "note": "x"});
+        assert!(super::slot(&mut inputs, "items.0.design").is_some());
+        assert!(super::slot(&mut inputs, "items.1.design").is_none());
+        assert!(super::slot(&mut inputs, "images").is_some());
+        assert_eq!(
+            inputs,
+            json!({"items": [{"sku": "T1", "design": null}], "note": "x", "images": null})
+        );
+    }
 }

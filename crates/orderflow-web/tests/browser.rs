@@ -409,6 +409,49 @@ async fn purchasing_from_approval_to_completed_after_a_dispute() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_production_created_with_a_design_then_cancelled_by_the_merchant() {
+    let server = Server::start().await;
+    server
+        .organization("merch", "Tee Merchant", json!({}))
+        .await;
+    server.organization("shop", "Print Shop", json!({})).await;
+    let merchant = server.user("mia", "merch", &[]).await;
+    let design = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(design.path(), b"\x89PNG\r\n\x1a\n-a-design-").unwrap();
+    let b = Browser::open(&server, DESKTOP).await;
+
+    b.sign_in(&merchant).await;
+    b.goto("/orders/new?workflow=print-production").await;
+    b.select("Print shop", "Print Shop").await;
+    b.fill("Recipient", "Ada Lovelace").await;
+    b.fill("Address", "1 Main Street").await;
+    b.fill("City", "Chicago").await;
+    b.fill("Country (ISO code)", "US").await;
+    b.fill("Latitude", "41.88").await;
+    b.fill("Longitude", "-87.63").await;
+    b.fill("SKU", "TEE-BLK-M").await;
+    b.fill("Quantity", "2").await;
+    b.select("Decoration", "dtg").await;
+    b.field("Design")
+        .await
+        .send_keys(&design.path().display().to_string())
+        .await
+        .unwrap();
+    b.click("Create order").await;
+    b.wait_text("History").await;
+    b.wait_text("TEE-BLK-M").await;
+    b.act("Cancel", || async {}).await;
+    b.wait_text("→ Canceled").await;
+    for cancel in b.buttons("Cancel").await {
+        assert!(
+            !cancel.is_enabled().await.unwrap(),
+            "a canceled order cannot be canceled again"
+        );
+    }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
