@@ -240,6 +240,13 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
                 error: i.error.take(),
             });
         }
+        FieldKind::List { items: Some(_), .. } => {
+            if i.hint.is_empty() {
+                i.hint = "Separate several with commas.".to_owned();
+            } else {
+                i.hint.push_str(" (separate several with commas)");
+            }
+        }
         _ => i.widget = Widget::LongText,
     }
     i
@@ -278,6 +285,20 @@ fn read_record(fields: &[Field], prefix: &str, posted: &[(String, String)]) -> M
                     .collect();
                 (!records.is_empty()).then_some(Value::Array(records))
             }
+            FieldKind::List {
+                items: Some(item), ..
+            } => text.filter(|t| !t.is_empty()).map(|t| {
+                Value::Array(
+                    t.split(',')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| match **item {
+                            FieldKind::Number { .. } => number(v),
+                            _ => Value::String(v.to_owned()),
+                        })
+                        .collect(),
+                )
+            }),
             FieldKind::Files { .. } => None,
             FieldKind::Number { .. } => text.filter(|t| !t.is_empty()).map(number),
             _ => text
@@ -338,6 +359,7 @@ mod tests {
               { id = "due", label = "Due", type = "date", min = "today" },
               { id = "partial", label = "Partial", type = "bool" },
               { id = "note", label = "Note", type = "text" },
+              { id = "tasks", label = "Tasks", type = "list", items = { type = "number", integer = true } },
             ]
         "#;
         #[derive(serde::Deserialize)]
@@ -366,6 +388,7 @@ mod tests {
             ("lines.2.quantity", "two"),
             ("due", ""),
             ("note", " hello "),
+            ("tasks", "1, 3,"),
         ]);
         assert_eq!(
             read(&fields(), &posted),
@@ -375,7 +398,8 @@ mod tests {
                     {"product": "Bridge", "quantity": "two"}
                 ],
                 "partial": false,
-                "note": "hello"
+                "note": "hello",
+                "tasks": [1, 3]
             })
         );
     }
