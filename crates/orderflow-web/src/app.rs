@@ -4,7 +4,7 @@
 //! and sends what the user typed.
 
 use orderflow_api::{
-    HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
+    ChildView, HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
 };
 use orderflow_app::{Act, AppError, Body, UserCaller};
 use orderflow_core::model::PartySettings;
@@ -105,12 +105,46 @@ pub async fn counts(
         .map_err(problem)
 }
 
-/// Takes `action` on order `id` with `inputs`, if it is still at
-/// `version`.
+/// The first `limit` children of `kind`, oldest first.
+pub async fn children(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+    kind: &str,
+    limit: u32,
+) -> Result<Vec<ChildView>, Refused> {
+    web.app
+        .list_children(
+            caller,
+            id,
+            &PageQuery {
+                kind: Some(kind.to_owned()),
+                limit: Some(limit),
+                ..PageQuery::default()
+            },
+        )
+        .await
+        .map(|list| list.items)
+        .map_err(problem)
+}
+
+/// One child with the actions `caller` has on it.
+pub async fn child(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+    child_id: &str,
+) -> Result<ChildView, Refused> {
+    web.app.child(caller, id, child_id).await.map_err(problem)
+}
+
+/// Takes `action` on order `id` (or on its child `child`) with `inputs`,
+/// if the order is still at `version`.
 pub async fn act(
     web: &Web,
     caller: &UserCaller,
     id: &str,
+    child: Option<&str>,
     action: &str,
     inputs: Value,
     version: Option<u64>,
@@ -121,7 +155,7 @@ pub async fn act(
             caller,
             Act {
                 order: id,
-                child: None,
+                child,
                 action,
                 inputs: Body::Value(inputs),
                 if_match: version,

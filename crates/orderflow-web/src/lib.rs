@@ -58,6 +58,10 @@ pub fn router(app: App) -> Router {
         .route("/orders/{id}/print", get(print::page))
         .route("/orders/{id}/live", get(live::order))
         .route(
+            "/orders/{id}/children/{child}/actions/{action}",
+            get(order::child_action_page).post(order::act_on_child),
+        )
+        .route(
             "/orders/{id}/actions/{action}",
             get(order::action_page).post(order::act),
         )

@@ -70,8 +70,26 @@ struct OrderPage {
     o: view::OrderPage,
     actions: Vec<ActionButton>,
     blocked: Vec<ActionButton>,
+    children: Vec<ChildSection>,
     history: Vec<Timeline>,
 }
+
+/// Children (items, jobs) the user can act on now, by kind.
+pub struct ChildSection {
+    pub title: String,
+    pub rows: Vec<ChildRow>,
+}
+
+pub struct ChildRow {
+    pub short: String,
+    pub badge: String,
+    pub summary: String,
+    pub actions: Vec<ActionButton>,
+}
+
+/// Children shown per kind, at most: a shop floor works job by job, and
+/// the station page is where many are handled at once.
+const CHILDREN_SHOWN: u32 = 50;
 
 #[derive(Template)]
 #[template(path = "action_form_partial.html")]
@@ -111,15 +129,43 @@ fn action_def<'a>(wf: &'a Workflow, id: &str) -> Option<&'a Action> {
     wf.def.action(id)
 }
 
+/// Where an action's form posts: the order's action, or a child's.
+fn action_url(order: &str, child: Option<&str>, action: &str) -> String {
+    match child {
+        None => format!(
+            "/orders/{}/actions/{}",
+            url_encode(order),
+            url_encode(action)
+        ),
+        Some(c) => format!(
+            "/orders/{}/children/{}/actions/{}",
+            url_encode(order),
+            url_encode(c),
+            url_encode(action)
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn form_for(
     web: &Web,
     l: &Loaded,
     session: &Session,
     a: &Action,
+    child: Option<&str>,
     posted: &Posted<'_>,
     refusal: Option<&Problem>,
 ) -> ActionForm {
-    let dialog_id = format!("action-{}", a.id);
+    let dialog_id = match child {
+        None => format!("action-{}", a.id),
+        Some(c) => format!(
+            "action-{}-{}",
+            c.chars()
+                .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '-')
+                .collect::<String>(),
+            a.id
+        ),
+    };
     let today = Today {
         settings: &l.settings,
         now: web.app.now(),
@@ -131,11 +177,7 @@ fn form_for(
     ActionForm {
         label: a.label.clone(),
         description: a.description.clone(),
-        post_url: format!(
-            "/orders/{}/actions/{}",
-            url_encode(&l.view.id),
-            url_encode(&a.id)
-        ),
+        post_url: action_url(&l.view.id, child, &a.id),
         dialog_id,
         csrf: session.csrf.clone(),
         version: l.view.version,
@@ -185,7 +227,7 @@ fn buttons(web: &Web, l: &Loaded, session: &Session) -> (Vec<ActionButton>, Vec<
                 .map(|p| reason(&l.wf, p))
                 .unwrap_or_default(),
             reason_id: format!("why-{}", a.id),
-            form: form_for(web, l, session, def, &Posted::default(), None),
+            form: form_for(web, l, session, def, None, &Posted::default(), None),
         };
         if a.available {
             now.push(button);
@@ -226,7 +268,15 @@ async fn timeline(
         .iter()
         .rev()
         .map(|e| {
-            let def = wf.def.action(&e.action);
+            let def = match &e.child {
+                None => wf.def.action(&e.action),
+                Some(_) => wf
+                    .def
+                    .children
+                    .iter()
+                    .flat_map(|k| &k.actions)
+                    .find(|a| a.id == e.action),
+            };
             let inputs = match (&e.inputs, def) {
                 (serde_json::Value::Object(m), Some(def)) => m
                     .iter()
@@ -248,9 +298,15 @@ async fn timeline(
                     (Some(u), None) => users.get(u),
                     _ => "orderflow (automatic)".to_owned(),
                 },
-                what: def
-                    .map(|d| d.label.clone())
-                    .unwrap_or_else(|| e.action.replace('_', " ")),
+                what: {
+                    let what = def
+                        .map(|d| d.label.clone())
+                        .unwrap_or_else(|| e.action.replace('_', " "));
+                    match &e.child {
+                        Some(c) => format!("{what} · {c}"),
+                        None => what,
+                    }
+                },
                 from: state(&e.status_before),
                 to: state(&e.status_after),
                 moved: e.status_before != e.status_after,
@@ -277,14 +333,89 @@ pub async fn page(
     )
     .await;
     let (actions, blocked) = buttons(&web, &l, &session);
+    let children = children(&web, &l, &session, o.currency.as_deref()).await?;
     let history = timeline(&web, &l.wf, &history, o.currency.as_deref()).await;
     html(&OrderPage {
         layout: Layout::signed_in(o.title.clone(), &session),
         o,
         actions,
         blocked,
+        children,
         history,
     })
+}
+
+/// The children of each kind with the actions the user may take on them
+/// now; children with none are left out.
+async fn children(
+    web: &Web,
+    l: &Loaded,
+    session: &Session,
+    currency: Option<&str>,
+) -> Result<Vec<ChildSection>, PageError> {
+    let caller = session.caller();
+    let mut out = Vec::new();
+    for kind in &l.wf.def.children {
+        let list = if kind.parent == "order" {
+            l.view
+                .items
+                .iter()
+                .filter(|c| c.kind == kind.id)
+                .take(CHILDREN_SHOWN as usize)
+                .cloned()
+                .collect()
+        } else {
+            app::children(web, &caller, &l.view.id, &kind.id, CHILDREN_SHOWN)
+                .await
+                .map_err(refused)?
+        };
+        let mut rows = Vec::new();
+        for c in list {
+            let c = app::child(web, &caller, &l.view.id, &c.id)
+                .await
+                .map_err(refused)?;
+            let actions: Vec<ActionButton> = c
+                .actions
+                .iter()
+                .flatten()
+                .filter(|a| a.available)
+                .filter_map(|a| {
+                    let def = kind.actions.iter().find(|d| d.id == a.id)?;
+                    Some(ActionButton {
+                        label: a.label.clone(),
+                        reason: String::new(),
+                        reason_id: String::new(),
+                        form: form_for(web, l, session, def, Some(&c.id), &Posted::default(), None),
+                    })
+                })
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let summary = kind
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let v = display::value(Some(&f.kind), c.data.get(&f.id)?, currency);
+                    (!v.is_empty()).then(|| format!("{}: {v}", display::label(f)))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            rows.push(ChildRow {
+                short: short_id(&c.id).to_owned(),
+                badge: crate::badge::Badge(&c.status).to_string(),
+                summary,
+                actions,
+            });
+        }
+        if !rows.is_empty() {
+            out.push(ChildSection {
+                title: kind.label.clone(),
+                rows,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The action's form on a page of its own: where the button leads
@@ -294,24 +425,70 @@ pub async fn action_page(
     session: Session,
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
-    let l = load(&web, &session, &id).await?;
-    let def = shown_action(&l, &action)?;
-    let form = form_for(&web, &l, &session, def, &Posted::default(), None);
+    form_page(&web, &session, &id, None, &action).await
+}
+
+/// A child's action's form on a page of its own.
+pub async fn child_action_page(
+    State(web): State<Web>,
+    session: Session,
+    Path((id, child, action)): Path<(String, String, String)>,
+) -> Result<Html<String>, PageError> {
+    form_page(&web, &session, &id, Some(&child), &action).await
+}
+
+async fn form_page(
+    web: &Web,
+    session: &Session,
+    id: &str,
+    child: Option<&str>,
+    action: &str,
+) -> Result<Html<String>, PageError> {
+    let l = load(web, session, id).await?;
+    let def = shown_action(web, session, &l, child, action).await?;
+    let form = form_for(web, &l, session, &def, child, &Posted::default(), None);
     html(&ActionPage {
-        layout: Layout::signed_in(def.label.clone(), &session),
+        layout: Layout::signed_in(def.label.clone(), session),
         order_href: format!("/orders/{}", url_encode(&l.view.id)),
         order_title: format!("Order {}", short_id(&l.view.id)),
         form,
     })
 }
 
-/// The action if the page would offer it to this user.
-fn shown_action<'a>(l: &'a Loaded, action: &str) -> Result<&'a Action, PageError> {
-    l.view
-        .actions
+/// The action (of the order, or of its child) if the page would offer it
+/// to this user.
+async fn shown_action(
+    web: &Web,
+    session: &Session,
+    l: &Loaded,
+    child: Option<&str>,
+    action: &str,
+) -> Result<Action, PageError> {
+    let Some(child) = child else {
+        return l
+            .view
+            .actions
+            .iter()
+            .find(|a| a.id == action && !is_forbidden(a))
+            .and_then(|a| action_def(&l.wf, &a.id))
+            .cloned()
+            .ok_or(PageError::NotFound);
+    };
+    let c = app::child(web, &session.caller(), &l.view.id, child)
+        .await
+        .map_err(refused)?;
+    c.actions
         .iter()
+        .flatten()
         .find(|a| a.id == action && !is_forbidden(a))
-        .and_then(|a| action_def(&l.wf, &a.id))
+        .and_then(|a| {
+            l.wf.def
+                .child_kind(&c.kind)?
+                .actions
+                .iter()
+                .find(|d| d.id == a.id)
+        })
+        .cloned()
         .ok_or(PageError::NotFound)
 }
 
@@ -323,11 +500,35 @@ pub async fn act(
     session: Session,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    run(&web, &session, &headers, &id, None, &action, form).await
+}
+
+/// Runs the posted action on a child (an item, a job).
+pub async fn act_on_child(
+    State(web): State<Web>,
+    session: Session,
+    headers: HeaderMap,
+    Path((id, child, action)): Path<(String, String, String)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    run(&web, &session, &headers, &id, Some(&child), &action, form).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    web: &Web,
+    session: &Session,
+    headers: &HeaderMap,
+    id: &str,
+    child: Option<&str>,
+    action: &str,
     FormData { fields, files }: FormData,
 ) -> Result<Response, PageError> {
-    session.check_csrf(&web, &fields)?;
-    let l = load(&web, &session, &id).await?;
-    let def = shown_action(&l, &action)?;
+    session.check_csrf(web, &fields)?;
+    let l = load(web, session, id).await?;
+    let def = shown_action(web, session, &l, child, action).await?;
     let version = fields
         .iter()
         .find(|(k, _)| k == "version")
@@ -335,34 +536,34 @@ pub async fn act(
     let mut inputs = forms::read(&def.inputs, &fields);
     let order_href = format!("/orders/{}", url_encode(&l.view.id));
     let caller = session.caller();
-    let refused_files = app::attach(&web, &caller, &files, &mut inputs).await;
+    let refused_files = app::attach(web, &caller, &files, &mut inputs).await;
     let outcome = if refused_files.is_empty() {
-        app::act(&web, &caller, &id, &action, inputs, version).await
+        app::act(web, &caller, id, child, action, inputs, version).await
     } else {
         let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
         p.fields = Some(refused_files);
         Err(Box::new(p))
     };
     match outcome {
-        Ok(_) => Ok(done(&headers, &order_href)),
+        Ok(_) => Ok(done(headers, &order_href)),
         Err(p) if matches!(p.status, 404 | 401) => Err(refused(p)),
         Err(p) => {
             let posted = Posted {
                 values: &fields,
                 problems: p.fields.as_deref().unwrap_or_default(),
             };
-            let mut form = form_for(&web, &l, &session, def, &posted, Some(&p));
+            let mut form = form_for(web, &l, session, &def, child, &posted, Some(&p));
             if p.code == "precondition_failed" {
                 form.messages = vec![format!(
                     "The order changed while this form was open: {}. Reload the order to see it.",
                     p.detail
                 )];
             }
-            if is_htmx(&headers) {
+            if is_htmx(headers) {
                 Ok(html(&ActionFormPartial { form })?.into_response())
             } else {
                 let page = ActionPage {
-                    layout: Layout::signed_in(def.label.clone(), &session),
+                    layout: Layout::signed_in(def.label.clone(), session),
                     order_href,
                     order_title: format!("Order {}", short_id(&l.view.id)),
                     form,

@@ -451,6 +451,81 @@ async fn print_production_created_with_a_design_then_cancelled_by_the_merchant()
     b.close().await;
 }
 
+/// A PNG's first bytes: its signature and a header naming its size (what
+/// the artwork check reads).
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(width.to_be_bytes());
+    png.extend(height.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_production_from_received_to_shipped_job_by_job() {
+    let server = Server::start().await;
+    server
+        .organization("merch", "Tee Merchant", json!({}))
+        .await;
+    server
+        .organization(
+            "shop-co",
+            "Print Shop",
+            json!({"locations": [{"id": "chi", "name": "Chicago", "latitude": 41.88,
+                   "longitude": -87.63, "capacity_units": 500, "uses_pretreat": true,
+                   "decorations": ["dtg", "dtf", "embroidery"], "stock": {}}]}),
+        )
+        .await;
+    let merchant = server.user("mia", "merch", &[]).await;
+    let shop = server
+        .user("sid", "shop-co", &["manager", "operator", "shipper"])
+        .await;
+    let design = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(design.path(), png(3000, 3000)).unwrap();
+    let b = Browser::open(&server, DESKTOP).await;
+
+    b.sign_in(&merchant).await;
+    b.goto("/orders/new?workflow=print-production").await;
+    b.select("Print shop", "Print Shop").await;
+    b.fill("Recipient", "Ada Lovelace").await;
+    b.fill("Address", "1 Lake Drive").await;
+    b.fill("City", "Milwaukee").await;
+    b.fill("Country (ISO code)", "US").await;
+    b.fill("Latitude", "43.04").await;
+    b.fill("Longitude", "-87.91").await;
+    b.fill("SKU", "tee").await;
+    b.fill("Quantity", "1").await;
+    b.select("Decoration", "dtf").await;
+    b.field("Design")
+        .await
+        .send_keys(&design.path().display().to_string())
+        .await
+        .unwrap();
+    b.click("Create order").await;
+    b.wait_text("Intake hold").await;
+    let order = b.path().await;
+    b.sign_out().await;
+
+    // The shop takes its one job through every step, each a dialog.
+    b.sign_in(&shop).await;
+    b.goto(&order).await;
+    b.act("Pass intake", || async {
+        b.fill("Bin", "A-01").await;
+    })
+    .await;
+    b.wait_text("Pass intake · job-1").await;
+    for step in ["Batch", "Label", "Pick", "Scan", "Printed", "Complete"] {
+        b.act(step, || async {}).await;
+        b.wait_text(&format!("{step} · job-1")).await;
+    }
+    b.act("Ship", || async {
+        b.fill("Tracking number", "1Z999").await;
+    })
+    .await;
+    b.wait_text("Completed → Shipped").await;
+    b.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     let server = Server::start().await;
