@@ -354,10 +354,10 @@ impl Browser {
         .await
     }
 
-    /// The displayed field labelled `label` (the label's own text, before
-    /// any "(required)"); a visually hidden label (a list's cells) counts.
+    /// The displayed field whose label reads exactly `label`; a visually
+    /// hidden label (a list's cells) counts.
     pub async fn field(&self, label: &str) -> Element {
-        let xpath = format!("//label[normalize-space(text()[1])={}]", xpath_text(label));
+        let xpath = format!("//label[normalize-space(.)={}]", xpath_text(label));
         let deadline = Instant::now() + WAIT;
         loop {
             let labels = self
