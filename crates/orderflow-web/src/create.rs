@@ -129,7 +129,7 @@ async fn form(
         label: format!("New {} order", wf.def.label.to_lowercase()),
         submit: def.label.clone(),
         csrf: session.csrf.clone(),
-        multipart: inputs.iter().any(|i| i.is("files")),
+        multipart: inputs.iter().any(Input::takes_files),
         inputs,
         messages,
     })

@@ -66,6 +66,16 @@ impl Input {
         w == widget
     }
 
+    /// Whether it or one of its list's cells takes files (the form is
+    /// then sent as `multipart/form-data`).
+    pub fn takes_files(&self) -> bool {
+        self.widget == Widget::Files
+            || self
+                .list
+                .as_ref()
+                .is_some_and(|l| l.rows.iter().flatten().any(Input::takes_files))
+    }
+
     pub fn checked(&self) -> bool {
         self.value == "true"
     }

@@ -181,7 +181,7 @@ fn form_for(
         dialog_id,
         csrf: session.csrf.clone(),
         version: l.view.version,
-        multipart: inputs.iter().any(|i| i.is("files")),
+        multipart: inputs.iter().any(Input::takes_files),
         inputs,
         messages,
     }
