@@ -31,6 +31,12 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The server's disk is PostgreSQL's to watch: a full one fails the
+    /// probe's write itself (53100).
+    fn disk_check(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Connects to `url` (`postgres://user@host/db`) with a pool of
     /// `max_connections` and migrates the database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {

@@ -73,6 +73,8 @@ pub enum Op {
         retry_at: DateTime<Utc>,
     },
     PutFile(StoredFile, Vec<u8>),
+    /// The health check's write.
+    Probe(DateTime<Utc>),
     Account(AccountOp),
 }
 

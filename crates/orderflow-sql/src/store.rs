@@ -532,6 +532,15 @@ macro_rules! sql_store {
                         .map(|()| Done::Unit)
                 }
                 Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
+                Op::Probe(at) => sqlx::query(
+                    "INSERT INTO health (id, checked_at) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .bind(micros(*at))
+                .execute(&mut *conn)
+                .await
+                .map(|_| Done::Unit)
+                .map_err(db),
                 Op::Account(op) => apply_account(conn, op).await.map(|()| Done::Unit),
             }
         }
@@ -1065,6 +1074,11 @@ macro_rules! sql_store {
 
             async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()> {
                 write_unit(self, Op::PutFile(file.clone(), bytes.to_vec())).await
+            }
+
+            async fn probe(&self, now: DateTime<Utc>) -> Result<()> {
+                write_unit(self, Op::Probe(now)).await?;
+                self.disk_check()
             }
 
             async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {

@@ -104,7 +104,27 @@ struct Write {
     reply: oneshot::Sender<Result<Done>>,
 }
 
+/// Free bytes below which the health check reports the disk as full: the
+/// write it makes rewrites one page in place and can succeed on a disk
+/// where a change, which grows the journal, already fails.
+const FREE_BYTES_MIN: u64 = 16 * 1024 * 1024;
+
 impl SqliteStore {
+    /// `Unavailable` when the disk holding the database is (nearly) full.
+    fn disk_check(&self) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let stat =
+            rustix::fs::statvfs(dir).map_err(|e| backend(format!("{}: {e}", dir.display())))?;
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        if free < FREE_BYTES_MIN {
+            return Err(StoreError::Unavailable(format!(
+                "{} has {free} bytes free",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Opens (or creates) `orderflow.sqlite3` in `data_dir` with the
     /// defaults of [`SqliteConfig::new`].
     pub async fn open(data_dir: impl AsRef<Path>) -> Result<Self> {

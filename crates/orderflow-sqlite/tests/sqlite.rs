@@ -244,12 +244,17 @@ impl Drop for SmallDisk {
 
 #[tokio::test]
 async fn a_full_disk_is_an_outage_and_passes() {
-    let disk = SmallDisk::mount(8);
+    let disk = SmallDisk::mount(64);
     let wf = dental();
     let store = SqliteStore::open(disk.path()).await.unwrap();
     store.commit(create(&wf, "before", 1)).await.unwrap();
 
+    store.probe(at(2)).await.unwrap();
     let filler = disk.fill();
+    assert!(
+        matches!(store.probe(at(2)).await, Err(StoreError::Unavailable(_))),
+        "the health check's write fails on a full disk"
+    );
     let refused = store.commit(create(&wf, "while-full", 2)).await;
     assert!(
         matches!(refused, Err(StoreError::Unavailable(_))),
@@ -261,6 +266,7 @@ async fn a_full_disk_is_an_outage_and_passes() {
     );
 
     std::fs::remove_file(filler).unwrap();
+    store.probe(at(3)).await.unwrap();
     store.commit(create(&wf, "after", 3)).await.unwrap();
     assert!(store.order("before").await.unwrap().is_some());
     assert!(store.order("after").await.unwrap().is_some());

@@ -51,7 +51,7 @@ macro_rules! contract_suite {
             children_rows, stale_child_refused, cascade_moves_children,
             idempotency_round_trip, outbox_lease, list_filters, list_visibility,
             list_paging, count_by_status, files_round_trip, limits_bounded,
-            malformed_cursor_refused, passwords_and_emails, sessions_round_trip
+            malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {
@@ -1321,6 +1321,16 @@ pub async fn count_by_status(store: &dyn Store) -> Outcome {
 
 /// Files round-trip with their bytes; a second file with the same id is
 /// refused.
+/// The health check's write commits, again and again (it rewrites one
+/// row), and changes nothing a client can see.
+pub async fn health_probe_writes(store: &dyn Store) -> Outcome {
+    store.probe(at(1)).await?;
+    store.probe(at(2)).await?;
+    store.probe(at(2)).await?;
+    ensure!(store.organization("health").await?.is_none());
+    Ok(())
+}
+
 pub async fn files_round_trip(store: &dyn Store) -> Outcome {
     let file = StoredFile {
         id: "f1".into(),

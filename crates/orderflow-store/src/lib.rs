@@ -319,6 +319,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// `Duplicate` when the id is taken.
     async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()>;
+
+    /// Commits a small write the way every change is committed (through
+    /// SQLite's one writer, in a PostgreSQL transaction), so a store that
+    /// reads but cannot write (a full or read-only disk, a stopped writer)
+    /// fails it.
+    async fn probe(&self, now: DateTime<Utc>) -> Result<()>;
     async fn file(&self, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>>;
 
     /// The user with this e-mail, compared without regard to ASCII case;
