@@ -21,6 +21,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod json;
+pub mod label;
 pub mod passwords;
 pub mod read;
 pub mod sessions;

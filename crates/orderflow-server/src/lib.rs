@@ -62,6 +62,10 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
         .route("/orders/{id}/children", get(orders::list_children))
         .route("/orders/{id}/children/{child_id}", get(orders::get_child))
         .route(
+            "/orders/{id}/children/{child_id}/label.pdf",
+            get(orders::shipping_label),
+        )
+        .route(
             "/orders/{id}/children/{child_id}/actions/{action}",
             post(orders::act_on_child),
         )

@@ -143,6 +143,7 @@ impl Modify for CommonAnswers {
         orders::history,
         orders::list_children,
         orders::get_child,
+        orders::shipping_label,
         orders::act_on_child,
         orders::bulk_action,
         admin::create_organization,

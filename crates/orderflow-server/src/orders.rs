@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use orderflow_api::{
     BulkAction, BulkResult, ChildList, ChildView, CreateOrder, HistoryPage, ListQuery, OrderCounts,
     OrderList, OrderView, PageQuery, Problem,
@@ -213,6 +213,31 @@ pub async fn get_child(
     P((id, child_id)): P<(String, String)>,
 ) -> Result<Json<ChildView>, ApiError> {
     Ok(Json(state.child(&caller, &id, &child_id).await?))
+}
+
+/// The shipping label of a shipped job: a 4 x 6 in PDF.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/children/{child_id}/label.pdf", tag = "children",
+    params(("id" = String, Path), ("child_id" = String, Path)),
+    responses((status = 200, description = "the label, 288 x 432 pt", content_type = "application/pdf"),
+        (status = 404, description = "no such order or job, or the job is not shipped", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn shipping_label(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    P((id, child_id)): P<(String, String)>,
+) -> Result<Response, ApiError> {
+    let pdf = state.shipping_label(&caller, &id, &child_id).await?;
+    let disposition = format!("inline; filename=\"label-{child_id}.pdf\"");
+    let mut response = pdf.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// One action on many orders; with `dry_run`, what would happen to each.

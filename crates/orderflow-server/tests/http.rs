@@ -1513,7 +1513,9 @@ async fn print_production_jobs_over_http(backend: Backend) {
             "locations": [
                 {"id": "chi", "name": "Chicago", "latitude": 41.88, "longitude": -87.63,
                  "capacity_units": 500, "uses_pretreat": true,
-                 "decorations": ["dtg", "dtf", "embroidery"], "stock": {}}
+                 "decorations": ["dtg", "dtf", "embroidery"], "stock": {},
+                 "address1": "2200 W Fulton St", "city": "Chicago", "region": "IL",
+                 "postal_code": "60612", "country": "US"}
             ]
         }),
     )
@@ -1633,6 +1635,11 @@ async fn print_production_jobs_over_http(backend: Backend) {
             json!({"tracking_number": "1Z999", "carrier": "UPS"}),
         ),
     ];
+    // No label before the job is shipped.
+    let label = |job: &str| format!("/api/v1/orders/{id}/children/{job}/label.pdf");
+    s.get(&shop, &label(&jobs[0]))
+        .await
+        .problem(404, "not_found");
     let mut last = Value::Null;
     for job in &jobs {
         for (action, inputs) in &steps {
@@ -1656,6 +1663,38 @@ async fn print_production_jobs_over_http(backend: Backend) {
         .await
         .ok();
     assert_eq!(job["status"]["id"], "shipped");
+    // The shipped job's label, for the shop and the merchant, never for a
+    // stranger: a 4 x 6 in PDF with the tracking number and the addresses.
+    let response = s
+        .request(Method::GET, &label(&jobs[1]), &merchant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let pdf = response.bytes().await.unwrap().to_vec();
+    assert_eq!(file_bytes(&s, &shop, &label(&jobs[1])).await, pdf);
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&pdf);
+    for expected in [
+        "/MediaBox [0 0 288 432]",
+        "(1Z999) Tj",
+        "(Ada Lovelace) Tj",
+        "(2200 W Fulton St) Tj",
+        "(Chicago IL 60612) Tj",
+    ] {
+        assert!(text.contains(expected), "{expected} not in the label");
+    }
+    assert!(text.contains(&format!("({id}) Tj")), "the order number");
+    s.get(&stranger, &label(&jobs[1]))
+        .await
+        .problem(404, "not_found");
+    s.get(
+        &shop,
+        &format!("/api/v1/orders/{id}/children/item-1/label.pdf"),
+    )
+    .await
+    .problem(404, "not_found");
     let history = s
         .get(&merchant, &format!("/api/v1/orders/{id}/history?limit=200"))
         .await
