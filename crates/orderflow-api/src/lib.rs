@@ -171,6 +171,13 @@ pub struct HistoryEntryView {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
+    /// The user's name as it was when the entry was written; `orderflow`
+    /// for the system's steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The organisation's name as it was when the entry was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     pub action: String,
     pub automatic: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,6 +267,18 @@ pub struct UpdateOrganization {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Map<String, Json>>,
+}
+
+/// Changes to a user (administrator): what is absent stays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -3,7 +3,8 @@
 //! with its `admin` role) and makes more tokens for itself.
 
 use orderflow_api::{
-    CreateOrganization, CreateUser, OrganizationView, TokenCreated, UpdateOrganization, UserCreated,
+    CreateOrganization, CreateUser, OrganizationView, TokenCreated, UpdateOrganization, UpdateUser,
+    UserCreated, UserView,
 };
 use orderflow_store::{ApiToken, Organization, User};
 
@@ -200,6 +201,7 @@ impl App {
             roles: req.roles,
             email: req.email,
             created_at: self.now(),
+            organization_name: String::new(),
         };
         self.store.create_user(&user).await?;
         if let Some(phc) = &phc {
@@ -210,6 +212,37 @@ impl App {
             user: views::user(&user),
             token,
         })
+    }
+
+    /// Renames a user or changes their roles or e-mail (administrator).
+    /// History keeps the name each entry was written with.
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        id: &str,
+        req: UpdateUser,
+    ) -> Result<UserView, AppError> {
+        admin_only(caller)?;
+        let mut user = self
+            .store
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("user"))?;
+        if let Some(name) = req.name {
+            check_name("name", &name)?;
+            user.name = name;
+        }
+        if let Some(roles) = req.roles {
+            for (i, role) in roles.iter().enumerate() {
+                check_id(&format!("roles.{i}"), role)?;
+            }
+            user.roles = roles;
+        }
+        if let Some(email) = req.email {
+            user.email = Some(email).filter(|e| !e.is_empty());
+        }
+        self.store.update_user(&user).await?;
+        Ok(views::user(&user))
     }
 
     /// Makes another token for the calling user, shown this once.

@@ -30,6 +30,8 @@ impl UserCaller {
             user: self.0.id.clone(),
             organization: self.0.organization.clone(),
             roles: self.0.roles.clone(),
+            name: self.0.name.clone(),
+            organization_name: self.0.organization_name.clone(),
         }
     }
     pub fn organization(&self) -> &str {

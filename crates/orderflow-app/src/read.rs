@@ -8,7 +8,7 @@ use orderflow_api::{
 };
 use orderflow_core::engine;
 use orderflow_core::model::Child;
-use orderflow_store::{OrderFilter, StoreError, visibility};
+use orderflow_store::{OrderFilter, StoreError, visibility, visibility_once_seen};
 
 use crate::auth::UserCaller;
 use crate::error::AppError;
@@ -52,6 +52,7 @@ impl App {
         Ok(OrderFilter {
             organization: caller.organization().to_owned(),
             visible_statuses: visibility(self.workflows.values().map(|w| w.as_ref())),
+            seen_statuses: visibility_once_seen(self.workflows.values().map(|w| w.as_ref())),
             workflow: nonempty(&q.workflow),
             status: nonempty(&q.status),
             party: nonempty(&q.party),
@@ -157,9 +158,16 @@ impl App {
             .store
             .history(&v.order.id, q.after.unwrap_or(0), limit)
             .await?;
+        // Entries written while none of the caller's slots could see the
+        // order are not theirs to read; paging still counts them.
+        let slots = v.order.slots_of(caller.organization());
         Ok(HistoryPage {
             next_after: next_after(&entries, limit, |e| e.seq),
-            items: entries.iter().map(views::history).collect(),
+            items: entries
+                .iter()
+                .filter(|e| slots.iter().any(|s| !e.hidden_from.contains(s)))
+                .map(views::history)
+                .collect(),
         })
     }
 

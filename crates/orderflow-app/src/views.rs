@@ -143,6 +143,8 @@ pub fn history(e: &HistoryEntry) -> HistoryEntryView {
         at: e.at,
         user: e.user.clone(),
         organization: e.organization.clone(),
+        user_name: e.user_name.clone(),
+        organization_name: e.organization_name.clone(),
         action: e.step.action.clone(),
         automatic: e.step.automatic,
         child: e.step.child.clone(),

@@ -61,7 +61,12 @@ impl App {
         actor: &Actor,
     ) -> Result<OrderView, AppError> {
         let actions = engine::available_actions(wf, order, settings, actor, self.now())?;
-        Ok(views::order(wf, order, settings, views::actions(actions)))
+        let slots = match actor {
+            Actor::User { organization, .. } => order.slots_of(organization),
+            Actor::System => order.parties.keys().cloned().collect(),
+        };
+        let seen = order.as_seen_by(&slots);
+        Ok(views::order(wf, &seen, settings, views::actions(actions)))
     }
 
     /// The child `child_id` of a visible order: loaded with it, or stored

@@ -86,6 +86,11 @@ pub struct State {
     /// Party slots that see orders in this state; all slots when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_to: Option<Vec<String>>,
+    /// Party slots that see orders in this state only if they saw the order
+    /// before, in a state of their `visible_to` (an order abandoned before
+    /// it ever reached the supplier stays the outlet's own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visible_once_seen: Vec<String>,
     /// A marker shown beside the label (`completed_after_dispute`'s red circle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
@@ -204,6 +209,11 @@ pub struct Collection {
     pub id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub label: String,
+    /// Records written while a party slot could not see the order are
+    /// never shown to that slot (notes); otherwise records are the order's
+    /// data, shown to every slot that sees the order (lines).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private_while_unseen: bool,
     pub fields: Vec<Field>,
 }
 

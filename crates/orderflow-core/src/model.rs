@@ -1,7 +1,7 @@
 //! Orders, their children and who acts on them: the snapshots the engine
 //! reads and writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,12 +22,21 @@ pub struct Order {
     pub version: u64,
     /// Party slot → organisation id.
     pub parties: BTreeMap<String, String>,
+    /// The slots that have seen the order: it reached a state they see
+    /// whatever happened before. A state may show itself to a slot only
+    /// once it has (`visible_once_seen`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub seen_by: BTreeSet<String>,
     /// Fields and collections, by id.
     pub data: Map<String, Json>,
     /// The next id to give, per collection and per child kind.
     pub next_ids: BTreeMap<String, u64>,
     /// Children whose parent is the order (items), loaded with it.
     pub children: Vec<Child>,
+    /// Records written while a slot could not see the order, by
+    /// collection and record id: that slot's users never see them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hidden_records: BTreeMap<String, BTreeMap<u64, BTreeSet<String>>>,
     /// Per-state counters of children that are not loaded with the order
     /// (jobs), so one job's step costs the same whatever the order's size.
     pub counts: Counts,
@@ -44,13 +53,33 @@ impl Order {
             status: String::new(),
             version: 0,
             parties,
+            seen_by: BTreeSet::new(),
             data: Map::new(),
             next_ids: BTreeMap::new(),
             children: Vec::new(),
+            hidden_records: BTreeMap::new(),
             counts: Counts::new(),
             created_at: None,
             updated_at: None,
         }
+    }
+
+    /// The order as users of `slots` may read it: the records written
+    /// while none of those slots could see the order left out.
+    pub fn as_seen_by(&self, slots: &[String]) -> Order {
+        let mut out = self.clone();
+        for (collection, hidden) in &self.hidden_records {
+            let unseen = |id: u64| {
+                hidden
+                    .get(&id)
+                    .is_some_and(|from| slots.iter().all(|s| from.contains(s)))
+            };
+            if let Some(Json::Array(records)) = out.data.get_mut(collection) {
+                records.retain(|r| !r.get("id").and_then(Json::as_u64).is_some_and(unseen));
+            }
+        }
+        out.hidden_records.clear();
+        out
     }
 
     pub fn child(&self, id: &str) -> Option<&Child> {
@@ -84,6 +113,9 @@ pub struct Child {
     pub counts: Counts,
 }
 
+/// The name history and notes give the steps the server takes on its own.
+pub const SYSTEM_NAME: &str = "orderflow";
+
 /// Who asks for a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -92,17 +124,35 @@ pub enum Actor {
         user: String,
         organization: String,
         roles: Vec<String>,
+        /// The user's and the organisation's names at the time of the
+        /// request: what history and notes keep, so a later rename does
+        /// not rewrite the past.
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        organization_name: String,
     },
     /// The server itself: automatic transitions, schedules, deliveries.
     System,
 }
 
 impl Actor {
+    /// A user named by their id, of an organisation named by its id.
     pub fn user(user: &str, organization: &str, roles: &[&str]) -> Self {
         Actor::User {
             user: user.to_owned(),
             organization: organization.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            name: user.to_owned(),
+            organization_name: organization.to_owned(),
+        }
+    }
+
+    /// The name history gives the actor: the user's, or [`SYSTEM_NAME`].
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::User { name, .. } => name,
+            Actor::System => SYSTEM_NAME,
         }
     }
 }

@@ -992,6 +992,8 @@ fn abandoned_is_final() {
             .unwrap();
         assert_eq!(s.status(), "abandoned");
         assert!(s.wf.def.state("abandoned").unwrap().is_final);
+        // The supplier never saw an order abandoned from needs_approval.
+        let supplier_sees = from != "needs_approval";
         for action in &actions {
             for actor in [buyer(), approver(), supplier()] {
                 let result = s.act(&actor, action, inputs.clone());
@@ -1006,6 +1008,7 @@ fn abandoned_is_final() {
         }
         let open: Vec<String> = [buyer(), supplier()]
             .iter()
+            .filter(|a| **a != supplier() || supplier_sees)
             .flat_map(|a| s.available(a).unwrap())
             .filter(|a| a.blocked.is_none())
             .map(|a| a.action)
@@ -1038,6 +1041,51 @@ fn abandoning_emails_the_supplier_only_when_it_had_the_order() {
             .collect();
         assert_eq!(told, [("supplier", "order_abandoned", "email")], "{from}");
     }
+}
+
+/// docs/product.md's decision: an order abandoned from needs_approval
+/// never reached the supplier and stays invisible to it; one abandoned
+/// after the supplier had it stays visible to both.
+#[test]
+fn an_order_abandoned_before_approval_stays_invisible_to_the_supplier() {
+    let mut s = at("needs_approval");
+    s.act(&buyer(), "add_note", json!({"note": "over budget"}))
+        .unwrap();
+    s.act(&buyer(), "abandon", no_inputs()).unwrap();
+    assert_eq!(s.status(), "abandoned");
+    assert!(!s.wf.can_see(&s.order, &supplier()));
+    assert!(s.wf.can_see(&s.order, &buyer()));
+    assert!(matches!(s.available(&supplier()), Err(Rejection::NotFound)));
+    assert!(!s.order.seen_by.contains("supplier"));
+
+    let mut s = at("pending");
+    s.act(&buyer(), "abandon", no_inputs()).unwrap();
+    assert!(s.wf.can_see(&s.order, &supplier()), "the supplier had it");
+    assert!(s.order.seen_by.contains("supplier"));
+    assert_eq!(s.replay(), s.order, "seeing is rebuilt from history");
+}
+
+/// What the outlet wrote while the order awaited approval is not the
+/// supplier's to read once it is approved; what came after is.
+#[test]
+fn the_supplier_reads_only_notes_written_once_it_could_see_the_order() {
+    let mut s = at("needs_approval");
+    s.act(&buyer(), "add_note", json!({"note": "ask for a discount"}))
+        .unwrap();
+    s.act(&approver(), "approve", no_inputs()).unwrap();
+    s.act(&supplier(), "add_note", json!({"note": "noted"}))
+        .unwrap();
+    let texts = |slot: &str| -> Vec<String> {
+        s.order.as_seen_by(&[slot.to_owned()]).data["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["text"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(texts("supplier"), ["noted"]);
+    assert_eq!(texts("outlet"), ["ask for a discount", "noted"]);
+    assert_eq!(s.replay(), s.order);
 }
 
 #[test]

@@ -151,6 +151,7 @@ async fn store_with_a_notification(dir: &std::path::Path) -> Arc<dyn Store> {
             roles: vec!["buyer".into()],
             email: None,
             created_at: t0(),
+            organization_name: String::new(),
         })
         .await
         .unwrap();

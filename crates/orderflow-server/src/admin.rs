@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use orderflow_api::{
     ChangePassword, CreateOrganization, CreateToken, CreateUser, OrganizationView, Problem,
-    SetPassword, TokenCreated, UpdateOrganization, UserCreated,
+    SetPassword, TokenCreated, UpdateOrganization, UpdateUser, UserCreated, UserView,
 };
 
 use crate::AppState;
@@ -80,6 +80,25 @@ pub async fn create_user(
 ) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
     let created = state.create_user(&caller, req).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Renames a user or changes their roles or e-mail (administrator);
+/// history keeps the names its entries were written with.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration",
+    params(("id" = String, Path)),
+    request_body = UpdateUser,
+    responses((status = 200, body = UserView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    P(id): P<String>,
+    JsonBody(req): JsonBody<UpdateUser>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(state.update_user(&caller, &id, req).await?))
 }
 
 /// Makes another token for the calling user, shown this once.

@@ -21,7 +21,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 pub use orderflow_app::{Clock, Limits, SystemClock, Workflows, built_in_workflows};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -77,6 +77,7 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
         .route("/users", post(admin::create_user))
         .route("/users/{id}/password", put(admin::set_password))
         .route("/me/password", post(admin::change_password))
+        .route("/users/{id}", patch(admin::update_user))
         .route("/tokens", post(admin::create_token))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))

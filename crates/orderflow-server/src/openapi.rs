@@ -152,6 +152,7 @@ impl Modify for CommonAnswers {
         admin::create_user,
         admin::set_password,
         admin::change_password,
+        admin::update_user,
         admin::create_token,
         files::upload,
         files::download,

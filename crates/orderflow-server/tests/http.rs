@@ -76,6 +76,8 @@ both_backends!(
     settings_that_do_not_fit_are_refused,
     stored_settings_that_do_not_fit_never_answer_500,
     passwords_set_by_the_administrator_and_changed_by_their_user,
+    history_names_people_as_they_were,
+    abandoned_before_approval_stays_hidden_from_the_supplier,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -353,6 +355,37 @@ impl Server {
         let mut o = store.organization(org).await.unwrap().unwrap();
         o.settings = settings.as_object().unwrap().clone();
         store.update_organization(&o).await.unwrap();
+    }
+
+    fn store(&self) -> &dyn Store {
+        match &self.store {
+            Running::Sqlite(store) => store.as_ref(),
+            Running::Postgres(store) => store,
+        }
+    }
+
+    /// Every undelivered outbox message of `order`: (organisation, template).
+    async fn outbox(&self, order: &str) -> Vec<(String, String)> {
+        let far = chrono::Utc::now() + chrono::Duration::days(1);
+        let mut out: Vec<(String, String)> = self
+            .store()
+            .claim_outbox(far, 1, 500)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.order_id == order)
+            .map(|m| (m.organization, m.template))
+            .collect();
+        out.sort();
+        out
+    }
+
+    async fn history(&self, token: &str, order: &str) -> Vec<Value> {
+        let h = self
+            .get(token, &format!("/api/v1/orders/{order}/history?limit=200"))
+            .await
+            .ok();
+        h["items"].as_array().unwrap().clone()
     }
 
     async fn history_len(&self, token: &str, order: &str) -> usize {
@@ -788,7 +821,7 @@ async fn printing_is_a_read(backend: Backend) {
         .problem(404, "not_found");
     s.act(&d.clinic, &id, "publish", json!({})).await.ok();
     let seen = s.version(&d.lab, &id).await;
-    let history = s.history_len(&d.lab, &id).await;
+    let history = s.history_len(&d.clinic, &id).await;
 
     let printed = s.post(&d.clinic, &print, json!({})).await.ok();
     assert_eq!(printed["id"], id.as_str());
@@ -1000,6 +1033,240 @@ async fn an_organisation_cannot_fill_both_seats(backend: Backend) {
         listed["items"].as_array().unwrap().len(),
         0,
         "nothing created"
+    );
+}
+
+/// A purchasing world: an outlet over a limit of 1,000.00, a buyer, an
+/// approver and a supplier; the tokens.
+async fn purchasing(backend: Backend) -> (Server, String, String, String) {
+    let s = Server::start(backend).await;
+    s.org(
+        "outlet",
+        json!({"purchasing_limit": 100000, "time_zone": "Europe/London"}),
+    )
+    .await;
+    s.org("supplier", json!({})).await;
+    let buyer = s.user("bob", "outlet", &["buyer"]).await;
+    let approver = s.user("ann", "outlet", &["approver"]).await;
+    let supplier = s.user("sam", "supplier", &[]).await;
+    (s, buyer, approver, supplier)
+}
+
+/// A purchasing order of 40 × 50.00 (over the limit when `big`, else
+/// 4 × 50.00) with a note; its id.
+async fn purchase(s: &Server, buyer: &str, big: bool, note: &str) -> String {
+    let quantity = if big { 40 } else { 4 };
+    let order = s
+        .post(
+            buyer,
+            "/api/v1/orders",
+            json!({
+                "workflow": "purchasing",
+                "parties": {"supplier": "supplier"},
+                "inputs": {"lines": [{"product": "flour", "quantity": quantity, "unit_price": "50.00"}], "note": note}
+            }),
+        )
+        .await
+        .ok();
+    order["id"].as_str().unwrap().to_owned()
+}
+
+/// History entries and notes name the user and the organisation as they
+/// were when written; a rename changes what comes after, not the past.
+/// The system's own steps say `orderflow`.
+async fn history_names_people_as_they_were(backend: Backend) {
+    let (s, buyer, _, supplier) = purchasing(backend).await;
+    s.send(
+        s.request(Method::PATCH, "/api/v1/users/bob", ADMIN)
+            .json(&json!({"name": "Bob Baker"})),
+    )
+    .await
+    .ok();
+    let id = purchase(&s, &buyer, false, "weekly").await;
+    let renamed = s
+        .send(
+            s.request(Method::PATCH, "/api/v1/users/bob", ADMIN)
+                .json(&json!({"name": "Robert Baker"})),
+        )
+        .await
+        .ok();
+    assert_eq!(renamed["name"], "Robert Baker");
+    s.send(
+        s.request(Method::PATCH, "/api/v1/organizations/outlet", ADMIN)
+            .json(&json!({"name": "Outlet & Sons"})),
+    )
+    .await
+    .ok();
+    s.send(
+        s.request(Method::PATCH, "/api/v1/users/nobody", ADMIN)
+            .json(&json!({"name": "X"})),
+    )
+    .await
+    .problem(404, "not_found");
+    s.send(
+        s.request(Method::PATCH, "/api/v1/users/bob", &buyer)
+            .json(&json!({"name": "Me"})),
+    )
+    .await
+    .problem(403, "forbidden");
+    s.act(&buyer, &id, "add_note", json!({"note": "back door"}))
+        .await
+        .ok();
+    s.act(&supplier, &id, "accept", json!({})).await.ok();
+
+    let names: Vec<(Value, Value)> = s
+        .history(&supplier, &id)
+        .await
+        .iter()
+        .map(|e| (e["user_name"].clone(), e["organization_name"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (json!("Bob Baker"), json!("outlet Ltd")),
+            (json!("Robert Baker"), json!("Outlet & Sons")),
+            (json!("sam"), json!("supplier Ltd")),
+        ]
+    );
+    let order = s.get(&buyer, &format!("/api/v1/orders/{id}")).await.ok();
+    let authors: Vec<&str> = order["data"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["author_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["Bob Baker", "Robert Baker"]);
+
+    // An automatic step is the system's: dental-lab's paid_in_full.
+    s.org("clinic", json!({})).await;
+    s.org("lab", json!({})).await;
+    let clinic = s.user("dr-who", "clinic", &[]).await;
+    let lab = s.user("tech", "lab", &[]).await;
+    let order = create_dental_order(&s, &clinic).await;
+    s.act(&clinic, &order, "publish", json!({})).await.ok();
+    s.act(
+        &lab,
+        &order,
+        "start_production",
+        json!({"production_date": "2026-01-05"}),
+    )
+    .await
+    .ok();
+    for (action, inputs) in [
+        ("produce", json!({})),
+        ("ship", json!({"tracking_number": "T1"})),
+        ("deliver", json!({})),
+        ("record_payment", json!({"amount": "300.00"})),
+    ] {
+        s.act(&lab, &order, action, inputs).await.ok();
+    }
+    let last = s.history(&clinic, &order).await.pop().unwrap();
+    assert_eq!(last["action"], "paid_in_full");
+    assert_eq!(last["user_name"], "orderflow");
+    assert!(last.get("user").is_none(), "{last}");
+}
+
+/// An order abandoned while it awaited approval never reached the
+/// supplier: it stays out of the supplier's reach everywhere, and nobody
+/// e-mails the supplier about it. A supplier reads only what was written
+/// once it could see the order.
+async fn abandoned_before_approval_stays_hidden_from_the_supplier(backend: Backend) {
+    let (s, buyer, approver, supplier) = purchasing(backend).await;
+    let never = purchase(&s, &buyer, true, "our budget is tight").await;
+    s.act(&buyer, &never, "abandon", json!({"note": "too dear"}))
+        .await
+        .ok();
+    for path in [
+        format!("/api/v1/orders/{never}"),
+        format!("/api/v1/orders/{never}/history"),
+        format!("/api/v1/orders/{never}/children"),
+    ] {
+        s.get(&supplier, &path).await.problem(404, "not_found");
+    }
+    s.act(&supplier, &never, "add_note", json!({"note": "hello?"}))
+        .await
+        .problem(404, "not_found");
+    let list = s.get(&supplier, "/api/v1/orders").await.ok();
+    assert_eq!(list["items"], json!([]));
+    let counts = s.get(&supplier, "/api/v1/orders/counts").await.ok();
+    assert_eq!(counts["total"], 0, "{counts}");
+    let outlet = s.get(&buyer, &format!("/api/v1/orders/{never}")).await.ok();
+    assert_eq!(outlet["status"]["id"], "abandoned");
+    assert!(
+        s.outbox(&never)
+            .await
+            .iter()
+            .all(|(org, _)| org != "supplier"),
+        "{:?}",
+        s.outbox(&never).await
+    );
+
+    // Abandoned after the supplier had it: the supplier still sees it, and
+    // is e-mailed.
+    let seen = purchase(&s, &buyer, false, "weekly").await;
+    s.act(&buyer, &seen, "abandon", json!({})).await.ok();
+    let order = s
+        .get(&supplier, &format!("/api/v1/orders/{seen}"))
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "abandoned");
+    let list = s.get(&supplier, "/api/v1/orders").await.ok();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [seen.as_str()]);
+    assert!(
+        s.outbox(&seen)
+            .await
+            .contains(&("supplier".to_owned(), "order_abandoned".to_owned()))
+    );
+
+    // Approved after the outlet wrote notes: the supplier reads the order
+    // from the approval on.
+    let approved = purchase(&s, &buyer, true, "our budget is tight").await;
+    s.act(
+        &buyer,
+        &approved,
+        "add_note",
+        json!({"note": "ask for a discount"}),
+    )
+    .await
+    .ok();
+    s.act(&approver, &approved, "approve", json!({})).await.ok();
+    s.act(&supplier, &approved, "add_note", json!({"note": "noted"}))
+        .await
+        .ok();
+    let theirs: Vec<Value> = s
+        .history(&supplier, &approved)
+        .await
+        .iter()
+        .map(|e| e["action"].clone())
+        .collect();
+    assert_eq!(theirs, [json!("approve"), json!("add_note")]);
+    assert_eq!(s.history_len(&buyer, &approved).await, 4);
+    let notes = |order: &Value| -> Vec<String> {
+        order["data"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let order = s
+        .get(&supplier, &format!("/api/v1/orders/{approved}"))
+        .await
+        .ok();
+    assert_eq!(notes(&order), ["noted"]);
+    let order = s
+        .get(&buyer, &format!("/api/v1/orders/{approved}"))
+        .await
+        .ok();
+    assert_eq!(
+        notes(&order),
+        ["our budget is tight", "ask for a discount", "noted"]
     );
 }
 

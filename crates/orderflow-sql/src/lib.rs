@@ -56,6 +56,7 @@ pub enum Op {
     CreateOrganization(Organization),
     UpdateOrganization(Organization),
     CreateUser(User),
+    UpdateUser(User),
     CreateToken(ApiToken),
     RevokeToken(String),
     ClaimOutbox {

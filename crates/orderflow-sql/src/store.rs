@@ -77,6 +77,7 @@ macro_rules! sql_store {
                 roles: parse(row, "roles")?,
                 email: get(row, "email")?,
                 created_at: time(row, "created_at")?,
+                organization_name: get(row, "organization_name")?,
             })
         }
 
@@ -141,7 +142,12 @@ macro_rules! sql_store {
                 .collect()
         }
 
-        const USER_COLUMNS: &str = "u.id, u.name, u.organization, u.roles, u.email, u.created_at";
+        /// A user's columns, read through `USERS` (the organisation's name
+        /// joined in).
+        const USER_COLUMNS: &str =
+            "u.id, u.name, u.organization, u.roles, u.email, u.created_at, \
+             coalesce(g.name, '') AS organization_name";
+        const USERS: &str = "users u LEFT JOIN organizations g ON g.id = u.organization";
         const CHILD_COLUMNS: &str = "id, kind, parent, seq, status, version, data, counts";
 
         async fn organization(pool: &$pool, id: &str) -> Result<Option<Organization>> {
@@ -171,7 +177,7 @@ macro_rules! sql_store {
         async fn user(pool: &$pool, id: &str) -> Result<Option<User>> {
             optional(
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+                    "SELECT {USER_COLUMNS} FROM {USERS} WHERE u.id = $1"
                 )))
                 .bind(id),
                 pool,
@@ -183,7 +189,7 @@ macro_rules! sql_store {
         async fn users(pool: &$pool, organization: &str) -> Result<Vec<User>> {
             all(
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE u.organization = $1 \
+                    "SELECT {USER_COLUMNS} FROM {USERS} WHERE u.organization = $1 \
                      ORDER BY u.id LIMIT $2"
                 )))
                 .bind(organization)
@@ -220,7 +226,7 @@ macro_rules! sql_store {
             optional(
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.sha256 = $1"
+                     LEFT JOIN organizations g ON g.id = u.organization WHERE t.sha256 = $1"
                 )))
                 .bind(&sha256[..]),
                 pool,
@@ -282,7 +288,8 @@ macro_rules! sql_store {
         ) -> Result<Vec<HistoryEntry>> {
             all(
         sqlx::query(
-                "SELECT order_id, seq, version, at, user_id, organization, step FROM order_events \
+                "SELECT order_id, seq, version, at, user_id, organization, user_name, \
+                 organization_name, hidden_from, step FROM order_events \
                  WHERE order_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             )
             .bind(order_id)
@@ -297,6 +304,9 @@ macro_rules! sql_store {
                     at: time(row, "at")?,
                     user: get(row, "user_id")?,
                     organization: get(row, "organization")?,
+                    user_name: get(row, "user_name")?,
+                    organization_name: get(row, "organization_name")?,
+                    hidden_from: parse(row, "hidden_from")?,
                     step: parse(row, "step")?,
                 })
             },
@@ -371,6 +381,20 @@ macro_rules! sql_store {
             for (workflow, slots) in &f.visible_statuses {
                 for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
                     q.push(" OR (o.workflow = ")
+                        .push_bind(workflow)
+                        .push(" AND v.slot = ")
+                        .push_bind(slot)
+                        .push(" AND o.status IN (");
+                    let mut list = q.separated(", ");
+                    for status in statuses {
+                        list.push_bind(status);
+                    }
+                    q.push("))");
+                }
+            }
+            for (workflow, slots) in &f.seen_statuses {
+                for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
+                    q.push(" OR (v.seen = 1 AND o.workflow = ")
                         .push_bind(workflow)
                         .push(" AND v.slot = ")
                         .push_bind(slot)
@@ -485,6 +509,7 @@ macro_rules! sql_store {
                     update_organization(conn, org).await.map(|()| Done::Unit)
                 }
                 Op::CreateUser(user) => create_user(conn, user).await.map(|()| Done::Unit),
+                Op::UpdateUser(user) => update_user(conn, user).await.map(|()| Done::Unit),
                 Op::CreateToken(token) => create_token(conn, token).await.map(|()| Done::Unit),
                 Op::RevokeToken(id) => {
                     let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
@@ -571,6 +596,20 @@ macro_rules! sql_store {
                     .await
                     .map_err(db)?;
             found(done.rows_affected(), || format!("organization {}", org.id))
+        }
+
+        async fn update_user(conn: &mut $conn, user: &User) -> Result<()> {
+            let done = sqlx::query(
+                "UPDATE users SET name = $1, roles = $2, email = $3 WHERE id = $4",
+            )
+            .bind(&user.name)
+            .bind(text(&user.roles)?)
+            .bind(&user.email)
+            .bind(&user.id)
+            .execute(&mut *conn)
+            .await
+            .map_err(refused(&format!("user {}", user.id)))?;
+            found(done.rows_affected(), || format!("user {}", user.id))
         }
 
         async fn exists(conn: &mut $conn, sql: &'static str, id: &str) -> Result<bool> {
@@ -763,11 +802,13 @@ macro_rules! sql_store {
             }
             for (slot, organization) in &order.parties {
                 sqlx::query(
-                    "INSERT INTO order_parties (order_id, slot, organization) VALUES ($1, $2, $3)",
+                    "INSERT INTO order_parties (order_id, slot, organization, seen) \
+                     VALUES ($1, $2, $3, $4)",
                 )
                 .bind(&order.id)
                 .bind(slot)
                 .bind(organization)
+                .bind(i64::from(order.seen_by.contains(slot)))
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?;
@@ -867,7 +908,8 @@ macro_rules! sql_store {
                 for (seq, entry) in (last + 1..).zip(&c.history) {
                     sqlx::query(
                         "INSERT INTO order_events (order_id, seq, version, at, user_id, \
-                         organization, step) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         organization, user_name, organization_name, hidden_from, step) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(&order.id)
                     .bind(seq)
@@ -875,6 +917,9 @@ macro_rules! sql_store {
                     .bind(micros(entry.at))
                     .bind(&entry.user)
                     .bind(&entry.organization)
+                    .bind(&entry.user_name)
+                    .bind(&entry.organization_name)
+                    .bind(text(&entry.hidden_from)?)
                     .bind(text(&entry.step)?)
                     .execute(&mut *conn)
                     .await
@@ -948,6 +993,10 @@ macro_rules! sql_store {
 
             async fn create_user(&self, user: &User) -> Result<()> {
                 write_unit(self, Op::CreateUser(user.clone())).await
+            }
+
+            async fn update_user(&self, user: &User) -> Result<()> {
+                write_unit(self, Op::UpdateUser(user.clone())).await
             }
 
             async fn user(&self, id: &str) -> Result<Option<User>> {

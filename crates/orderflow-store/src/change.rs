@@ -15,7 +15,8 @@ use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage};
 /// Everything `change` (decided on `before`, acting on `acted` when it is a
 /// child action) writes: the new snapshot, the acted child when it is
 /// stored beside the order, the children it creates and moves, one history
-/// entry per step and one outbox message per notification. Outbox ids are
+/// entry per step (with the slots that could not see the order then) and
+/// one outbox message per notification of a party that sees the order. Outbox ids are
 /// `"{order}:{version}:{n}"`, unique per order. The idempotency record is
 /// left to the caller.
 pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &Change) -> Commit {
@@ -34,23 +35,53 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
             _ => None,
         })
         .collect();
-    let (user, organization) = match &change.actor {
-        Actor::User {
-            user, organization, ..
-        } => (Some(user.clone()), Some(organization.clone())),
-        Actor::System => (None, None),
-    };
+    let mut seen_by = before.seen_by.clone();
     let history = change
         .steps
         .iter()
-        .map(|step| HistoryEntry {
-            order_id: order.id.clone(),
-            seq: 0,
-            version: change.version,
-            at: change.at,
-            user: user.clone().filter(|_| !step.automatic),
-            organization: organization.clone().filter(|_| !step.automatic),
-            step: step.clone(),
+        .map(|step| {
+            let status = &step.status_after;
+            seen_by.extend(
+                before
+                    .parties
+                    .keys()
+                    .filter(|slot| wf.slot_sees(status, slot))
+                    .cloned(),
+            );
+            let hidden_from = wf
+                .blind_slots(before, status, &seen_by)
+                .into_iter()
+                .collect();
+            let actor = if step.automatic {
+                &Actor::System
+            } else {
+                &change.actor
+            };
+            let (user, organization, organization_name) = match actor {
+                Actor::User {
+                    user,
+                    organization,
+                    organization_name,
+                    ..
+                } => (
+                    Some(user.clone()),
+                    Some(organization.clone()),
+                    Some(organization_name.clone()),
+                ),
+                Actor::System => (None, None, None),
+            };
+            HistoryEntry {
+                order_id: order.id.clone(),
+                seq: 0,
+                version: change.version,
+                at: change.at,
+                user,
+                organization,
+                user_name: Some(actor.name().to_owned()),
+                organization_name,
+                hidden_from,
+                step: step.clone(),
+            }
         })
         .collect();
     let outbox = events()
@@ -62,6 +93,8 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
             } => Some((party, template, channel)),
             _ => None,
         })
+        // A party is never told about an order it cannot see.
+        .filter(|(party, _, _)| wf.slot_sees_now(&order.status, &order.seen_by, party))
         .enumerate()
         .filter_map(|(n, (party, template, channel))| {
             let organization = order.parties.get(party)?;
@@ -95,11 +128,28 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
     }
 }
 
+/// Per workflow, per party slot: the statuses that slot sees only once it
+/// has seen the order, as
+/// [`OrderFilter::seen_statuses`](crate::OrderFilter::seen_statuses) wants
+/// them.
+pub fn visibility_once_seen<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    by_slot(workflows, Workflow::slot_sees_once_seen)
+}
+
 /// Per workflow, per party slot: the statuses that slot may see, as
 /// [`OrderFilter::visible_statuses`](crate::OrderFilter::visible_statuses)
 /// wants them.
 pub fn visibility<'a>(
     workflows: impl IntoIterator<Item = &'a Workflow>,
+) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    by_slot(workflows, Workflow::slot_sees)
+}
+
+fn by_slot<'a>(
+    workflows: impl IntoIterator<Item = &'a Workflow>,
+    sees: fn(&Workflow, &str, &str) -> bool,
 ) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     workflows
         .into_iter()
@@ -113,7 +163,7 @@ pub fn visibility<'a>(
                         .def
                         .states
                         .iter()
-                        .filter(|s| wf.slot_sees(&s.id, &party.id))
+                        .filter(|s| sees(wf, &s.id, &party.id))
                         .map(|s| s.id.clone())
                         .collect();
                     (party.id.clone(), statuses)

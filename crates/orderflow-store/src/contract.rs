@@ -288,6 +288,14 @@ fn user(id: &str, organization: &str) -> User {
         roles: vec!["buyer".into(), "approver".into()],
         email: Some(format!("{id}@example.com")),
         created_at: at(1),
+        // What reads give: the name of the organisation `users_and_tokens`
+        // creates under this id.
+        organization_name: match organization {
+            "org-a" => "Acme",
+            "org-b" => "Bright",
+            _ => "",
+        }
+        .into(),
     }
 }
 
@@ -406,6 +414,16 @@ pub async fn users_and_tokens(store: &dyn Store) -> Outcome {
         "a user of a missing organisation is refused"
     );
     assert_eq!(store.user("u9").await?, None);
+    let mut renamed = u1.clone();
+    renamed.name = "Ulla One".into();
+    renamed.roles = vec!["approver".into()];
+    store.update_user(&renamed).await?;
+    assert_eq!(store.user("u1").await?, Some(renamed.clone()));
+    ensure!(
+        is_not_found(&store.update_user(&user("u9", "org-a")).await),
+        "updating a missing user is NotFound"
+    );
+    store.update_user(&u1).await?;
 
     let t1 = ApiToken {
         id: "t1".into(),

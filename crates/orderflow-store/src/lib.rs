@@ -20,7 +20,7 @@ use orderflow_core::model::{Child, Order};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-pub use change::{commit_of, visibility};
+pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -74,6 +74,9 @@ pub struct User {
     pub roles: Vec<String>,
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The organisation's name, as reads find it (writes ignore it).
+    #[serde(default)]
+    pub organization_name: String,
 }
 
 /// An API token as stored: only the SHA-256 of the secret is kept.
@@ -116,6 +119,16 @@ pub struct HistoryEntry {
     /// The user, or `None` for the system.
     pub user: Option<String>,
     pub organization: Option<String>,
+    /// The user's name (`orderflow` for the system) and the
+    /// organisation's, as they were when the entry was written.
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub organization_name: Option<String>,
+    /// Party slots that could not see the order when the entry was
+    /// written: their users never see the entry.
+    #[serde(default)]
+    pub hidden_from: Vec<String>,
     /// The step, as the engine recorded it (action, inputs, statuses, events).
     pub step: orderflow_core::event::Step,
 }
@@ -189,6 +202,9 @@ pub struct OrderFilter {
     /// An order is listed only when one of the organisation's slots in it
     /// may see its status.
     pub visible_statuses: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Per workflow: the statuses a slot sees only once it has seen the
+    /// order (`visible_once_seen`), by slot.
+    pub seen_statuses: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     pub workflow: Option<String>,
     pub status: Option<String>,
     /// Orders where this organisation fills some slot.
@@ -247,6 +263,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// `NotFound` when the user's organisation does not exist.
     async fn create_user(&self, user: &User) -> Result<()>;
+    /// Replaces the name, roles and e-mail; `NotFound` when the user does
+    /// not exist. History keeps the names it was written with.
+    async fn update_user(&self, user: &User) -> Result<()>;
     async fn user(&self, id: &str) -> Result<Option<User>>;
     /// The organisation's users, by id (at most [`MAX_LIMIT`]).
     async fn users(&self, organization: &str) -> Result<Vec<User>>;

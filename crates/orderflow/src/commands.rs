@@ -350,10 +350,11 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
                     None => format!("/api/v1/orders/{}/history?limit=200", enc(&id)),
                 };
                 let page: HistoryPage = client.get(&path).await?;
-                let last = page.items.is_empty();
                 items.extend(page.items);
+                // A page may hold no entry the caller may read, and still
+                // lead to the next one.
                 match page.next_after {
-                    Some(a) if !last => after = Some(a),
+                    Some(a) if after.is_none_or(|b| a > b) => after = Some(a),
                     _ => break,
                 }
             }
@@ -363,10 +364,14 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
             let rows = items
                 .iter()
                 .map(|e| {
-                    let who = match (&e.user, &e.organization) {
-                        (Some(u), Some(o)) => format!("{u}@{o}"),
+                    // Names as they were when the entry was written; ids
+                    // for entries written before names were kept.
+                    let user = e.user_name.as_ref().or(e.user.as_ref());
+                    let org = e.organization_name.as_ref().or(e.organization.as_ref());
+                    let who = match (user, org) {
+                        (Some(u), Some(o)) => format!("{u} ({o})"),
                         (Some(u), None) => u.clone(),
-                        _ => "system".to_owned(),
+                        _ => orderflow_core::model::SYSTEM_NAME.to_owned(),
                     };
                     let action = match &e.child {
                         Some(c) => format!("{} ({c})", e.action),

@@ -381,6 +381,10 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
     assert!(show.contains("blocked: not available"), "{show}");
     let history = server.cli(&clinic, &["orders", "history", &id]).ok();
     assert!(history.contains("publish"), "{history}");
+    assert!(
+        history.contains("Dr. Hart (Brightsmile Clinic)"),
+        "history names who acted: {history}"
+    );
     // A bad token: one line.
     let bad = server.cli("of_nope", &["orders", "list"]);
     assert_eq!(bad.code, 1);

@@ -352,6 +352,25 @@ impl<'d, 's> Validator<'d, 's> {
 
     fn states(&mut self, states: &[State], path: &Path) {
         for (i, s) in states.iter().enumerate() {
+            let once = path.at("states", i).key("visible_once_seen");
+            for (j, party) in s.visible_once_seen.iter().enumerate() {
+                if !self.party_ref(party, once.index(j)) {
+                    continue;
+                }
+                let always = s
+                    .visible_to
+                    .as_ref()
+                    .is_none_or(|v| v.iter().any(|p| p == party));
+                if always {
+                    self.err(
+                        once.index(j),
+                        format!(
+                            "state \"{}\" is visible to party \"{party}\" already (`visible_to`); visible_once_seen lists parties it leaves out",
+                            s.id
+                        ),
+                    );
+                }
+            }
             let Some(visible) = &s.visible_to else {
                 continue;
             };

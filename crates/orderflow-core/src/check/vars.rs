@@ -10,7 +10,7 @@
 //! | `counts` | everywhere | `counts.<kind>.<state>` and `counts.<kind>.total` for every kind |
 //! | `parties` | everywhere | `parties.<slot>.organization` and `parties.<slot>.<setting>` |
 //! | `now` | all but computed values | a timestamp |
-//! | `actor` | all but computed values (the system outside actions) | `user`, `organization`, `slots`, `roles` |
+//! | `actor` | all but computed values (the system outside actions) | `user`, `name`, `organization`, `organization_name`, `slots`, `roles` |
 //! | `input` | actions | the action's inputs; a `list` input's elements have its fields |
 //! | `child` | a child kind's actions and status rules | `id`, `status`, `version`, `parent` (its parent's id) and the kind's fields |
 //! | `parent` | the same, when the kind's parent is another kind | the parent child, the same way |
@@ -157,7 +157,9 @@ impl Shapes {
         let actor = Shape::record(
             [
                 ("user", Shape::Any),
+                ("name", Shape::Any),
                 ("organization", Shape::Any),
+                ("organization_name", Shape::Any),
                 ("slots", Shape::Any),
                 ("roles", Shape::Any),
             ],

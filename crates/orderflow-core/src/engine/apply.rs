@@ -16,6 +16,7 @@ pub fn apply(wf: &Workflow, order: &Order, change: &Change) -> Order {
     }
     for step in &change.steps {
         fold(wf, &mut next, &step.events);
+        see(wf, &mut next, &step.events);
     }
     if next.version == 0 {
         next.created_at = Some(change.at);
@@ -102,6 +103,39 @@ fn new_child(
         version: 1,
         data: data.clone(),
         counts: Default::default(),
+    }
+}
+
+/// After a step: the slots that see the order's new state have seen the
+/// order; the records the step appended to a `private_while_unseen`
+/// collection (notes) are hidden from the slots that could not see it then.
+fn see(wf: &Workflow, order: &mut Order, events: &[Event]) {
+    let status = order.status.clone();
+    let newly: Vec<String> = order
+        .parties
+        .keys()
+        .filter(|slot| wf.slot_sees(&status, slot))
+        .cloned()
+        .collect();
+    order.seen_by.extend(newly);
+    let blind = wf.blind_slots(order, &status, &order.seen_by);
+    if blind.is_empty() {
+        return;
+    }
+    for event in events {
+        if let Event::RecordAppended { collection, record } = event
+            && let Some(id) = record.get("id").and_then(Json::as_u64)
+            && wf
+                .def
+                .collection(collection)
+                .is_some_and(|c| c.private_while_unseen)
+        {
+            order
+                .hidden_records
+                .entry(collection.clone())
+                .or_default()
+                .insert(id, blind.clone());
+        }
     }
 }
 

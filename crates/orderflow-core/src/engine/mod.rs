@@ -13,7 +13,7 @@ mod decide;
 pub mod inputs;
 pub mod vars;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -145,8 +145,8 @@ impl Workflow {
         }
     }
 
-    /// Whether party `slot` sees an order in `status` (every slot does
-    /// when the state names none).
+    /// Whether party `slot` sees an order in `status` whatever happened
+    /// before (every slot does when the state names none).
     pub fn slot_sees(&self, status: &str, slot: &str) -> bool {
         self.def
             .state(status)
@@ -154,14 +154,43 @@ impl Workflow {
             .is_none_or(|slots| slots.iter().any(|s| s == slot))
     }
 
+    /// Whether party `slot` sees an order in `status` only once it has
+    /// seen the order (`visible_once_seen`).
+    pub fn slot_sees_once_seen(&self, status: &str, slot: &str) -> bool {
+        self.def
+            .state(status)
+            .is_some_and(|s| s.visible_once_seen.iter().any(|v| v == slot))
+    }
+
+    /// Whether party `slot` sees an order in `status` that the slots
+    /// `seen_by` have seen.
+    pub fn slot_sees_now(&self, status: &str, seen_by: &BTreeSet<String>, slot: &str) -> bool {
+        self.slot_sees(status, slot)
+            || (seen_by.contains(slot) && self.slot_sees_once_seen(status, slot))
+    }
+
+    /// The slots of `order` that cannot see it in `status` with `seen_by`.
+    pub fn blind_slots(
+        &self,
+        order: &Order,
+        status: &str,
+        seen_by: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
+        order
+            .parties
+            .keys()
+            .filter(|slot| !self.slot_sees_now(status, seen_by, slot))
+            .cloned()
+            .collect()
+    }
+
     /// Whether `actor` may see `order` at all.
     pub fn can_see(&self, order: &Order, actor: &Actor) -> bool {
         match actor {
             Actor::System => true,
-            Actor::User { organization, .. } => order
-                .parties
-                .iter()
-                .any(|(slot, org)| org == organization && self.slot_sees(&order.status, slot)),
+            Actor::User { organization, .. } => order.parties.iter().any(|(slot, org)| {
+                org == organization && self.slot_sees_now(&order.status, &order.seen_by, slot)
+            }),
         }
     }
 }

@@ -159,13 +159,24 @@ pub fn actor_value(order: &Order, actor: &Actor) -> Json {
             user,
             organization,
             roles,
+            name,
+            organization_name,
         } => json!({
             "user": user,
+            "name": name,
             "organization": organization,
+            "organization_name": organization_name,
             "slots": order.slots_of(organization),
             "roles": roles,
         }),
-        Actor::System => json!({"user": "system", "organization": "", "slots": [], "roles": []}),
+        Actor::System => json!({
+            "user": "system",
+            "name": crate::model::SYSTEM_NAME,
+            "organization": "",
+            "organization_name": "",
+            "slots": [],
+            "roles": [],
+        }),
     }
 }
 
