@@ -11,7 +11,7 @@ macro_rules! sql_accounts {
         async fn user_by_email(pool: &$pool, email: &str) -> Result<Option<User>> {
             optional(
                 sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {USER_COLUMNS} FROM users u WHERE lower(u.email) = lower($1) \
+                    "SELECT {USER_COLUMNS} FROM {USERS} WHERE lower(u.email) = lower($1) \
                      ORDER BY u.id LIMIT 1"
                 )))
                 .bind(email),
@@ -36,7 +36,8 @@ macro_rules! sql_accounts {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT s.sha256, s.user_id, s.csrf_token, s.created_at AS session_created_at, \
                      s.last_seen_at, s.expires_at, {USER_COLUMNS} \
-                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.sha256 = $1"
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     LEFT JOIN organizations g ON g.id = u.organization WHERE s.sha256 = $1"
                 )))
                 .bind(&sha256[..]),
                 pool,
