@@ -26,6 +26,7 @@ mod posted;
 mod print;
 mod session;
 mod view;
+mod workflows;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -65,6 +66,8 @@ pub fn router(app: App) -> Router {
             "/orders/{id}/actions/{action}",
             get(order::action_page).post(order::act),
         )
+        .route("/workflows", get(workflows::list))
+        .route("/workflows/{id}", get(workflows::page))
         .route("/static/{*path}", get(assets::serve))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(form_limit))

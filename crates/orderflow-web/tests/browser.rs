@@ -736,3 +736,34 @@ async fn screenshots() {
         b.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_workflow_is_drawn_with_who_may_take_each_action() {
+    let server = Server::start().await;
+    let (clinic, _, _) = dental_world(&server).await;
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&clinic).await;
+    b.goto("/workflows").await;
+    for label in ["Dental lab", "Purchasing", "Compliance", "Print production"] {
+        b.link(label).await;
+    }
+    b.link("Dental lab").await.click().await.unwrap();
+    b.wait_text("Who may take it").await;
+    let drawing = b
+        .client
+        .find(fantoccini::Locator::Css("svg[role=img]"))
+        .await
+        .expect("the workflow is drawn as an image");
+    let title = drawing
+        .find(fantoccini::Locator::Css("title"))
+        .await
+        .unwrap();
+    assert_eq!(title.html(true).await.unwrap(), "Dental lab");
+    let svg = drawing.html(false).await.unwrap();
+    for text in ["Published", "Publish (customer)", "Ship (lab)", "Completed"] {
+        assert!(svg.contains(text), "{text} is drawn");
+    }
+    b.goto("/workflows/no-such-workflow").await;
+    b.wait_text("Not found").await;
+    b.close().await;
+}
