@@ -8,6 +8,7 @@
 //! docs/product.md ("Web UI"): browser tests find fields and buttons by
 //! them.
 
+mod account;
 mod app;
 mod assets;
 mod badge;
@@ -52,6 +53,10 @@ pub fn router(app: App) -> Router {
         .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::sign_out))
+        .route(
+            "/account",
+            get(account::page).post(account::change_password),
+        )
         .route("/orders", get(list::page))
         .route("/orders/live", get(live::orders))
         .route("/orders/new", get(create::page).post(create::submit))

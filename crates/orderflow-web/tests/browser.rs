@@ -562,6 +562,8 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     check("new order").await;
     b.goto(&format!("/orders/{id}/print")).await;
     check("print").await;
+    b.goto("/account").await;
+    check("account").await;
     b.goto("/no/such/page").await;
     check("404").await;
     b.close().await;

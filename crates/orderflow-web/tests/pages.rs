@@ -263,3 +263,87 @@ async fn repeated_wrong_passwords_are_slowed_down_with_a_message() {
     let right = attempt("carla-password-1").await.unwrap();
     assert_eq!(right.status(), 429);
 }
+
+/// Signs in over HTTP: the session cookie and the session's CSRF token.
+async fn signed_in(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> (String, String) {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let pair = cookies(&form)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_login="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = csrf_of(&form.text().await.unwrap());
+    let signed = http
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pair)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("user", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = cookies(&signed)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_session="))
+        .unwrap_or_else(|| panic!("{user} could not sign in"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(format!("{base}/account"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    (session.clone(), csrf_of(&page.text().await.unwrap()))
+}
+
+#[tokio::test]
+async fn a_user_changes_their_own_password() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    let login = server.user("carla", "clinic", &[]).await;
+    let http = client();
+    let base = &server.base;
+    let (session, csrf) = signed_in(&http, base, "carla", &login.password).await;
+    let change = |current: &'static str, new: &'static str| {
+        http.post(format!("{base}/account"))
+            .header(COOKIE, &session)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("current_password", current),
+                ("new_password", new),
+            ])
+            .send()
+    };
+    let wrong = change("not-my-password", "a-new-password").await.unwrap();
+    assert_eq!(wrong.status(), 422);
+    let text = wrong.text().await.unwrap();
+    assert!(
+        text.contains(r#"id="current-password-error""#),
+        "the message is beside the field"
+    );
+    let right = change("carla-password-1", "a-new-password").await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("Your password is changed.")
+    );
+    signed_in(&http, base, "carla", "a-new-password").await;
+}
