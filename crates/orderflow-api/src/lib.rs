@@ -100,7 +100,11 @@ pub struct OrderView {
     pub version: u64,
     /// Party slot → organisation id.
     pub parties: BTreeMap<String, String>,
-    /// Fields, collections and computed values (`total`, `balance` ...).
+    /// The order's currency (ISO 4217), from its creator's organisation:
+    /// every amount of money in `data` is in it.
+    pub currency: String,
+    /// Fields, collections and computed values (`total`, `balance` ...);
+    /// amounts of money as decimal text (`"240.00"`).
     #[schema(value_type = Object)]
     pub data: Json,
     /// Children loaded with the order (items).
@@ -182,6 +186,7 @@ pub struct HistoryEntryView {
     pub automatic: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child: Option<String>,
+    /// The inputs as the action took them (amounts as decimal text).
     #[schema(value_type = Object)]
     pub inputs: Json,
     pub status_before: String,

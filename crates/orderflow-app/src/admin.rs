@@ -62,11 +62,11 @@ impl App {
         admin_only(caller)?;
         check_id("id", &req.id)?;
         check_name("name", &req.name)?;
-        self.check_settings(&req.settings)?;
+        let settings = self.check_settings(&req.settings)?;
         let org = Organization {
             id: req.id,
             name: req.name,
-            settings: req.settings,
+            settings,
             created_at: self.now(),
         };
         self.store.create_organization(&org).await?;
@@ -119,8 +119,7 @@ impl App {
             check_name("name", &name)?;
             org.name = name;
         }
-        let settings = req.settings.unwrap_or_default();
-        self.check_settings(&settings)?;
+        let settings = self.check_settings(&req.settings.unwrap_or_default())?;
         for (key, value) in settings {
             if value.is_null() {
                 org.settings.remove(&key);
@@ -133,11 +132,12 @@ impl App {
     }
 
     /// Settings must fit every workflow's declaration of them: a bad one
-    /// is refused here, not discovered by every order that reads it.
+    /// is refused here, not discovered by every order that reads it. Gives
+    /// them as they are kept (amounts of money as decimal text).
     fn check_settings(
         &self,
         settings: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(), AppError> {
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
         orderflow_core::settings::check_organization(
             self.workflows.values().map(|wf| &wf.def),
             settings,

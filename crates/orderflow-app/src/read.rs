@@ -166,7 +166,7 @@ impl App {
             items: entries
                 .iter()
                 .filter(|e| slots.iter().any(|s| !e.hidden_from.contains(s)))
-                .map(views::history)
+                .map(|e| views::history(Some(&v.wf), e))
                 .collect(),
         })
     }

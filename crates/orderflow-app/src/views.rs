@@ -8,6 +8,7 @@ use orderflow_api::{
 use orderflow_core::definition::State;
 use orderflow_core::engine::{Availability, Workflow, vars};
 use orderflow_core::model::{Child, Order, PartySettings};
+use orderflow_core::money;
 use orderflow_store::{HistoryEntry, Organization, User};
 use serde_json::Value as Json;
 
@@ -74,28 +75,47 @@ pub fn child(wf: &Workflow, c: &Child, actions: Option<Vec<ActionView>>) -> Chil
         seq: c.seq,
         status: child_status(wf, &c.kind, &c.status),
         version: c.version,
-        data: Json::Object(c.data.clone()),
+        data: Json::Object(money::shown_child(wf.def.child_kind(&c.kind), &c.data)),
         counts: c.counts.clone(),
         actions,
     }
 }
 
-/// The order's data with its computed values; the stored data alone when
-/// a computed value cannot be evaluated (logged).
+/// The order's data with its computed values, amounts as decimal text;
+/// the stored data alone when a computed value cannot be evaluated
+/// (logged). The currency and the order's own members are not repeated.
 pub fn data(wf: &Workflow, order: &Order, settings: &PartySettings) -> Json {
-    match vars::order_value(wf, order, settings) {
-        Ok(Json::Object(mut value)) => {
-            for key in ["id", "status", "version", "created_at", "updated_at"] {
-                value.remove(key);
-            }
-            Json::Object(value)
-        }
-        Ok(_) => Json::Object(order.data.clone()),
+    let mut value = match vars::order_value(wf, order, settings) {
+        Ok(Json::Object(value)) => value,
+        Ok(_) => order.data.clone(),
         Err(e) => {
             tracing::error!(order = %order.id, error = %e, "computed values failed");
-            Json::Object(order.data.clone())
+            order.data.clone()
         }
+    };
+    for key in [
+        "id",
+        "status",
+        "version",
+        "created_at",
+        "updated_at",
+        money::CURRENCY_FIELD,
+    ] {
+        value.remove(key);
     }
+    money::shown_order(&wf.def, &mut value);
+    Json::Object(value)
+}
+
+/// The currency of an order (the default for orders from before orders
+/// carried one).
+pub fn currency(order: &Order) -> String {
+    order
+        .data
+        .get(money::CURRENCY_FIELD)
+        .and_then(Json::as_str)
+        .unwrap_or(money::DEFAULT_CURRENCY)
+        .to_owned()
 }
 
 pub fn order(
@@ -110,6 +130,7 @@ pub fn order(
         status: status(wf, &order.status),
         version: order.version,
         parties: order.parties.clone(),
+        currency: currency(order),
         data: data(wf, order, settings),
         items: order.children.iter().map(|c| child(wf, c, None)).collect(),
         counts: order.counts.clone(),
@@ -136,7 +157,9 @@ pub fn summary(wf: Option<&Workflow>, order: &Order) -> OrderSummary {
     }
 }
 
-pub fn history(e: &HistoryEntry) -> HistoryEntryView {
+/// One history entry; with its workflow, the amounts in its inputs and
+/// events read as decimal text.
+pub fn history(wf: Option<&Workflow>, e: &HistoryEntry) -> HistoryEntryView {
     HistoryEntryView {
         seq: e.seq,
         version: e.version,
@@ -148,14 +171,23 @@ pub fn history(e: &HistoryEntry) -> HistoryEntryView {
         action: e.step.action.clone(),
         automatic: e.step.automatic,
         child: e.step.child.clone(),
-        inputs: e.step.inputs.clone(),
+        inputs: match wf {
+            Some(wf) => money::shown_step_inputs(&wf.def, &e.step),
+            None => e.step.inputs.clone(),
+        },
         status_before: e.step.status_before.clone(),
         status_after: e.step.status_after.clone(),
         events: e
             .step
             .events
             .iter()
-            .filter_map(|ev| serde_json::to_value(ev).ok())
+            .filter_map(|ev| {
+                let raw = serde_json::to_value(ev).ok()?;
+                Some(match wf {
+                    Some(wf) => money::shown_event(&wf.def, ev, raw),
+                    None => raw,
+                })
+            })
             .collect(),
     }
 }

@@ -109,7 +109,7 @@ fn paths() -> Vec<Path> {
         Path {
             workflow: "purchasing",
             parties: vec![("outlet", "outlet-co"), ("supplier", "supplier-co")],
-            settings: json!({"outlet": {"purchasing_limit": 100_000}, "supplier": {"time_zone": "Europe/Paris"}}),
+            settings: json!({"outlet": {"purchasing_limit": "1000.00"}, "supplier": {"time_zone": "Europe/Paris"}}),
             steps: vec![
                 (
                     buyer(),

@@ -142,8 +142,9 @@ pub enum FieldKind {
         #[serde(default)]
         integer: bool,
     },
-    /// An amount of money, written as a decimal ("12.50" or 12.5) and kept
-    /// as an integer count of minor units (cents) so sums are exact.
+    /// An amount of money in the order's currency, written and read as a
+    /// decimal ("12.50"; 12.5 and 12 are taken too) and kept inside the
+    /// engine as an integer count of minor units (cents) so sums are exact.
     Money {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<f64>,
@@ -226,6 +227,18 @@ pub struct Computed {
     pub label: String,
     /// CEL over `order` (and the computed values declared before this one).
     pub expr: String,
+    /// `"money"` when the value is an amount (minor units inside, read as a
+    /// decimal in the order's currency).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ComputedType>,
+}
+
+/// The type of a computed value, where people read it otherwise than as
+/// its JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComputedType {
+    Money,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -12,5 +12,6 @@ pub mod event;
 pub mod expr;
 pub mod limits;
 pub mod model;
+pub mod money;
 pub mod rejection;
 pub mod settings;

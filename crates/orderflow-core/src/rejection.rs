@@ -27,7 +27,7 @@ pub enum Rejection {
     },
     #[error("invalid input: {}", fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
     InvalidInput { fields: Vec<FieldError> },
-    #[error("{message} (rule {rule}: {})", values.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "))]
+    #[error("{message} (rule {rule}: {})", values.iter().map(|(k, v)| format!("{k} = {}", plain(v))).collect::<Vec<_>>().join(", "))]
     GuardFailed {
         rule: String,
         message: String,
@@ -50,6 +50,14 @@ pub enum Rejection {
     /// in the workflow, reported instead of guessed around.
     #[error("the workflow could not evaluate {what}: {message}")]
     Definition { what: String, message: String },
+}
+
+/// A value as a sentence writes it: text without quotes (`amount = 300.00`).
+fn plain(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,44 +15,63 @@ use serde_json::{Map, Value as Json};
 use crate::definition::{Definition, Field, FieldKind};
 use crate::engine::inputs::{InputContext, check_value};
 use crate::model::{Order, PartySettings};
+use crate::money;
 use crate::rejection::{FieldError, Rejection};
 
 /// Checks settings given to create or change an organisation: each must fit
 /// every declaration of a setting with its id in `workflows` (an organisation
-/// may fill any slot of any workflow). Settings no workflow declares are
-/// kept as given; `null` removes a setting and always fits. Problems are
-/// named `settings.<id>` (`settings.locations.0.capacity_units`).
+/// may fill any slot of any workflow), and `currency` must be an ISO 4217
+/// code. Settings no workflow declares are kept as given; `null` removes a
+/// setting and always fits. Gives the settings to store: amounts of money
+/// written one way, as decimal text (`500` and `"500"` are `"500.00"`).
+/// Problems are named `settings.<id>` (`settings.locations.0.capacity_units`).
 pub fn check_organization<'a>(
     workflows: impl IntoIterator<Item = &'a Definition>,
     settings: &Map<String, Json>,
-) -> Result<(), Vec<FieldError>> {
+) -> Result<Map<String, Json>, Vec<FieldError>> {
     let declarations: Vec<&Field> = workflows
         .into_iter()
         .flat_map(|def| def.parties.iter())
         .flat_map(|party| party.settings.iter())
         .collect();
     let mut errors: Vec<FieldError> = Vec::new();
+    let mut out = settings.clone();
     for (id, value) in settings {
         if value.is_null() {
             continue;
         }
+        if id == money::CURRENCY_SETTING && !value.as_str().is_some_and(money::is_currency_code) {
+            errors.push(FieldError {
+                field: format!("settings.{id}"),
+                message: "must be an ISO 4217 currency code, such as EUR or USD".to_owned(),
+            });
+        }
+        let mut canonical = None;
         for declared in declarations.iter().filter(|d| d.id == *id) {
-            for e in check_one(&declared.kind, value, id)
-                .err()
-                .unwrap_or_default()
-            {
-                let e = FieldError {
-                    field: format!("settings.{}", e.field),
-                    message: e.message,
-                };
-                if !errors.contains(&e) {
-                    errors.push(e);
+            match check_one(&declared.kind, value, id) {
+                Ok(checked) if money::has_money(&declared.kind) => {
+                    canonical.get_or_insert_with(|| money::shown(&declared.kind, &checked));
+                }
+                Ok(_) => {}
+                Err(problems) => {
+                    for e in problems {
+                        let e = FieldError {
+                            field: format!("settings.{}", e.field),
+                            message: e.message,
+                        };
+                        if !errors.contains(&e) {
+                            errors.push(e);
+                        }
+                    }
                 }
             }
         }
+        if let Some(canonical) = canonical {
+            out.insert(id.clone(), canonical);
+        }
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(out)
     } else {
         Err(errors)
     }
@@ -122,28 +141,13 @@ pub fn check_parties(
 /// One setting against one declaration.
 fn check_one(kind: &FieldKind, value: &Json, id: &str) -> Result<Json, Vec<FieldError>> {
     let mut errors = Vec::new();
-    // Minor units for now: the money of a setting is a whole number of
-    // cents, as the engine keeps every amount.
-    let checked = match kind {
-        FieldKind::Money { .. } if value.as_i64().is_none() => {
-            errors.push(FieldError {
-                field: id.to_owned(),
-                message: "must be a whole number of minor units (cents): 50000 for 500.00"
-                    .to_owned(),
-            });
-            None
-        }
-        FieldKind::Money { .. } => Some(value.clone()),
-        _ => {
-            let none = PartySettings::new();
-            let cx = InputContext {
-                settings: &none,
-                now: None,
-                actor_slot: None,
-            };
-            check_value(kind, value, id, &cx, &mut errors)
-        }
+    let none = PartySettings::new();
+    let cx = InputContext {
+        settings: &none,
+        now: None,
+        actor_slot: None,
     };
+    let checked = check_value(kind, value, id, &cx, &mut errors);
     match checked {
         Some(v) if errors.is_empty() => Ok(v),
         _ => Err(errors),
@@ -168,7 +172,7 @@ mod tests {
         let defs = definitions();
         let map = settings.as_object().cloned().unwrap_or_default();
         match check_organization(&defs, &map) {
-            Ok(()) => Vec::new(),
+            Ok(_) => Vec::new(),
             Err(errors) => errors.into_iter().map(|e| (e.field, e.message)).collect(),
         }
     }
@@ -176,10 +180,13 @@ mod tests {
     #[test]
     fn settings_that_do_not_fit_are_named() {
         let fields = |s: Json| -> Vec<String> { refused(s).into_iter().map(|(f, _)| f).collect() };
-        assert_eq!(
-            fields(json!({"purchasing_limit": "500.00"})),
-            ["settings.purchasing_limit"]
-        );
+        for limit in [json!("500,00"), json!("12.345"), json!("lots"), json!(true)] {
+            assert_eq!(
+                fields(json!({ "purchasing_limit": limit })),
+                ["settings.purchasing_limit"]
+            );
+        }
+        assert_eq!(fields(json!({"currency": "euro"})), ["settings.currency"]);
         assert_eq!(fields(json!({"locations": "chi"})), ["settings.locations"]);
         assert_eq!(fields(json!({"active": "false"})), ["settings.active"]);
         assert_eq!(
@@ -209,6 +216,7 @@ mod tests {
         assert_eq!(
             refused(json!({
                 "purchasing_limit": 50000,
+                "currency": "USD",
                 "active": false,
                 "time_zone": "Europe/Paris",
                 "locations": [{"id": "chi", "name": "Chicago", "latitude": 41.9, "longitude": -87.6,
@@ -223,6 +231,30 @@ mod tests {
     }
 
     #[test]
+    fn money_settings_are_decimal_amounts() {
+        let defs = definitions();
+        for (given, stored) in [
+            (json!(500), "500.00"),
+            (json!("500"), "500.00"),
+            (json!(12.5), "12.50"),
+        ] {
+            let map = json!({ "purchasing_limit": given, "time_zone": "UTC" });
+            let checked = check_organization(&defs, map.as_object().unwrap_or(&Map::new()));
+            let expected = json!({ "purchasing_limit": stored, "time_zone": "UTC" });
+            assert_eq!(checked.ok(), expected.as_object().cloned(), "{given}");
+        }
+        let Some(Ok(wf)) = catalog::built_in("purchasing") else {
+            unreachable!("purchasing is built in")
+        };
+        let Some(outlet) = wf.def.party("outlet") else {
+            unreachable!("purchasing has an outlet")
+        };
+        let raw = json!({"purchasing_limit": "500.00"});
+        let (read, _) = normalize(&outlet.settings, raw.as_object().unwrap_or(&Map::new()));
+        assert_eq!(read.get("purchasing_limit"), Some(&json!(50000)));
+    }
+
+    #[test]
     fn unfit_settings_read_as_absent_and_refuse_actions() {
         let Some(Ok(wf)) = catalog::built_in("purchasing") else {
             unreachable!("purchasing is built in")
@@ -230,7 +262,7 @@ mod tests {
         let Some(outlet) = wf.def.party("outlet") else {
             unreachable!("purchasing has an outlet")
         };
-        let raw = json!({"purchasing_limit": "500.00", "time_zone": "Europe/Paris", "other": 1});
+        let raw = json!({"purchasing_limit": "lots", "time_zone": "Europe/Paris", "other": 1});
         let (read, problems) = normalize(&outlet.settings, raw.as_object().unwrap_or(&Map::new()));
         assert_eq!(read.get("purchasing_limit"), Some(&Json::Null));
         assert_eq!(read.get("time_zone"), Some(&json!("Europe/Paris")));

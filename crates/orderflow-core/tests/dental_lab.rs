@@ -551,6 +551,42 @@ fn payment_instructions_show_once_delivered() {
     assert_eq!(v["balance"], json!(70000));
 }
 
+#[test]
+fn a_refused_payment_names_the_amounts_as_typed() {
+    let mut s = at("delivered");
+    s.act(&lab(), "record_payment", json!({"amount": "450.00"}))
+        .unwrap();
+    let refused = s
+        .act(&lab(), "record_payment", json!({"amount": 300}))
+        .unwrap_err();
+    let Rejection::GuardFailed {
+        values, message, ..
+    } = &refused
+    else {
+        panic!("expected a guard, got {refused:?}")
+    };
+    assert_eq!(values["input.amount"], json!("300.00"));
+    assert_eq!(values["order.balance"], json!("250.00"));
+    assert!(message.contains("300.00 EUR"), "{message}");
+    assert!(
+        refused.to_string().contains("input.amount = 300.00"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn an_order_carries_its_creators_currency() {
+    assert_eq!(view(&at("draft"))["currency"], json!("EUR"));
+    let mut s = Sim::new(
+        "dental-lab",
+        &[("customer", "clinic"), ("lab", "lab-co")],
+        json!({"customer": {"currency": "USD"}, "lab": {"currency": "CHF"}}),
+    );
+    s.act(&clinic(), "create", create_inputs()).unwrap();
+    assert_eq!(s.field("currency"), &json!("USD"));
+    assert_eq!(view(&s)["currency"], json!("USD"));
+}
+
 fn view(s: &Sim) -> Json {
     orderflow_core::engine::vars::order_value(&s.wf, &s.order, &s.settings).unwrap()
 }

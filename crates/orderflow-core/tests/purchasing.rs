@@ -50,7 +50,7 @@ fn sim_with(settings: Json) -> Sim {
 /// The outlet's purchasing limit is 1,000.00 (kept in cents).
 fn sim() -> Sim {
     sim_with(json!({
-        "outlet": {"purchasing_limit": 100_000, "time_zone": "Europe/London"},
+        "outlet": {"purchasing_limit": "1000.00", "time_zone": "Europe/London"},
         "supplier": {"time_zone": "Europe/Paris"},
     }))
 }
@@ -359,6 +359,18 @@ fn lines_worth(cents: i64) -> Json {
 }
 
 #[test]
+fn a_purchasing_limit_of_500_is_500_00() {
+    for limit in [json!(500), json!("500"), json!("500.00")] {
+        let mut s = sim_with(json!({ "outlet": { "purchasing_limit": limit } }));
+        s.act(&buyer(), "create", lines_worth(50_000)).unwrap();
+        assert_eq!(s.status(), "pending", "500.00 is within {limit}");
+        let mut s = sim_with(json!({ "outlet": { "purchasing_limit": limit } }));
+        s.act(&buyer(), "create", lines_worth(50_002)).unwrap();
+        assert_eq!(s.status(), "needs_approval", "500.02 is over {limit}");
+    }
+}
+
+#[test]
 fn the_purchasing_limit_decides_between_approval_and_pending() {
     // Equal to the limit: within it.
     let mut s = sim();
@@ -609,7 +621,7 @@ fn schedule_for_tomorrow_is_resolved_in_the_suppliers_time_zone() {
     let at = |now: &str, supplier: Json| {
         let mut s = at_with(
             sim_with(json!({
-                "outlet": {"purchasing_limit": 100_000, "time_zone": "Europe/London"},
+                "outlet": {"purchasing_limit": "1000.00", "time_zone": "Europe/London"},
                 "supplier": supplier,
             })),
             "accepted",
@@ -685,7 +697,7 @@ fn the_delivery_date_is_today_or_later_in_the_suppliers_time_zone() {
     let late = |now: &str, supplier_zone: &str| {
         let mut s = at_with(
             sim_with(json!({
-                "outlet": {"purchasing_limit": 100_000, "time_zone": "Europe/London"},
+                "outlet": {"purchasing_limit": "1000.00", "time_zone": "Europe/London"},
                 "supplier": {"time_zone": supplier_zone},
             })),
             "accepted",
@@ -961,7 +973,7 @@ fn reorder_asks_for_a_new_order_with_the_same_lines() {
         );
 
         // ... and the limit is checked again.
-        let mut strict = sim_with(json!({"outlet": {"purchasing_limit": 10_000}}));
+        let mut strict = sim_with(json!({"outlet": {"purchasing_limit": "100.00"}}));
         strict.act(&buyer(), "create", inputs).unwrap();
         assert_eq!(strict.status(), "needs_approval");
     }

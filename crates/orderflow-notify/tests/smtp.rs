@@ -130,7 +130,7 @@ fn t0() -> DateTime<Utc> {
 async fn store_with_a_notification(dir: &std::path::Path) -> Arc<dyn Store> {
     let store = SqliteStore::open(dir).await.unwrap();
     for (id, settings) in [
-        ("outlet-co", json!({"purchasing_limit": 1_000_000})),
+        ("outlet-co", json!({"purchasing_limit": "10000.00"})),
         ("supplier-co", json!({"email": "orders@supplier.example"})),
     ] {
         store
@@ -164,7 +164,7 @@ async fn store_with_a_notification(dir: &std::path::Path) -> Arc<dyn Store> {
     let mut settings = orderflow_core::model::PartySettings::new();
     settings.insert(
         "outlet".into(),
-        json!({"purchasing_limit": 1_000_000})
+        json!({"purchasing_limit": "10000.00"})
             .as_object()
             .cloned()
             .unwrap(),

@@ -78,6 +78,8 @@ both_backends!(
     passwords_set_by_the_administrator_and_changed_by_their_user,
     history_names_people_as_they_were,
     abandoned_before_approval_stays_hidden_from_the_supplier,
+    money_is_decimal_in_the_orders_currency,
+    a_purchasing_limit_is_a_decimal_amount,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -477,7 +479,7 @@ async fn create_takes_a_flat_body_too(backend: Backend) {
         order.body["parties"],
         json!({"customer": "clinic", "lab": "lab"})
     );
-    assert_eq!(order.body["data"]["total"], 9990);
+    assert_eq!(order.body["data"]["total"], "99.90");
     assert_eq!(order.body["data"]["notes"], "flat");
 
     let typo = json!({"workflow": "dental-lab", "lab": "lab", "lines": [], "nots": "x"});
@@ -514,7 +516,7 @@ async fn dental_lab_end_to_end(backend: Backend) {
         order["parties"],
         json!({"customer": "clinic", "lab": "lab"})
     );
-    assert_eq!(order["data"]["total"], 30000);
+    assert_eq!(order["data"]["total"], "300.00");
     assert_eq!(action(&order, "publish")["available"], true);
     // The lab does not see drafts: exactly like a missing order.
     s.get(&d.lab, &format!("/api/v1/orders/{id}"))
@@ -597,7 +599,7 @@ async fn dental_lab_end_to_end(backend: Backend) {
         .await
         .ok();
     assert_eq!(order["status"]["id"], "completed");
-    assert_eq!(order["data"]["balance"], 0);
+    assert_eq!(order["data"]["balance"], "0.00");
 
     let history = s
         .get(&d.clinic, &format!("/api/v1/orders/{id}/history"))
@@ -1042,7 +1044,7 @@ async fn purchasing(backend: Backend) -> (Server, String, String, String) {
     let s = Server::start(backend).await;
     s.org(
         "outlet",
-        json!({"purchasing_limit": 100000, "time_zone": "Europe/London"}),
+        json!({"purchasing_limit": "1000.00", "time_zone": "Europe/London"}),
     )
     .await;
     s.org("supplier", json!({})).await;
@@ -1531,7 +1533,7 @@ async fn purchasing_end_to_end(backend: Backend) {
     let s = Server::start(backend).await;
     s.org(
         "outlet",
-        json!({"purchasing_limit": 100000, "time_zone": "Europe/London"}),
+        json!({"purchasing_limit": "1000.00", "time_zone": "Europe/London"}),
     )
     .await;
     s.org("supplier", json!({})).await;
@@ -1636,7 +1638,7 @@ async fn purchasing_end_to_end(backend: Backend) {
         .await
         .ok();
     assert_eq!(new_order["status"]["id"], "needs_approval");
-    assert_eq!(new_order["data"]["total"], 200000);
+    assert_eq!(new_order["data"]["total"], "2000.00");
 
     // Dispute and resolution: Completed, with a red circle.
     s.act(&buyer, &id, "dispute", json!({"note": "two bags torn"}))
@@ -2368,7 +2370,7 @@ fn problem_fields(p: &Value) -> Vec<&str> {
 async fn settings_that_do_not_fit_are_refused(backend: Backend) {
     let s = Server::start(backend).await;
     for (setting, value) in [
-        ("purchasing_limit", json!("500.00")),
+        ("purchasing_limit", json!("500,00")),
         ("locations", json!("chi")),
         ("active", json!("false")),
         (
@@ -2412,7 +2414,7 @@ async fn settings_that_do_not_fit_are_refused(backend: Backend) {
     // Settings that fit are kept; a change that does not fit changes nothing.
     s.org(
         "acme",
-        json!({"purchasing_limit": 50000, "active": false, "time_zone": "Europe/Paris"}),
+        json!({"purchasing_limit": 500, "active": false, "time_zone": "Europe/Paris"}),
     )
     .await;
     let refused = s
@@ -2430,7 +2432,7 @@ async fn settings_that_do_not_fit_are_refused(backend: Backend) {
     assert_eq!(org["name"], "acme Ltd");
     assert_eq!(
         org["settings"],
-        json!({"purchasing_limit": 50000, "active": false, "time_zone": "Europe/Paris"})
+        json!({"purchasing_limit": "500.00", "active": false, "time_zone": "Europe/Paris"})
     );
     let org = s
         .patch(
@@ -2451,7 +2453,8 @@ async fn settings_that_do_not_fit_are_refused(backend: Backend) {
 /// naming the setting, never a 500.
 async fn stored_settings_that_do_not_fit_never_answer_500(backend: Backend) {
     let s = Server::start(backend).await;
-    s.org("outlet", json!({"purchasing_limit": 100000})).await;
+    s.org("outlet", json!({"purchasing_limit": "1000.00"}))
+        .await;
     s.org("supplier", json!({})).await;
     let buyer = s.user("bob", "outlet", &["buyer"]).await;
     let supplier = s.user("sam", "supplier", &[]).await;
@@ -2463,7 +2466,7 @@ async fn stored_settings_that_do_not_fit_never_answer_500(backend: Backend) {
     let order = s.post(&buyer, "/api/v1/orders", create.clone()).await.ok();
     let id = order["id"].as_str().unwrap().to_owned();
 
-    s.store_settings_unchecked("outlet", json!({"purchasing_limit": "500.00"}))
+    s.store_settings_unchecked("outlet", json!({"purchasing_limit": "lots"}))
         .await;
     for token in [&buyer, &supplier] {
         let order = s.get(token, &format!("/api/v1/orders/{id}")).await.ok();
@@ -2482,7 +2485,7 @@ async fn stored_settings_that_do_not_fit_never_answer_500(backend: Backend) {
     s.patch(
         ADMIN,
         "/api/v1/organizations/outlet",
-        json!({"settings": {"purchasing_limit": 100000}}),
+        json!({"settings": {"purchasing_limit": "1000.00"}}),
     )
     .await
     .ok();
@@ -2621,4 +2624,112 @@ async fn passwords_set_by_the_administrator_and_changed_by_their_user(backend: B
     )
     .await
     .problem(403, "forbidden");
+}
+
+/// Money is written and read as decimal amounts in the order's currency:
+/// inputs, order data, history and refusals.
+async fn money_is_decimal_in_the_orders_currency(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("clinic", json!({})).await;
+    s.org("clinic-us", json!({"currency": "USD"})).await;
+    s.org("lab", json!({})).await;
+    let clinic = s.user("dr-who", "clinic", &[]).await;
+    let clinic_us = s.user("dr-us", "clinic-us", &[]).await;
+    let lab = s.user("tech", "lab", &[]).await;
+    let crowns = |price: Value| {
+        json!({
+            "workflow": "dental-lab",
+            "parties": {"lab": "lab"},
+            "inputs": {"lines": [{"product": "crown", "quantity": 2, "unit_price": price}]}
+        })
+    };
+    let order = s
+        .post(&clinic, "/api/v1/orders", crowns(json!(120)))
+        .await
+        .ok();
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["currency"], "EUR");
+    assert_eq!(order["data"]["total"], "240.00");
+    assert_eq!(order["data"]["balance"], "240.00");
+    assert_eq!(order["data"]["lines"][0]["unit_price"], "120.00");
+    assert!(order["data"].get("currency").is_none(), "{}", order["data"]);
+    let history = s
+        .get(&clinic, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    assert_eq!(
+        history["items"][0]["inputs"]["lines"][0]["unit_price"],
+        "120.00"
+    );
+
+    let us = s
+        .post(&clinic_us, "/api/v1/orders", crowns(json!("99.5")))
+        .await
+        .ok();
+    assert_eq!(us["currency"], "USD");
+    assert_eq!(us["data"]["total"], "199.00");
+
+    // A refusal names the amounts as they were typed.
+    s.act(&clinic, &id, "publish", json!({})).await.ok();
+    let refused = s
+        .act(&lab, &id, "record_payment", json!({"amount": 300}))
+        .await;
+    let p = refused.problem(409, "guard_failed");
+    assert_eq!(p["values"]["input.amount"], "300.00", "{p}");
+    assert_eq!(p["values"]["order.balance"], "240.00", "{p}");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("300.00 EUR"), "{detail}");
+    assert!(detail.contains("input.amount = 300.00"), "{detail}");
+    assert!(!detail.contains("30000"), "{detail}");
+
+    let order = s
+        .act(&lab, &id, "record_payment", json!({"amount": "40"}))
+        .await
+        .ok();
+    assert_eq!(order["data"]["paid"], "40.00");
+    assert_eq!(order["data"]["balance"], "200.00");
+    assert_eq!(order["data"]["payments"][0]["amount"], "40.00");
+    let history = s
+        .get(&lab, &format!("/api/v1/orders/{id}/history"))
+        .await
+        .ok();
+    let payment = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(payment["inputs"]["amount"], "40.00");
+    assert_eq!(payment["events"][0]["record"]["amount"], "40.00");
+
+    // A currency that is not an ISO 4217 code is refused.
+    let refused = s
+        .post(
+            ADMIN,
+            "/api/v1/organizations",
+            json!({"id": "x", "name": "X", "settings": {"currency": "euro"}}),
+        )
+        .await;
+    assert_eq!(
+        problem_fields(refused.problem(422, "invalid_input")),
+        ["settings.currency"]
+    );
+}
+
+/// A purchasing limit of 500 is 500.00, like every amount.
+async fn a_purchasing_limit_is_a_decimal_amount(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("outlet", json!({"purchasing_limit": 500})).await;
+    s.org("supplier", json!({})).await;
+    let buyer = s.user("bob", "outlet", &["buyer"]).await;
+    let org = s.get(ADMIN, "/api/v1/organizations/outlet").await.ok();
+    assert_eq!(org["settings"]["purchasing_limit"], "500.00");
+    let create = |quantity: u64| {
+        json!({
+            "workflow": "purchasing",
+            "parties": {"supplier": "supplier"},
+            "inputs": {"lines": [{"product": "flour", "quantity": quantity, "unit_price": "100.00"}]}
+        })
+    };
+    let within = s.post(&buyer, "/api/v1/orders", create(5)).await.ok();
+    assert_eq!(within["status"]["id"], "pending");
+    assert_eq!(within["data"]["total"], "500.00");
+    let over = s.post(&buyer, "/api/v1/orders", create(6)).await.ok();
+    assert_eq!(over["status"]["id"], "needs_approval");
+    assert_eq!(over["data"]["total"], "600.00");
 }

@@ -375,7 +375,7 @@ pub async fn organizations(store: &dyn Store) -> Outcome {
     renamed.name = "Acme Dental Lab".into();
     renamed
         .settings
-        .insert("purchasing_limit".into(), json!(100_000));
+        .insert("purchasing_limit".into(), json!("1000.00"));
     store.update_organization(&renamed).await?;
     assert_eq!(store.organization("org-a").await?, Some(renamed));
     ensure!(

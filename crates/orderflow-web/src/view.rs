@@ -41,20 +41,6 @@ pub struct OrderPage {
     pub in_status: String,
 }
 
-/// The order's currency: the view's, else the creating organisation's
-/// setting.
-fn currency(l: &Loaded) -> Option<String> {
-    if let Some(Value::String(c)) = l.view.data.get("currency") {
-        return Some(c.clone());
-    }
-    l.wf.def
-        .parties
-        .iter()
-        .filter(|p| p.creates)
-        .find_map(|p| l.settings.get(&p.id)?.get("currency")?.as_str())
-        .map(str::to_owned)
-}
-
 fn numeric(field: &Field) -> bool {
     use orderflow_core::definition::FieldKind;
     matches!(
@@ -71,7 +57,7 @@ pub async fn order_page(
 ) -> OrderPage {
     let v = &l.view;
     let def = &l.wf.def;
-    let currency = currency(l);
+    let currency = Some(v.currency.clone());
     let cur = currency.as_deref();
     let names = Names::of(web, v.parties.values().cloned().collect()).await;
     let parties = def

@@ -216,7 +216,7 @@ async fn another_organisations_order_is_a_404_page_and_forms_need_their_token() 
 async fn the_supplier_never_sees_an_order_that_needs_approval() {
     let server = Server::start().await;
     server
-        .organization("cafe", "Corner Café", json!({"purchasing_limit": 10000}))
+        .organization("cafe", "Corner Café", json!({"purchasing_limit": "100.00"}))
         .await;
     server
         .organization("beans", "Bean Supplier", json!({}))
@@ -316,7 +316,7 @@ async fn a_view_only_compliance_user_sees_no_action_and_no_stage_control() {
 async fn purchasing_from_approval_to_completed_after_a_dispute() {
     let server = Server::start().await;
     server
-        .organization("cafe", "Corner Café", json!({"purchasing_limit": 10000}))
+        .organization("cafe", "Corner Café", json!({"purchasing_limit": "100.00"}))
         .await;
     server
         .organization("beans", "Bean Supplier", json!({}))

@@ -578,6 +578,7 @@ fn show_order(o: &OrderView) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let _ = writeln!(out, "parties   {parties}");
+    let _ = writeln!(out, "currency  {}", o.currency);
     if let Some(t) = o.updated_at {
         let _ = writeln!(out, "updated   {}", t.format("%Y-%m-%d %H:%M:%S UTC"));
     }

@@ -14,6 +14,7 @@ use orderflow_api::{
     ChildList, CreateOrder, CreateOrganization, CreateUser, FileView, OrderView, OrganizationView,
     UserCreated,
 };
+use orderflow_core::money;
 use orderflow_store::{OrderFilter, Store};
 use serde_json::{Value as Json, json};
 use tokio::net::TcpListener;
@@ -404,7 +405,7 @@ async fn dental_lab(w: &mut World) -> anyhow::Result<()> {
         .org(
             "brightsmile-clinic",
             "Brightsmile Dental Clinic",
-            json!({"time_zone": "America/New_York"}),
+            json!({"time_zone": "America/New_York", "currency": "USD"}),
         )
         .await?;
     let lab = w
@@ -560,7 +561,7 @@ async fn dental_lab(w: &mut World) -> anyhow::Result<()> {
                 }
                 "deliver" => act(&tech, &id, "deliver", json!({})).await?,
                 "pay" => {
-                    let total = last.data["total"].as_i64().unwrap_or(0);
+                    let total = money::minor_units(&last.data["total"]).unwrap_or(0);
                     // Delivered: half paid; completed: paid in full.
                     let cents = if target == "completed" {
                         total
@@ -571,7 +572,7 @@ async fn dental_lab(w: &mut World) -> anyhow::Result<()> {
                         &tech,
                         &id,
                         "record_payment",
-                        json!({"amount": format!("{}.{:02}", cents / 100, cents % 100), "reference": format!("WIRE-{}", 88100 + i)}),
+                        json!({"amount": money::decimal(cents), "reference": format!("WIRE-{}", 88100 + i)}),
                     )
                     .await?
                 }
@@ -609,7 +610,7 @@ async fn purchasing(w: &mut World) -> anyhow::Result<()> {
         .org(
             "harbour-cafe",
             "Harbour Café, Brighton",
-            json!({"purchasing_limit": 50000, "time_zone": "Europe/London"}),
+            json!({"purchasing_limit": "500.00", "currency": "GBP", "time_zone": "Europe/London"}),
         )
         .await?;
     let supplier = w
@@ -962,7 +963,7 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
         .org(
             "teeswell",
             "Teeswell Merch",
-            json!({"time_zone": "America/Chicago"}),
+            json!({"time_zone": "America/Chicago", "currency": "USD"}),
         )
         .await?;
     let shop = w

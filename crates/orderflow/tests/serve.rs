@@ -379,6 +379,13 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
     let show = server.cli(&lab, &["orders", "show", &id]).ok();
     assert!(show.contains("start_production"), "{show}");
     assert!(show.contains("blocked: not available"), "{show}");
+    // Money as it was typed, in the order's currency.
+    assert!(show.contains("currency  EUR"), "{show}");
+    assert!(
+        show.lines()
+            .any(|l| l.trim_start().starts_with("total") && l.ends_with("300.00")),
+        "{show}"
+    );
     let history = server.cli(&clinic, &["orders", "history", &id]).ok();
     assert!(history.contains("publish"), "{history}");
     assert!(

@@ -5,7 +5,7 @@
 //!
 //! | variable | where | shape |
 //! | --- | --- | --- |
-//! | `order` | everywhere | `id`, `status`, `version`, `created_at`, `updated_at`, every field, every collection (a list of records with `id` and its fields), every computed value |
+//! | `order` | everywhere | `id`, `status`, `version`, `created_at`, `updated_at`, `currency`, every field, every collection (a list of records with `id` and its fields), every computed value |
 //! | `children` | everywhere | `children.<kind>` for kinds whose parent is `order`: a list of records with `id`, `status`, `version` and the kind's fields |
 //! | `counts` | everywhere | `counts.<kind>.<state>` and `counts.<kind>.total` for every kind |
 //! | `parties` | everywhere | `parties.<slot>.organization` and `parties.<slot>.<setting>` |
@@ -99,8 +99,14 @@ pub(super) struct Shapes {
 }
 
 /// The order's own names, which fields may not take.
-pub(super) const ORDER_BUILTINS: [&str; 5] =
-    ["id", "status", "version", "created_at", "updated_at"];
+pub(super) const ORDER_BUILTINS: [&str; 6] = [
+    "id",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+    "currency",
+];
 /// A child's own names.
 pub(super) const CHILD_BUILTINS: [&str; 4] = ["id", "status", "version", "parent"];
 
@@ -112,6 +118,7 @@ impl Shapes {
             ("version".to_owned(), Shape::Scalar("a number")),
             ("created_at".to_owned(), Shape::Scalar("a timestamp")),
             ("updated_at".to_owned(), Shape::Scalar("a timestamp")),
+            ("currency".to_owned(), Shape::Scalar("a currency code")),
         ];
         debug_assert_eq!(order.len(), ORDER_BUILTINS.len());
         order.extend(
@@ -123,7 +130,13 @@ impl Shapes {
             let record = Shape::record([("id", Shape::Scalar("a number"))], &c.fields);
             (c.id.clone(), Shape::List(Box::new(record)))
         }));
-        order.extend(def.computed.iter().map(|c| (c.id.clone(), Shape::Any)));
+        order.extend(def.computed.iter().map(|c| {
+            let shape = match c.kind {
+                Some(crate::definition::ComputedType::Money) => Shape::Scalar("an amount of money"),
+                None => Shape::Any,
+            };
+            (c.id.clone(), shape)
+        }));
         let children = Shape::Record(
             def.children
                 .iter()

@@ -120,5 +120,5 @@ fn blocked(
         })
     };
     let guards = act.guards.iter().filter(|g| !reads_input(&g.rule));
-    check_guards(wf, act, guards, vars).err()
+    check_guards(wf, owner, act, guards, vars).err()
 }

@@ -10,11 +10,12 @@ use super::inputs::{self, InputContext};
 use super::vars::{child_vars, order_vars};
 use super::{Change, Owner, Workflow};
 use crate::builtins;
-use crate::definition::{Action, Effect, EffectKind, Guard, Target};
+use crate::definition::{Action, ChildKind, Effect, EffectKind, Guard, Target};
 use crate::event::{Event, Step};
 use crate::expr::Vars;
 use crate::limits;
 use crate::model::{Actor, Child, Order, PartySettings};
+use crate::money;
 use crate::rejection::{FieldError, Rejection};
 
 /// Decides what `action` with `inputs` by `actor` does to `order` at `now`:
@@ -118,11 +119,15 @@ fn action_step(
         None => order_vars(wf, order, settings, actor, now)?,
     };
     vars.set("input", Json::Object(input.clone()));
-    check_guards(wf, act, &act.guards, &vars)?;
+    check_guards(wf, owner, act, &act.guards, &vars)?;
 
     let mut events = Vec::new();
     if order.version == 0 {
         events.push(Event::Created);
+        events.push(Event::FieldSet {
+            field: money::CURRENCY_FIELD.to_owned(),
+            value: json!(currency(wf, settings)),
+        });
     }
     if let Some(to) = target(wf, act, &vars)?.filter(|to| to != status) {
         events.push(match child {
@@ -248,18 +253,38 @@ pub(super) fn permitted(
     }
 }
 
+/// The currency of a new order: the creating party's organisation's
+/// `currency` setting, or the default.
+fn currency<'s>(wf: &Workflow, settings: &'s PartySettings) -> &'s str {
+    wf.def
+        .parties
+        .iter()
+        .find(|p| p.creates)
+        .and_then(|p| settings.get(&p.id))
+        .and_then(|s| s.get(money::CURRENCY_SETTING))
+        .and_then(Json::as_str)
+        .filter(|code| money::is_currency_code(code))
+        .unwrap_or(money::DEFAULT_CURRENCY)
+}
+
 /// Every guard must hold; the first that does not is reported with the
 /// values it read.
 pub(super) fn check_guards<'a>(
     wf: &Workflow,
+    owner: &Owner<'_>,
     act: &Action,
     guards: impl IntoIterator<Item = &'a Guard>,
     vars: &Vars<'_>,
 ) -> Result<(), Rejection> {
+    let shown = Shown {
+        wf,
+        kind: owner.kind,
+        act,
+    };
     for guard in guards {
         let what = format!("guard {} of {}", guard.id, act.id);
         if !wf.eval_bool(&guard.rule, vars, &what)? {
-            let message = guard_message(wf, guard, vars)?;
+            let message = guard_message(&shown, guard, vars)?;
             return Err(match &guard.field {
                 Some(field) => Rejection::InvalidInput {
                     fields: vec![FieldError {
@@ -267,19 +292,50 @@ pub(super) fn check_guards<'a>(
                         message,
                     }],
                 },
-                None => guard_failed(wf, &guard.id, &message, &guard.rule, vars),
+                None => guard_failed(&shown, &guard.id, &message, &guard.rule, vars),
             });
         }
     }
     Ok(())
 }
 
+/// Values a refusal names, as people read them: an amount of money (an
+/// input, a field, a setting, a computed value declared so) as a decimal.
+struct Shown<'a> {
+    wf: &'a Workflow,
+    kind: Option<&'a ChildKind>,
+    act: &'a Action,
+}
+
+impl Shown<'_> {
+    fn value(&self, path: &[String], v: &Json) -> Json {
+        match money::kind_at(&self.wf.def, &self.act.inputs, self.kind, path) {
+            Some(kind) => money::shown(kind, v),
+            None => v.clone(),
+        }
+    }
+
+    /// The value of a parameter that is a plain path (`input.amount`).
+    fn param(&self, source: &str, v: Json) -> Json {
+        let path = self.wf.expr(source).and_then(|e| match e.paths() {
+            [path] if path.join(".") == source.trim() => Some(path),
+            _ => None,
+        });
+        match path {
+            Some(path) => self.value(path, &v),
+            None => v,
+        }
+    }
+}
+
 /// The guard's message with each `{name}` replaced by the value of its
 /// parameter (text as it is, anything else as JSON).
-fn guard_message(wf: &Workflow, guard: &Guard, vars: &Vars<'_>) -> Result<String, Rejection> {
+fn guard_message(shown: &Shown<'_>, guard: &Guard, vars: &Vars<'_>) -> Result<String, Rejection> {
+    let wf = shown.wf;
     let mut message = guard.message.clone();
     for (name, source) in &guard.params {
         let value = wf.eval(source, vars, &format!("{name} of guard {}", guard.id))?;
+        let value = shown.param(source, value);
         let text = match value {
             Json::String(s) => s,
             other => other.to_string(),
@@ -290,21 +346,21 @@ fn guard_message(wf: &Workflow, guard: &Guard, vars: &Vars<'_>) -> Result<String
 }
 
 fn guard_failed(
-    wf: &Workflow,
+    shown: &Shown<'_>,
     rule: &str,
     message: &str,
     source: &str,
     vars: &Vars<'_>,
 ) -> Rejection {
     let mut values = BTreeMap::new();
-    if let Some(expr) = wf.expr(source) {
+    if let Some(expr) = shown.wf.expr(source) {
         let locals = expr.locals();
         for path in expr.paths() {
             if path.first().is_some_and(|root| locals.contains(root)) {
                 continue;
             }
             if let Some(v) = vars.lookup(path) {
-                values.insert(path.join("."), summarise(v));
+                values.insert(path.join("."), summarise(&shown.value(path, v)));
             }
         }
     }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use super::Workflow;
 use crate::expr::Vars;
 use crate::model::{Actor, Child, Counts, Order, PartySettings};
+use crate::money;
 use crate::rejection::Rejection;
 
 /// The order as expressions read it: its data, its identity and status, and
@@ -35,6 +36,10 @@ fn set_order(wf: &Workflow, order: &Order, vars: &mut Vars<'_>) -> Result<(), Re
     value.insert("version".into(), json!(order.version));
     value.insert("created_at".into(), timestamp(order.created_at));
     value.insert("updated_at".into(), timestamp(order.updated_at));
+    // Orders created before they carried a currency are in the default one.
+    value
+        .entry(money::CURRENCY_FIELD)
+        .or_insert_with(|| json!(money::DEFAULT_CURRENCY));
     for collection in &wf.def.collections {
         value
             .entry(collection.id.clone())
