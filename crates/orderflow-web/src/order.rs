@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use orderflow_api::{ActionView, HistoryEntryView, OrderView, Problem};
 use orderflow_core::definition::{Action, Field};
+use orderflow_core::diagram::svg::{self, Highlight};
 use orderflow_core::engine::Workflow;
 use orderflow_core::model::PartySettings;
 
@@ -72,6 +73,9 @@ struct OrderPage {
     blocked: Vec<ActionButton>,
     children: Vec<ChildSection>,
     history: Vec<Timeline>,
+    /// The workflow drawn with the order's path and where it is now.
+    diagram: String,
+    workflow_id: String,
 }
 
 /// Children (items, jobs) the user can act on now, by kind.
@@ -334,6 +338,14 @@ pub async fn page(
     .await;
     let (actions, blocked) = buttons(&web, &l, &session);
     let children = children(&web, &l, &session, o.currency.as_deref()).await?;
+    let path = path_of(&history);
+    let diagram = svg::order(
+        &l.wf.def,
+        &Highlight {
+            path: &path,
+            current: Some(&l.view.status.id),
+        },
+    );
     let history = timeline(&web, &l.wf, &history, o.currency.as_deref()).await;
     html(&OrderPage {
         layout: Layout::signed_in(o.title.clone(), &session),
@@ -342,7 +354,21 @@ pub async fn page(
         blocked,
         children,
         history,
+        diagram,
+        workflow_id: l.wf.def.id.clone(),
     })
+}
+
+/// The statuses the order went through as the user's history shows them,
+/// oldest first, each once per stay.
+fn path_of(history: &[HistoryEntryView]) -> Vec<String> {
+    let mut path: Vec<String> = Vec::new();
+    for e in history {
+        if path.last() != Some(&e.status_after) && !e.status_after.is_empty() {
+            path.push(e.status_after.clone());
+        }
+    }
+    path
 }
 
 /// The children of each kind with the actions the user may take on them

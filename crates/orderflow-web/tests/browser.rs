@@ -564,6 +564,10 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     check("print").await;
     b.goto("/account").await;
     check("account").await;
+    b.goto("/workflows").await;
+    check("workflows").await;
+    b.goto("/workflows/print-production").await;
+    check("a workflow with item and job kinds").await;
     b.goto("/no/such/page").await;
     check("404").await;
     b.close().await;
@@ -767,5 +771,33 @@ async fn each_workflow_is_drawn_with_who_may_take_each_action() {
     }
     b.goto("/workflows/no-such-workflow").await;
     b.wait_text("Not found").await;
+
+    // An order's page marks the way it came and where it is now.
+    let id = dental_order(&server, &clinic.token).await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/publish"),
+            &clinic.token,
+            json!({}),
+        )
+        .await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("Where this order is").await;
+    let current = b
+        .client
+        .find(fantoccini::Locator::Css("svg g.state.current"))
+        .await
+        .expect("the current state is marked");
+    assert_eq!(
+        current.attr("data-state").await.unwrap().as_deref(),
+        Some("published")
+    );
+    let visited = b
+        .client
+        .find_all(fantoccini::Locator::Css("svg g.state.visited"))
+        .await
+        .unwrap();
+    assert_eq!(visited.len(), 2, "draft and published");
     b.close().await;
 }

@@ -178,23 +178,30 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
         }
     };
 
+    // Ids unique per drawing: a page may hold the order's and each child
+    // kind's drawings at once.
+    let ids = if g.prefix.is_empty() {
+        "wf".to_owned()
+    } else {
+        format!("wf-{}", esc(&g.prefix))
+    };
     let mut out = String::new();
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" role="img" aria-labelledby="wf-title wf-desc" font-family="system-ui, sans-serif" font-size="13">"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0} {h:.0}" width="{w:.0}" height="{h:.0}" role="img" aria-labelledby="{ids}-title {ids}-desc" font-family="system-ui, sans-serif" font-size="13">"##,
         w = width,
         h = height
     );
-    let _ = write!(out, r#"<title id="wf-title">{}</title>"#, esc(title));
+    let _ = write!(out, r#"<title id="{ids}-title">{}</title>"#, esc(title));
     let _ = write!(
         out,
-        r#"<desc id="wf-desc">{}</desc>"#,
+        r#"<desc id="{ids}-desc">{}</desc>"#,
         esc(&describe(g, &edge_texts, hl))
     );
-    out.push_str(concat!(
-        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#4b5563"/></marker>"##,
-        r##"<marker id="arrow-path" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1d4ed8"/></marker></defs>"##,
-    ));
+    let _ = write!(
+        out,
+        r##"<defs><marker id="{ids}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#4b5563"/></marker><marker id="{ids}-arrow-path" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1d4ed8"/></marker></defs>"##
+    );
 
     let node_of = |end: End| nodes.iter().find(|n| n.end == end);
     let nodes_bottom = nodes.iter().map(|n| n.y + BOX_HEIGHT).fold(0.0, f64::max);
@@ -206,9 +213,9 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
         };
         let highlighted = on_path(e.from, e.to);
         let (stroke, marker, stroke_width) = if highlighted {
-            ("#1d4ed8", "arrow-path", 2.5)
+            ("#1d4ed8", format!("{ids}-arrow-path"), 2.5)
         } else {
-            ("#4b5563", "arrow", 1.2)
+            ("#4b5563", format!("{ids}-arrow"), 1.2)
         };
         let dash = match e.style {
             Style::Action => "",
