@@ -61,6 +61,11 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
+        // Owned by the guard from here on, so a panic below still reaps it.
+        let mut server = Server {
+            child,
+            url: String::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -68,8 +73,8 @@ impl Server {
                 .recv_timeout(left)
                 .unwrap_or_else(|e| panic!("orderflow serve never said where it serves: {e}"));
             if let Some(rest) = line.strip_prefix("orderflow is serving on ") {
-                let url = rest.split_whitespace().next().unwrap().to_owned();
-                return Server { child, url };
+                server.url = rest.split_whitespace().next().unwrap().to_owned();
+                return server;
             }
         }
     }
@@ -181,6 +186,14 @@ async fn client(
             version: answer["version"].as_u64().unwrap(),
             stage: stage.to_owned(),
         });
+    }
+}
+
+/// A copy of what was acknowledged, so no lock is held while it is checked.
+fn acknowledged(ledger: &Mutex<Ledger>) -> Ledger {
+    Ledger {
+        acked: ledger.lock().unwrap().acked.clone(),
+        in_flight: BTreeMap::new(),
     }
 }
 
@@ -327,22 +340,9 @@ async fn kill_nine_under_load_loses_and_duplicates_nothing() {
                 stage: stage["stage"].as_str().unwrap().to_owned(),
             });
         }
-        let snapshot = {
-            let l = ledger.lock().unwrap();
-            Ledger {
-                acked: l.acked.clone(),
-                in_flight: BTreeMap::new(),
-            }
-        };
-        check(&http, &server.url, &token, &snapshot).await;
+        check(&http, &server.url, &token, &acknowledged(&ledger)).await;
     }
-    let l = ledger.lock().unwrap();
-    let snapshot = Ledger {
-        acked: l.acked.clone(),
-        in_flight: BTreeMap::new(),
-    };
-    drop(l);
-    let (acked, versions) = check(&http, &server.url, &token, &snapshot).await;
+    let (acked, versions) = check(&http, &server.url, &token, &acknowledged(&ledger)).await;
     assert!(acked > rounds, "the load made changes: {acked}");
     // Every version is a creation or a change some client was told about:
     // nothing landed twice or behind anyone's back.
