@@ -700,6 +700,51 @@ async fn foreign_orders_are_not_found_on_every_endpoint(backend: Backend) {
         assert_eq!(absent.body["code"], foreign.body["code"], "{path}");
         assert_eq!(absent.body["detail"], foreign.body["detail"], "{path}");
     }
+    // Every order route the OpenAPI document lists, generated from it, so
+    // a route added later is probed too: a stranger gets the same 404 for
+    // the order as for an id that never existed.
+    let doc = s
+        .send(s.http.get(format!("{}/api/v1/openapi.json", s.base)))
+        .await
+        .ok();
+    let mut probed = 0;
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/api/v1/orders/{id}") {
+            continue;
+        }
+        for (method, _) in item.as_object().unwrap() {
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "put" => Method::PUT,
+                "patch" => Method::PATCH,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            for order in [id.as_str(), missing] {
+                let path = template
+                    .replace("{id}", order)
+                    .replace("{child_id}", "item-1")
+                    .replace("{action}", "print");
+                let mut req = s.request(method.clone(), &path, &d.stranger);
+                if method != Method::GET {
+                    req = req.json(&json!({}));
+                }
+                let a = s.send(req).await;
+                assert_eq!(
+                    (a.status, a.body["code"].as_str()),
+                    (StatusCode::NOT_FOUND, Some("not_found")),
+                    "{method} {template} as a stranger: {}",
+                    a.body
+                );
+                probed += 1;
+            }
+        }
+    }
+    assert!(
+        probed >= 16,
+        "the document lists the order routes ({probed} probes)"
+    );
     // Bulk: per order, the same 404.
     let bulk = s
         .post(
