@@ -62,6 +62,7 @@ pub fn router(app: App) -> Router {
         .route("/orders/new", get(create::page).post(create::submit))
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/print", get(print::page))
+        .route("/orders/{id}/print.pdf", get(print::pdf))
         .route("/orders/{id}/live", get(live::order))
         .route(
             "/orders/{id}/children/{child}/actions/{action}",

@@ -27,6 +27,7 @@ pub struct OrderPage {
     pub title: String,
     pub href: String,
     pub print_href: String,
+    pub pdf_href: String,
     /// Where the page hears of the order's changes after this version.
     pub live_href: String,
     pub workflow: String,
@@ -150,6 +151,7 @@ pub async fn order_page(
         title: format!("{} order {}", def.label, short_id(&v.id)),
         href: format!("/orders/{}", url_encode(&v.id)),
         print_href: format!("/orders/{}/print", url_encode(&v.id)),
+        pdf_href: format!("/orders/{}/print.pdf", url_encode(&v.id)),
         live_href: format!("/orders/{}/live?version={}", url_encode(&v.id), v.version),
         workflow: def.label.clone(),
         badge: Badge(&v.status).to_string(),

@@ -347,3 +347,98 @@ async fn a_user_changes_their_own_password() {
     );
     signed_in(&http, base, "carla", "a-new-password").await;
 }
+
+#[tokio::test]
+async fn the_order_downloads_as_a_pdf_for_its_parties_only_and_reading_it_changes_nothing() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    server
+        .organization("other-clinic", "Other Clinic", json!({}))
+        .await;
+    server.organization("lab", "Dental Lab Co", json!({})).await;
+    let carla = server.user("carla", "clinic", &[]).await;
+    let otto = server.user("otto", "other-clinic", &[]).await;
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &carla.token,
+            json!({"workflow": "dental-lab", "parties": {"lab": "lab"},
+                   "inputs": {"lines": [{"product": "Zirconia crown", "quantity": 2, "unit_price": "120.00"}]}}),
+        )
+        .await;
+    let id = order["id"].as_str().unwrap();
+    let version = order["version"].as_u64().unwrap();
+    let http = client();
+    let base = &server.base;
+    let pdf = format!("{base}/orders/{id}/print.pdf");
+
+    let anonymous = http.get(&pdf).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert!(
+        anonymous.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+
+    let (session, _) = signed_in(&http, base, "carla", &carla.password).await;
+    let print = http
+        .get(format!("{base}/orders/{id}/print"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        print.contains(&format!(
+            r#"href="/orders/{id}/print.pdf">Download PDF</a>"#
+        )),
+        "the print view links the PDF"
+    );
+    let got = http
+        .get(&pdf)
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(content_type(&got), "application/pdf");
+    let disposition = got.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with(r#"inline; filename="Dental-lab-order-"#)
+            && disposition.ends_with(r#".pdf""#),
+        "{disposition}"
+    );
+    let body = got.bytes().await.unwrap();
+    assert!(body.starts_with(b"%PDF-"));
+    // The content streams are not compressed: the line's product is there.
+    assert!(body.windows(14).any(|w| w == b"Zirconia crown"));
+
+    let (other, _) = signed_in(&http, base, "otto", &otto.password).await;
+    let foreign = http.get(&pdf).header(COOKIE, &other).send().await.unwrap();
+    assert_eq!(foreign.status(), 404);
+    assert!(content_type(&foreign).starts_with("text/html"));
+
+    let after = server
+        .api("GET", &format!("/orders/{id}"), &carla.token, json!(null))
+        .await;
+    assert_eq!(after["version"].as_u64().unwrap(), version);
+    let history = server
+        .api(
+            "GET",
+            &format!("/orders/{id}/history"),
+            &carla.token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        history["items"].as_array().map(Vec::len),
+        Some(1),
+        "{history}"
+    );
+}
