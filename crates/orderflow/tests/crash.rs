@@ -12,78 +12,30 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
 const ADMIN: &str = "admin-token-for-crash-tests";
 const ORDERS: usize = 6;
 const STAGES: [&str; 4] = ["created", "packed", "dispatched", "received"];
 
-struct Server {
-    child: Child,
-    url: String,
+#[path = "support/server.rs"]
+mod support;
+
+use support::Server;
+
+/// The server as shipped: SQLite with `synchronous = FULL`.
+fn start(dir: &Path) -> Server {
+    Server::start_with(dir, ADMIN, &[("ORDERFLOW_LOG", "error")])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(dir: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .env("ORDERFLOW_ADMIN_TOKEN", ADMIN)
-            .env("ORDERFLOW_LOG", "error")
-            .env_remove("ORDERFLOW_CONFIG")
-            .env_remove("ORDERFLOW_DATABASE")
-            .env_remove("ORDERFLOW_SQLITE_SYNCHRONOUS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        // Owned by the guard from here on, so a panic below still reaps it.
-        let mut server = Server {
-            child,
-            url: String::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|e| panic!("orderflow serve never said where it serves: {e}"));
-            if let Some(rest) = line.strip_prefix("orderflow is serving on ") {
-                server.url = rest.split_whitespace().next().unwrap().to_owned();
-                return server;
-            }
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill_nine(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
+/// SIGKILL: no shutdown, no flush, no goodbye.
+fn kill_nine(mut server: Server) {
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
 }
 
 /// One change the server acknowledged: the order reached `version` with
@@ -147,6 +99,22 @@ async fn setup(http: &reqwest::Client, url: &str) -> (String, Vec<String>) {
     (token, orders)
 }
 
+/// `set_stage` on `order` under the idempotency key `key`.
+fn set_stage(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    order: &str,
+    key: &str,
+    body: &str,
+) -> reqwest::RequestBuilder {
+    http.post(format!("{url}/api/v1/orders/{order}/actions/set_stage"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+}
+
 /// One client: sets the stage of its order again and again, each request
 /// under a fresh key, until the server stops answering.
 async fn client(
@@ -166,12 +134,7 @@ async fn client(
             .unwrap()
             .in_flight
             .insert(order.clone(), (key.clone(), body.clone()));
-        let sent = http
-            .post(format!("{url}/api/v1/orders/{order}/actions/set_stage"))
-            .bearer_auth(&token)
-            .header("idempotency-key", &key)
-            .header("content-type", "application/json")
-            .body(body)
+        let sent = set_stage(&http, &url, &token, &order, &key, &body)
             .send()
             .await;
         let Ok(response) = sent else { return };
@@ -262,7 +225,7 @@ async fn kill_nine_under_load_loses_and_duplicates_nothing() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let mut server = Server::start(dir.path());
+    let mut server = start(dir.path());
     let (token, orders) = setup(&http, &server.url).await;
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut recovery_ms_max = 0u128;
@@ -281,61 +244,36 @@ async fn kill_nine_under_load_loses_and_duplicates_nothing() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(700 + 150 * (round as u64 % 4))).await;
-        server.kill_nine();
+        kill_nine(server);
         for t in tasks {
             t.await.unwrap();
         }
         let restarted = Instant::now();
-        server = Server::start(dir.path());
+        server = start(dir.path());
         recovery_ms_max = recovery_ms_max.max(restarted.elapsed().as_millis());
 
         // What was in flight is sent again under its key: applied once,
         // whether or not it had landed before the kill.
         let in_flight = std::mem::take(&mut ledger.lock().unwrap().in_flight);
         for (order, (key, body)) in in_flight {
-            let before = ledger
-                .lock()
-                .unwrap()
-                .acked
-                .get(&order)
-                .map_or(0, |a| a.len());
-            let answer = json(
-                http.post(format!(
-                    "{}/api/v1/orders/{order}/actions/set_stage",
-                    server.url
-                ))
-                .bearer_auth(&token)
-                .header("idempotency-key", &key)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
+            let send = || async {
+                json(
+                    set_stage(&http, &server.url, &token, &order, &key, &body)
+                        .send()
+                        .await
+                        .unwrap(),
+                )
                 .await
-                .unwrap(),
-            )
-            .await;
-            let again = json(
-                http.post(format!(
-                    "{}/api/v1/orders/{order}/actions/set_stage",
-                    server.url
-                ))
-                .bearer_auth(&token)
-                .header("idempotency-key", &key)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap(),
-            )
-            .await;
+            };
+            let answer = send().await;
+            let again = send().await;
             assert_eq!(
                 answer["version"], again["version"],
                 "{order}: {key} applied twice"
             );
             let stage: Value = serde_json::from_str(&body).unwrap();
             let mut l = ledger.lock().unwrap();
-            let list = l.acked.entry(order.clone()).or_default();
-            assert_eq!(list.len(), before);
-            list.push(Acked {
+            l.acked.entry(order.clone()).or_default().push(Acked {
                 version: answer["version"].as_u64().unwrap(),
                 stage: stage["stage"].as_str().unwrap().to_owned(),
             });

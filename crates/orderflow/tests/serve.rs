@@ -5,69 +5,31 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
 const ADMIN: &str = "admin-token-for-cli-tests";
 
-/// A running `orderflow serve`, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
+#[path = "support/server.rs"]
+mod support;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{BIN, Server};
 
 impl Server {
-    /// Starts `orderflow serve` on `dir` and waits (bounded) for the line
-    /// naming its address.
+    /// `orderflow serve` on `dir`, durable enough for these tests
+    /// (`synchronous = NORMAL`: they never pull the power).
     fn start(dir: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .env("ORDERFLOW_ADMIN_TOKEN", ADMIN)
-            .env("ORDERFLOW_SQLITE_SYNCHRONOUS", "normal")
-            .env("ORDERFLOW_LOG", "warn")
-            .env_remove("ORDERFLOW_CONFIG")
-            .env_remove("ORDERFLOW_DATABASE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let mut server = Server {
-            child,
-            url: String::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .unwrap_or_else(|e| panic!("orderflow serve never said where it serves: {e}"));
-            if let Some(rest) = line.strip_prefix("orderflow is serving on ") {
-                server.url = rest.split_whitespace().next().unwrap().to_owned();
-                return server;
-            }
-        }
+        Server::start_with(
+            dir,
+            ADMIN,
+            &[
+                ("ORDERFLOW_SQLITE_SYNCHRONOUS", "normal"),
+                ("ORDERFLOW_LOG", "warn"),
+            ],
+        )
     }
 
     /// Stops it with SIGTERM and waits (bounded) for a clean exit.
