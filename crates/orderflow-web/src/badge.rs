@@ -8,32 +8,7 @@ use orderflow_api::StatusView;
 
 pub struct Badge<'a>(pub &'a StatusView);
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A CSS colour as the workflow declares it, or grey when it is anything
-/// but `#` and hex digits (the value goes into a style attribute).
-fn colour(c: &str) -> &str {
-    let hex = c.strip_prefix('#').unwrap_or("");
-    if matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        c
-    } else {
-        "#6b7280"
-    }
-}
+pub use orderflow_core::diagram::svg::{colour, escape};
 
 /// What a marker means, for people who cannot see its colour.
 fn marker_text(marker: &str) -> String {

@@ -129,7 +129,7 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
             let (label, colour, is_final) = match end {
                 End::State(i) => {
                     let s = &g.states[i];
-                    (s.label.clone(), safe_colour(&s.color), s.is_final)
+                    (s.label.clone(), colour(&s.color).to_owned(), s.is_final)
                 }
                 End::Any => ("any state".to_owned(), "#6b7280".to_owned(), false),
                 End::Start | End::Kind => ("start".to_owned(), "#111827".to_owned(), false),
@@ -183,7 +183,7 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
     let ids = if g.prefix.is_empty() {
         "wf".to_owned()
     } else {
-        format!("wf-{}", esc(&g.prefix))
+        format!("wf-{}", escape(&g.prefix))
     };
     let mut out = String::new();
     let _ = write!(
@@ -192,11 +192,11 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
         w = width,
         h = height
     );
-    let _ = write!(out, r#"<title id="{ids}-title">{}</title>"#, esc(title));
+    let _ = write!(out, r#"<title id="{ids}-title">{}</title>"#, escape(title));
     let _ = write!(
         out,
         r#"<desc id="{ids}-desc">{}</desc>"#,
-        esc(&describe(g, &edge_texts, hl))
+        escape(&describe(g, &edge_texts, hl))
     );
     let _ = write!(
         out,
@@ -267,8 +267,8 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
             let _ = write!(
                 out,
                 r##"<text x="{lx:.1}" y="{ly:.1}" text-anchor="middle" font-size="11" fill="#1f2937" paint-order="stroke" stroke="#ffffff" stroke-width="3"><title>{}</title>{}</text>"##,
-                esc(text),
-                esc(&shown)
+                escape(text),
+                escape(&shown)
             );
         }
         out.push_str("</g>");
@@ -303,7 +303,7 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
             r#"<g class="state{}{}" data-state="{}"{}>"#,
             if current { " current" } else { "" },
             if seen { " visited" } else { "" },
-            esc(id),
+            escape(id),
             if dim { r#" opacity="0.55""# } else { "" }
         );
         let _ = write!(
@@ -328,7 +328,7 @@ fn render(g: &Graph<'_>, title: &str, labels: &Labels<'_>, hl: &Highlight<'_>) -
             n.x + n.width / 2.0,
             n.y + BOX_HEIGHT / 2.0 + 4.5,
             if current { r#" font-weight="700""# } else { "" },
-            esc(&n.label)
+            escape(&n.label)
         );
         if current {
             let _ = write!(
@@ -478,21 +478,19 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
-/// A colour from a definition as an SVG attribute may hold it: `#rgb`,
-/// `#rrggbb` or a plain colour name; anything else is grey.
-fn safe_colour(c: &str) -> String {
-    let hex = c
-        .strip_prefix('#')
-        .is_some_and(|h| matches!(h.len(), 3 | 6) && h.chars().all(|ch| ch.is_ascii_hexdigit()));
+/// A colour from a definition as markup may hold it (an SVG attribute, a
+/// style attribute): `#rgb`, `#rrggbb`, `#rrggbbaa` or a plain colour
+/// name; anything else is grey, so a workflow file cannot inject markup.
+pub fn colour(c: &str) -> &str {
+    let hex = c.strip_prefix('#').is_some_and(|h| {
+        matches!(h.len(), 3 | 6 | 8) && h.chars().all(|ch| ch.is_ascii_hexdigit())
+    });
     let name = !c.is_empty() && c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphabetic());
-    if hex || name {
-        c.to_owned()
-    } else {
-        "#6b7280".to_owned()
-    }
+    if hex || name { c } else { "#6b7280" }
 }
 
-fn esc(s: &str) -> String {
+/// Text escaped for markup content and attribute values (SVG, HTML).
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -525,10 +523,18 @@ mod tests {
             let svg = order(&d, &Highlight::default());
             assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
             for s in &d.states {
-                assert!(svg.contains(&esc(&s.label)), "{id}: state {} drawn", s.id);
+                assert!(
+                    svg.contains(&escape(&s.label)),
+                    "{id}: state {} drawn",
+                    s.id
+                );
             }
             for a in d.actions.iter().filter(|a| a.to.is_some() && !a.creates) {
-                assert!(svg.contains(&esc(&a.label)), "{id}: action {} drawn", a.id);
+                assert!(
+                    svg.contains(&escape(&a.label)),
+                    "{id}: action {} drawn",
+                    a.id
+                );
             }
         }
     }
@@ -567,9 +573,9 @@ mod tests {
 
     #[test]
     fn hostile_labels_and_colours_cannot_break_out() {
-        assert_eq!(safe_colour("red"), "red");
-        assert_eq!(safe_colour("#1d4ed8"), "#1d4ed8");
-        assert_eq!(safe_colour("red\" onload=\"x"), "#6b7280");
-        assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
+        assert_eq!(colour("red"), "red");
+        assert_eq!(colour("#1d4ed8"), "#1d4ed8");
+        assert_eq!(colour("red\" onload=\"x"), "#6b7280");
+        assert_eq!(escape("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
     }
 }
