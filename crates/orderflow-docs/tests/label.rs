@@ -2,9 +2,13 @@
 //! bars are the Code 128 encoding of the tracking number.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/pdf.rs"]
+mod support;
+
+use lopdf::Document;
 use lopdf::content::Content;
-use lopdf::{Document, Object};
 use orderflow_docs::{LABEL_HEIGHT_PT, LABEL_WIDTH_PT, ShippingLabel, code128};
+use support::{number, one_page};
 
 fn label(tracking_number: &str) -> ShippingLabel {
     ShippingLabel {
@@ -25,14 +29,6 @@ fn label(tracking_number: &str) -> ShippingLabel {
         contents: "1 × tee (dtg), job-3".to_owned(),
         carrier: Some("UPS".to_owned()),
         tracking_number: tracking_number.to_owned(),
-    }
-}
-
-fn number(o: &Object) -> f32 {
-    match o {
-        Object::Integer(i) => *i as f32,
-        Object::Real(r) => *r,
-        other => panic!("not a number: {other:?}"),
     }
 }
 
@@ -62,20 +58,7 @@ fn drawn_modules(doc: &Document) -> Vec<u8> {
 
 #[test]
 fn the_label_is_a_4_by_6_inch_pdf_with_its_text() {
-    let pdf = label("1Z999AA10123456784").pdf();
-    assert!(pdf.starts_with(b"%PDF-"));
-    let doc = Document::load_mem(&pdf).expect("the PDF parses");
-    let pages = doc.get_pages();
-    assert_eq!(pages.len(), 1);
-    let page = doc.get_object(pages[&1]).unwrap().as_dict().unwrap();
-    let media_box: Vec<f32> = page
-        .get(b"MediaBox")
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(number)
-        .collect();
+    let (doc, media_box) = one_page(&label("1Z999AA10123456784").pdf());
     assert_eq!(media_box, [0.0, 0.0, 288.0, 432.0]);
     assert_eq!((LABEL_WIDTH_PT, LABEL_HEIGHT_PT), (4.0 * 72.0, 6.0 * 72.0));
     let text = doc.extract_text(&[1]).unwrap();

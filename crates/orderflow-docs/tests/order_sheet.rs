@@ -2,8 +2,12 @@
 //! long order runs onto more pages, each table header repeated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use lopdf::{Document, Object};
+#[path = "support/pdf.rs"]
+mod support;
+
+use lopdf::Document;
 use orderflow_docs::{A4_HEIGHT_PT, A4_WIDTH_PT, OrderSheet, SheetTable};
+use support::one_page;
 
 fn sheet(lines: usize) -> OrderSheet {
     OrderSheet {
@@ -40,30 +44,9 @@ fn sheet(lines: usize) -> OrderSheet {
     }
 }
 
-fn number(o: &Object) -> f32 {
-    match o {
-        Object::Integer(i) => *i as f32,
-        Object::Real(r) => *r,
-        other => panic!("not a number: {other:?}"),
-    }
-}
-
 #[test]
 fn the_order_is_an_a4_pdf_with_its_text() {
-    let pdf = sheet(1).pdf();
-    assert!(pdf.starts_with(b"%PDF-"));
-    let doc = Document::load_mem(&pdf).expect("the PDF parses");
-    let pages = doc.get_pages();
-    assert_eq!(pages.len(), 1);
-    let page = doc.get_object(pages[&1]).unwrap().as_dict().unwrap();
-    let media_box: Vec<f32> = page
-        .get(b"MediaBox")
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(number)
-        .collect();
+    let (doc, media_box) = one_page(&sheet(1).pdf());
     assert_eq!(media_box, [0.0, 0.0, A4_WIDTH_PT, A4_HEIGHT_PT]);
     // 210 × 297 mm.
     assert!((A4_WIDTH_PT / 72.0 * 25.4 - 210.0).abs() < 0.01);

@@ -378,32 +378,25 @@ macro_rules! sql_store {
             )
             .push_bind(&f.organization)
             .push(" AND (FALSE");
-            for (workflow, slots) in &f.visible_statuses {
-                for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
-                    q.push(" OR (o.workflow = ")
-                        .push_bind(workflow)
-                        .push(" AND v.slot = ")
-                        .push_bind(slot)
-                        .push(" AND o.status IN (");
-                    let mut list = q.separated(", ");
-                    for status in statuses {
-                        list.push_bind(status);
+            // Statuses a slot always sees, then those it sees once it has
+            // seen the order.
+            for (statuses_of, condition) in [
+                (&f.visible_statuses, " OR (o.workflow = "),
+                (&f.seen_statuses, " OR (v.seen = 1 AND o.workflow = "),
+            ] {
+                for (workflow, slots) in statuses_of {
+                    for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
+                        q.push(condition)
+                            .push_bind(workflow)
+                            .push(" AND v.slot = ")
+                            .push_bind(slot)
+                            .push(" AND o.status IN (");
+                        let mut list = q.separated(", ");
+                        for status in statuses {
+                            list.push_bind(status);
+                        }
+                        q.push("))");
                     }
-                    q.push("))");
-                }
-            }
-            for (workflow, slots) in &f.seen_statuses {
-                for (slot, statuses) in slots.iter().filter(|(_, s)| !s.is_empty()) {
-                    q.push(" OR (v.seen = 1 AND o.workflow = ")
-                        .push_bind(workflow)
-                        .push(" AND v.slot = ")
-                        .push_bind(slot)
-                        .push(" AND o.status IN (");
-                    let mut list = q.separated(", ");
-                    for status in statuses {
-                        list.push_bind(status);
-                    }
-                    q.push("))");
                 }
             }
             q.push("))");

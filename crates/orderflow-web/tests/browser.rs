@@ -408,6 +408,34 @@ async fn purchasing_from_approval_to_completed_after_a_dispute() {
     b.close().await;
 }
 
+/// Fills and sends the new print-production order form for Ada Lovelace
+/// at `(address, city, latitude, longitude)` in the US, one item
+/// `(sku, quantity, decoration)` with the design file at `design`.
+async fn create_print_order(
+    b: &Browser,
+    (address, city, latitude, longitude): (&str, &str, &str, &str),
+    (sku, quantity, decoration): (&str, &str, &str),
+    design: &std::path::Path,
+) {
+    b.goto("/orders/new?workflow=print-production").await;
+    b.select("Print shop", "Print Shop").await;
+    b.fill("Recipient", "Ada Lovelace").await;
+    b.fill("Address", address).await;
+    b.fill("City", city).await;
+    b.fill("Country (ISO code)", "US").await;
+    b.fill("Latitude", latitude).await;
+    b.fill("Longitude", longitude).await;
+    b.fill("SKU", sku).await;
+    b.fill("Quantity", quantity).await;
+    b.select("Decoration", decoration).await;
+    b.field("Design")
+        .await
+        .send_keys(&design.display().to_string())
+        .await
+        .unwrap();
+    b.click("Create order").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn print_production_created_with_a_design_then_cancelled_by_the_merchant() {
     let server = Server::start().await;
@@ -421,23 +449,13 @@ async fn print_production_created_with_a_design_then_cancelled_by_the_merchant()
     let b = Browser::open(&server, DESKTOP).await;
 
     b.sign_in(&merchant).await;
-    b.goto("/orders/new?workflow=print-production").await;
-    b.select("Print shop", "Print Shop").await;
-    b.fill("Recipient", "Ada Lovelace").await;
-    b.fill("Address", "1 Main Street").await;
-    b.fill("City", "Chicago").await;
-    b.fill("Country (ISO code)", "US").await;
-    b.fill("Latitude", "41.88").await;
-    b.fill("Longitude", "-87.63").await;
-    b.fill("SKU", "TEE-BLK-M").await;
-    b.fill("Quantity", "2").await;
-    b.select("Decoration", "dtg").await;
-    b.field("Design")
-        .await
-        .send_keys(&design.path().display().to_string())
-        .await
-        .unwrap();
-    b.click("Create order").await;
+    create_print_order(
+        &b,
+        ("1 Main Street", "Chicago", "41.88", "-87.63"),
+        ("TEE-BLK-M", "2", "dtg"),
+        design.path(),
+    )
+    .await;
     b.wait_text("History").await;
     b.wait_text("TEE-BLK-M").await;
     b.act("Cancel", || async {}).await;
@@ -485,23 +503,13 @@ async fn print_production_from_received_to_shipped_job_by_job() {
     let b = Browser::open(&server, DESKTOP).await;
 
     b.sign_in(&merchant).await;
-    b.goto("/orders/new?workflow=print-production").await;
-    b.select("Print shop", "Print Shop").await;
-    b.fill("Recipient", "Ada Lovelace").await;
-    b.fill("Address", "1 Lake Drive").await;
-    b.fill("City", "Milwaukee").await;
-    b.fill("Country (ISO code)", "US").await;
-    b.fill("Latitude", "43.04").await;
-    b.fill("Longitude", "-87.91").await;
-    b.fill("SKU", "tee").await;
-    b.fill("Quantity", "1").await;
-    b.select("Decoration", "dtf").await;
-    b.field("Design")
-        .await
-        .send_keys(&design.path().display().to_string())
-        .await
-        .unwrap();
-    b.click("Create order").await;
+    create_print_order(
+        &b,
+        ("1 Lake Drive", "Milwaukee", "43.04", "-87.91"),
+        ("tee", "1", "dtf"),
+        design.path(),
+    )
+    .await;
     b.wait_text("Intake hold").await;
     let order = b.path().await;
     b.sign_out().await;

@@ -43,6 +43,20 @@ fn cookies(r: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
+/// The sign-in form's own cookie (`name=value`) and its CSRF token.
+async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let pair = cookies(&form)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_login="))
+        .expect("the sign-in form's cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (pair, csrf_of(&form.text().await.unwrap()))
+}
+
 #[tokio::test]
 async fn unknown_paths_answer_html_outside_the_api_and_problems_inside() {
     let server = Server::start().await;
@@ -111,13 +125,7 @@ async fn sign_in_checks_its_token_sets_a_safe_cookie_and_posts_need_the_session_
     let http = client();
     let base = &server.base;
 
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let login_cookie = cookies(&form)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_login="))
-        .expect("the sign-in form's cookie");
-    let pair = login_cookie.split(';').next().unwrap().to_owned();
-    let token = csrf_of(&form.text().await.unwrap());
+    let (pair, token) = login_form(&http, base).await;
 
     // Without the form's token: refused, with an HTML page.
     let refused = http
@@ -225,16 +233,7 @@ async fn repeated_wrong_passwords_are_slowed_down_with_a_message() {
     let login = server.user("carla", "clinic", &[]).await;
     let http = client();
     let base = &server.base;
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let pair = cookies(&form)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_login="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let token = csrf_of(&form.text().await.unwrap());
+    let (pair, token) = login_form(&http, base).await;
     let attempt = |password: &'static str| {
         http.post(format!("{base}/login"))
             .header(COOKIE, &pair)
@@ -271,16 +270,7 @@ async fn signed_in(
     user: &str,
     password: &str,
 ) -> (String, String) {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let pair = cookies(&form)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_login="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let token = csrf_of(&form.text().await.unwrap());
+    let (pair, token) = login_form(http, base).await;
     let signed = http
         .post(format!("{base}/login"))
         .header(COOKIE, &pair)
