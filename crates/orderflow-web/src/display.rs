@@ -2,29 +2,16 @@
 //! declares (money with the currency, dates, yes/no, file names).
 
 use orderflow_core::definition::{Field, FieldKind};
+use orderflow_core::money;
 use serde_json::Value;
 
 use crate::format;
-
-/// Money as it is kept now: a decimal string, or a whole count of minor
-/// units (cents) from before amounts were decimal everywhere.
-fn money_value(v: &Value) -> Value {
-    match v {
-        Value::Number(n) if n.is_i64() => {
-            let cents = n.as_i64().unwrap_or(0);
-            let sign = if cents < 0 { "-" } else { "" };
-            let abs = cents.unsigned_abs();
-            Value::String(format!("{sign}{}.{:02}", abs / 100, abs % 100))
-        }
-        other => other.clone(),
-    }
-}
 
 /// `value` of a field of type `kind`.
 pub fn value(kind: Option<&FieldKind>, v: &Value, currency: Option<&str>) -> String {
     match (kind, v) {
         (_, Value::Null) => String::new(),
-        (Some(FieldKind::Money { .. }), v) => format::money(&money_value(v), currency),
+        (Some(k @ FieldKind::Money { .. }), v) => format::money(&money::shown(k, v), currency),
         (Some(FieldKind::Date { .. }), Value::String(s)) => format::date(s),
         (Some(FieldKind::Timestamp), Value::String(s)) => format::time_text(s),
         (Some(FieldKind::Enum { .. }), Value::String(s)) => s.replace('_', " "),
