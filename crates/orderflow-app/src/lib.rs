@@ -19,6 +19,7 @@ pub mod create;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod floor;
 pub mod health;
 pub mod json;
 pub mod label;

@@ -28,7 +28,10 @@
 //! each database's own placeholder.
 
 mod accounts;
+mod floor;
 mod store;
+
+pub use floor::json_member_pattern;
 
 use chrono::{DateTime, Utc};
 use orderflow_store::{

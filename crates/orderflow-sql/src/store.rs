@@ -959,6 +959,7 @@ macro_rules! sql_store {
         }
 
         $crate::sql_accounts!(database: $db, row: $row, pool: $pool, connection: $conn);
+        $crate::sql_floor!(pool: $pool);
 
         // ------------------------------------------------------------ Store ---
 
@@ -1022,6 +1023,17 @@ macro_rules! sql_store {
 
             async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>> {
                 child(&self.$reads, order_id, child_id).await
+            }
+
+            async fn children_by_field(
+                &self,
+                organization: &str,
+                kind: &str,
+                field: &str,
+                value: &str,
+                limit: u32,
+            ) -> Result<Vec<(String, String)>> {
+                children_by_field(&self.$reads, organization, kind, field, value, limit).await
             }
 
             async fn children(

@@ -292,6 +292,18 @@ pub trait Store: Send + Sync + 'static {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<Child>>;
+    /// Children of `kind` whose data field `field` is the string `value`,
+    /// in orders where `organization` fills a slot, as `(order id, child
+    /// id)`, at most `limit`: how a station finds a job by what is printed
+    /// on it (a shipping label's tracking number).
+    async fn children_by_field(
+        &self,
+        organization: &str,
+        kind: &str,
+        field: &str,
+        value: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>>;
     /// Writes one change atomically. `VersionConflict` when the order or the
     /// acted child moved on, `Duplicate` when `expected_version` is 0 and the
     /// order exists or when the idempotency key is taken, `NotFound` when the

@@ -7,6 +7,8 @@ use crate::session::Session;
 pub struct Who {
     pub name: String,
     pub organization: String,
+    /// The shop-floor station is theirs (`Session::floor`).
+    pub floor: bool,
 }
 
 /// The frame of a page (`templates/base.html`).
@@ -35,6 +37,7 @@ impl Layout {
             who: Some(Who {
                 name: session.user.name.clone(),
                 organization: session.organization_name.clone(),
+                floor: session.floor,
             }),
             csrf: session.csrf.clone(),
         }

@@ -26,6 +26,7 @@ mod order;
 mod posted;
 mod print;
 mod session;
+mod station;
 mod view;
 mod workflows;
 
@@ -72,6 +73,9 @@ pub fn router(app: App) -> Router {
             "/orders/{id}/actions/{action}",
             get(order::action_page).post(order::act),
         )
+        .route("/station", get(station::page))
+        .route("/station/step", post(station::step))
+        .route("/station/batch", post(station::batch))
         .route("/workflows", get(workflows::list))
         .route("/workflows/{id}", get(workflows::page))
         .route("/static/{*path}", get(assets::serve))

@@ -30,6 +30,9 @@ pub struct Session {
     pub organization_name: String,
     pub csrf: String,
     pub secret: String,
+    /// The user works on a shop floor (a role that may take a job's step):
+    /// the navigation shows the station.
+    pub floor: bool,
 }
 
 impl Session {
@@ -75,6 +78,7 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         Err(e) if e.status() == 401 => return Ok(None),
         Err(e) => return Err(PageError::from_problem(e.problem())),
     };
+    let floor = !web.app.station_steps(&caller).is_empty();
     let user = caller.0;
     let organization_name = match web.app.store.organization(&user.organization).await {
         Ok(Some(o)) => o.name,
@@ -89,6 +93,7 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         organization_name,
         csrf,
         secret: secret.to_owned(),
+        floor,
     }))
 }
 

@@ -89,6 +89,23 @@ impl Server {
         body
     }
 
+    /// Uploads a file through the files API with `token`; its id.
+    pub async fn upload(&self, token: &str, name: &str, media_type: &str, bytes: Vec<u8>) -> String {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/files?name={name}", self.base))
+            .bearer_auth(token)
+            .header("content-type", media_type)
+            .body(bytes)
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "upload: {status} {body}");
+        body["id"].as_str().expect("a file id").to_owned()
+    }
+
     pub async fn organization(&self, id: &str, name: &str, settings: Value) {
         self.api(
             "POST",

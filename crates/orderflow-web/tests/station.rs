@@ -1,0 +1,271 @@
+//! The shop floor's station page in a real browser: an operator scans a
+//! job and takes its next step with one button; a batch reports each job,
+//! refusals with the engine's reason, and a refused job stays as it was.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::{Browser, Login, Server};
+use serde_json::{Value, json};
+
+const PHONE: u32 = 375;
+
+/// A PNG's first bytes: its signature and a header naming its size.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(width.to_be_bytes());
+    png.extend(height.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png
+}
+
+struct Shop {
+    manager: Login,
+    operator: Login,
+    /// The order and its jobs, all passed intake (`pending`).
+    order: String,
+}
+
+/// A print-production order of `units` DTF tees at the shop's one
+/// location, its jobs passed intake by the manager.
+async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
+    server
+        .organization("merch", "Tee Merchant", json!({}))
+        .await;
+    server
+        .organization(
+            "shop-co",
+            "Print Shop",
+            json!({"locations": [{"id": "chi", "name": "Chicago", "latitude": 41.88,
+                   "longitude": -87.63, "capacity_units": 500, "uses_pretreat": false,
+                   "decorations": ["dtg", "dtf", "embroidery"]}]}),
+        )
+        .await;
+    let merchant = server.user("mia", "merch", &[]).await;
+    let manager = server.user("meg", "shop-co", &["manager"]).await;
+    let operator = server.user("otis", "shop-co", &["operator"]).await;
+    let design = server
+        .upload(&merchant.token, "tee.png", "image/png", png(3000, 3000))
+        .await;
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &merchant.token,
+            json!({"workflow": "print-production", "parties": {"shop": "shop-co"},
+                   "inputs": {"reference": "SO-7", "recipient": "Ada Lovelace",
+                     "address1": "1 Lake Dr", "city": "Milwaukee", "country": "US",
+                     "latitude": 43.04, "longitude": -87.91,
+                     "items": [{"sku": "TEE-BLK-M", "quantity": units, "decoration": "dtf",
+                                "design": [design]}]}}),
+        )
+        .await;
+    assert_eq!(order["status"]["id"], "intake_hold", "{order}");
+    let order = order["id"].as_str().unwrap().to_owned();
+    for n in 1..=units {
+        server
+            .api(
+                "POST",
+                &format!("/orders/{order}/children/job-{n}/actions/pass_intake"),
+                &manager.token,
+                json!({"bin": "A-01"}),
+            )
+            .await;
+    }
+    Shop {
+        manager,
+        operator,
+        order,
+    }
+}
+
+async fn job_status(server: &Server, token: &str, order: &str, job: &str) -> String {
+    let job: Value = server
+        .api(
+            "GET",
+            &format!("/orders/{order}/children/{job}"),
+            token,
+            json!(null),
+        )
+        .await;
+    job["status"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_scans_a_job_on_a_phone_and_takes_its_next_step() {
+    let server = Server::start().await;
+    let shop = shop_with_pending_jobs(&server, 1).await;
+    let code = format!("{}/job-1", shop.order);
+    let b = Browser::open(&server, PHONE).await;
+
+    b.sign_in(&shop.operator).await;
+    b.link("Shop floor").await.click().await.unwrap();
+    b.wait_text("Scan a job").await;
+    // A scanner types the code, then Enter.
+    b.fill("Job", &format!("{code}\n")).await;
+    b.wait_text("TEE-BLK-M").await;
+    let text = b.text().await;
+    assert!(text.contains("Pending"), "the job's state shows: {text}");
+    assert!(text.contains("SO-7"), "its order shows: {text}");
+    assert!(text.contains("dtf"), "its decoration shows: {text}");
+
+    b.click("Batch").await;
+    b.wait_text("Pending → Open").await;
+    assert_eq!(
+        job_status(&server, &shop.operator.token, &shop.order, "job-1").await,
+        "open"
+    );
+    // The next step is the next button; the scan field is ready again.
+    b.click("Label").await;
+    b.wait_text("Open → Labeled").await;
+    assert_eq!(
+        job_status(&server, &shop.operator.token, &shop.order, "job-1").await,
+        "labeled"
+    );
+    let focused = b
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("station-job"), "ready for the next scan");
+
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "axe-core found: {violations:?}");
+
+    // A code that names no job of the shop's says so.
+    b.fill("Job", "no-such-order/job-1\n").await;
+    b.wait_text("No job no-such-order/job-1 here").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipper_enters_the_tracking_number_and_the_label_barcode_finds_the_job() {
+    let server = Server::start().await;
+    let shop = shop_with_pending_jobs(&server, 1).await;
+    let shipper = server.user("sue", "shop-co", &["shipper"]).await;
+    for step in ["batch", "label", "pick", "scan", "print", "complete"] {
+        server
+            .api(
+                "POST",
+                &format!("/orders/{}/children/job-1/actions/{step}", shop.order),
+                &shop.operator.token,
+                json!({}),
+            )
+            .await;
+    }
+    let b = Browser::open(&server, PHONE).await;
+    b.sign_in(&shipper).await;
+    b.goto("/station").await;
+    b.fill("Job", &format!("{}/job-1\n", shop.order)).await;
+    b.wait_text("Completed").await;
+    // The step's own input comes before its button: the carrier's number.
+    b.fill("Tracking number", "1Z999AA10123456784").await;
+    b.click("Ship").await;
+    b.wait_text("Completed → Shipped").await;
+
+    // The shipping label's Code 128 carries the tracking number: scanning
+    // it finds the job.
+    b.goto("/station").await;
+    b.fill("Job", "1Z999AA10123456784\n").await;
+    b.wait_text("TEE-BLK-M").await;
+    let text = b.text().await;
+    assert!(text.contains(&format!("{}/job-1", shop.order)), "{text}");
+    assert!(text.contains("Shipped"), "{text}");
+    b.close().await;
+}
+
+/// The station's pictures in docs/screenshots, at 375 px. Run on demand:
+/// `ORDERFLOW_SCREENSHOTS=docs/screenshots cargo test -p orderflow-web --test station -- --ignored screenshots`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes the screenshots of docs/screenshots"]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("ORDERFLOW_SCREENSHOTS").expect("ORDERFLOW_SCREENSHOTS names a directory"),
+    );
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir)
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = Server::start().await;
+    let shop = shop_with_pending_jobs(&server, 3).await;
+    let b = Browser::open(&server, PHONE).await;
+    b.sign_in(&shop.operator).await;
+    b.goto(&format!("/station?job={}/job-1", shop.order)).await;
+    b.wait_text("TEE-BLK-M").await;
+    b.screenshot(&dir.join("station-phone.png")).await;
+    b.click("Batch").await;
+    b.wait_text("Pending → Open").await;
+    let codes: Vec<String> = (1..=3)
+        .map(|n| format!("{}/job-{n}", shop.order))
+        .collect();
+    b.fill("Jobs", &codes.join("\n")).await;
+    b.select("Step", "Label").await;
+    b.click("Apply to all").await;
+    b.wait_text("1 taken, 2 refused").await;
+    b.client
+        .execute(
+            "document.querySelector('ul[aria-label=Results]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot(&dir.join("station-batch-phone.png")).await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reports_each_job_and_a_refused_one_is_left_as_it_was() {
+    let server = Server::start().await;
+    let shop = shop_with_pending_jobs(&server, 3).await;
+    for job in ["job-1", "job-2"] {
+        server
+            .api(
+                "POST",
+                &format!("/orders/{}/children/{job}/actions/batch", shop.order),
+                &shop.operator.token,
+                json!({}),
+            )
+            .await;
+    }
+    let b = Browser::open(&server, PHONE).await;
+    b.sign_in(&shop.operator).await;
+    b.goto("/station").await;
+    let codes: Vec<String> = (1..=3)
+        .map(|n| format!("{}/job-{n}", shop.order))
+        .collect();
+    // The scanner's Enter after each code starts a new line.
+    b.fill("Jobs", &codes.join("\n")).await;
+    b.select("Step", "Label").await;
+    b.click("Apply to all").await;
+    b.wait_text("2 taken, 1 refused").await;
+    let results = b
+        .client
+        .find(fantoccini::Locator::Css("ul[aria-label=Results]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = results.lines().collect();
+    assert_eq!(lines.len(), 3, "{results}");
+    assert!(lines[0].contains("job-1") && lines[0].contains("Open → Labeled"));
+    assert!(lines[1].contains("job-2") && lines[1].contains("Open → Labeled"));
+    assert!(
+        lines[2].contains("job-3") && lines[2].contains("Refused: Available when the job is Open."),
+        "the engine's reason: {results}"
+    );
+    for (job, status) in [("job-1", "labeled"), ("job-2", "labeled"), ("job-3", "pending")] {
+        assert_eq!(
+            job_status(&server, &shop.manager.token, &shop.order, job).await,
+            status,
+            "{job}"
+        );
+    }
+    b.close().await;
+}
