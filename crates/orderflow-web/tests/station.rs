@@ -201,9 +201,7 @@ async fn screenshots() {
     b.screenshot(&dir.join("station-phone.png")).await;
     b.click("Batch").await;
     b.wait_text("Pending → Open").await;
-    let codes: Vec<String> = (1..=3)
-        .map(|n| format!("{}/job-{n}", shop.order))
-        .collect();
+    let codes: Vec<String> = (1..=3).map(|n| format!("{}/job-{n}", shop.order)).collect();
     b.fill("Jobs", &codes.join("\n")).await;
     b.select("Step", "Label").await;
     b.click("Apply to all").await;
@@ -236,9 +234,7 @@ async fn a_batch_reports_each_job_and_a_refused_one_is_left_as_it_was() {
     let b = Browser::open(&server, PHONE).await;
     b.sign_in(&shop.operator).await;
     b.goto("/station").await;
-    let codes: Vec<String> = (1..=3)
-        .map(|n| format!("{}/job-{n}", shop.order))
-        .collect();
+    let codes: Vec<String> = (1..=3).map(|n| format!("{}/job-{n}", shop.order)).collect();
     // The scanner's Enter after each code starts a new line.
     b.fill("Jobs", &codes.join("\n")).await;
     b.select("Step", "Label").await;
@@ -260,7 +256,11 @@ async fn a_batch_reports_each_job_and_a_refused_one_is_left_as_it_was() {
         lines[2].contains("job-3") && lines[2].contains("Refused: Available when the job is Open."),
         "the engine's reason: {results}"
     );
-    for (job, status) in [("job-1", "labeled"), ("job-2", "labeled"), ("job-3", "pending")] {
+    for (job, status) in [
+        ("job-1", "labeled"),
+        ("job-2", "labeled"),
+        ("job-3", "pending"),
+    ] {
         assert_eq!(
             job_status(&server, &shop.manager.token, &shop.order, job).await,
             status,

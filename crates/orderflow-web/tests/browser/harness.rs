@@ -90,7 +90,13 @@ impl Server {
     }
 
     /// Uploads a file through the files API with `token`; its id.
-    pub async fn upload(&self, token: &str, name: &str, media_type: &str, bytes: Vec<u8>) -> String {
+    pub async fn upload(
+        &self,
+        token: &str,
+        name: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> String {
         let response = self
             .http
             .post(format!("{}/api/v1/files?name={name}", self.base))
