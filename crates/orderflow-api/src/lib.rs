@@ -11,6 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
 
+pub mod notifications;
+pub use notifications::{
+    DeadLetterList, DeadLetterView, EmailKind, EmailPreferences, MarkedRead, NotificationList,
+    NotificationView, SetEmailPreferences,
+};
+
 /// The media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

@@ -101,7 +101,8 @@ impl App {
                 .increment(1);
             return Ok(());
         }
-        let outcome = self.store.commit(p.commit.clone()).await;
+        let commit = self.with_messages(&p.wf, p.commit.clone()).await?;
+        let outcome = self.store.commit(commit).await;
         let action = p
             .change
             .steps

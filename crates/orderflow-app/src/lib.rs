@@ -23,6 +23,8 @@ pub mod floor;
 pub mod health;
 pub mod json;
 pub mod label;
+pub mod mail;
+pub mod notifications;
 pub mod passwords;
 pub mod read;
 pub mod sessions;
@@ -118,7 +120,12 @@ pub struct App {
     pub changes: broadcast::Sender<events::Change>,
     /// Failed sign-ins, per user and address.
     pub(crate) throttle: Arc<throttle::Throttle>,
+    /// The address people open (no trailing `/`): links in messages.
+    pub public_url: String,
 }
+
+/// The public address when none is configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl App {
     pub fn new(
@@ -137,7 +144,14 @@ impl App {
             limits,
             changes,
             throttle: Arc::default(),
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
         }
+    }
+
+    /// The address people open, for the links in messages.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_owned();
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

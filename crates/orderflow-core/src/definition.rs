@@ -45,6 +45,28 @@ pub struct Definition {
     /// Actions the server runs on a timer.
     #[serde(default)]
     pub schedules: Vec<Schedule>,
+    /// The messages `notify` effects send, by id (`template = "..."`).
+    #[serde(default)]
+    pub templates: Vec<Template>,
+}
+
+/// A message a `notify` effect sends: an e-mail (subject, plain text and
+/// HTML) and the line the in-app inbox shows (the subject). Each part is a
+/// MiniJinja template rendered with the order's data (see
+/// `docs/workflows.md`, "Templates").
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// What `notify` names; also the kind of message a user may opt out of.
+    pub id: String,
+    /// What people see when they choose which e-mails they get.
+    pub label: String,
+    pub subject: String,
+    pub text: String,
+    /// The HTML part; when left out, the text in paragraphs with its links
+    /// made clickable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// A party slot: `customer`, `lab`, `outlet`, `supplier` ...

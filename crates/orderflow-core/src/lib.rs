@@ -11,6 +11,7 @@ pub mod engine;
 pub mod event;
 pub mod expr;
 pub mod limits;
+pub mod mail;
 pub mod model;
 pub mod money;
 pub mod rejection;

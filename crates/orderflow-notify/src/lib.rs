@@ -4,16 +4,24 @@
 //!
 //! A deliverer claims due messages for a lease (several servers never send
 //! one message at the same time), sends each, and marks it delivered, or
-//! failed with a retry time that backs off exponentially. Delivery is
-//! at-least-once: a crash between sending and marking sends the message
-//! again after its lease.
+//! failed with a retry time that backs off exponentially, or, after
+//! [`MAX_ATTEMPTS`], dead with its last error (listed for the
+//! administrator). Delivery is at-least-once: a crash between sending and
+//! marking sends the message again after its lease.
+//!
+//! An e-mail goes to the users of the notified organisation who have an
+//! address and did not opt out of its kind (its template), as one
+//! multipart/alternative message (the plain text and the HTML the change
+//! rendered). With nobody to write to, the message is done: the in-app
+//! inbox keeps it either way.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use orderflow_core::mail::{EMAIL_CHANNEL, INBOX_CHANNEL};
 use orderflow_store::{OutboxMessage, Store};
 use serde_json::Value as Json;
 
@@ -23,6 +31,9 @@ const BATCH_MAX: u32 = 50;
 const LEASE_SECS: u32 = 120;
 /// The longest wait between two attempts.
 const BACKOFF_MAX_SECS: i64 = 6 * 3600;
+/// Attempts before a message is given up on (dead): with the backoff, about
+/// a day and a half of trying.
+pub const MAX_ATTEMPTS: u32 = 14;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -39,10 +50,6 @@ pub enum NotifyError {
 enum SendError {
     #[error("channel {0:?} is not delivered by this server")]
     Channel(String),
-    #[error(
-        "organisation {0} has no e-mail address: set its `email` setting or give its users one"
-    )]
-    NoRecipient(String),
     #[error("address {0:?} is not valid")]
     Address(String),
     #[error("could not build the message: {0}")]
@@ -58,6 +65,8 @@ enum SendError {
 pub struct Round {
     pub delivered: u32,
     pub failed: u32,
+    /// Failed for the last time: dead.
+    pub dead: u32,
 }
 
 pub struct Deliverer {
@@ -65,6 +74,7 @@ pub struct Deliverer {
     smtp: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     public_url: String,
+    max_attempts: u32,
 }
 
 impl Deliverer {
@@ -90,7 +100,15 @@ impl Deliverer {
             smtp,
             from,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            max_attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// Gives a message up after `attempts` (at least one) instead of
+    /// [`MAX_ATTEMPTS`].
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
     }
 
     /// Claims the messages due at `now` and sends them.
@@ -101,6 +119,13 @@ impl Deliverer {
                 Ok(()) => {
                     self.store.outbox_delivered(&message.id, now).await?;
                     round.delivered += 1;
+                }
+                Err(e) if message.attempts >= self.max_attempts => {
+                    tracing::error!(message = %message.id, order = %message.order_id, attempts = message.attempts, "delivery failed for the last time: {e}");
+                    self.store
+                        .outbox_dead(&message.id, &e.to_string(), now)
+                        .await?;
+                    round.dead += 1;
                 }
                 Err(e) => {
                     let retry_at = now + backoff(message.attempts);
@@ -132,17 +157,27 @@ impl Deliverer {
     }
 
     async fn send(&self, message: &OutboxMessage) -> Result<(), SendError> {
-        if message.channel != "email" {
+        if message.channel == INBOX_CHANNEL {
+            // Kept in the inbox; nothing to send.
+            return Ok(());
+        }
+        if message.channel != EMAIL_CHANNEL {
             return Err(SendError::Channel(message.channel.clone()));
         }
-        let recipients = self.recipients(&message.organization).await?;
-        let (subject, body) = render(message, &self.public_url);
-        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
+        let recipients = self.recipients(message).await?;
+        if recipients.is_empty() {
+            tracing::debug!(message = %message.id, "nobody to e-mail");
+            return Ok(());
+        }
+        let parts = parts(message, &self.public_url);
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(parts.subject);
         for to in recipients {
             builder = builder.to(to.parse().map_err(|_| SendError::Address(to.clone()))?);
         }
         let email = builder
-            .body(body)
+            .multipart(MultiPart::alternative_plain_html(parts.text, parts.html))
             .map_err(|e| SendError::Build(e.to_string()))?;
         self.smtp
             .send(email)
@@ -151,33 +186,20 @@ impl Deliverer {
             .map_err(|e| SendError::Smtp(e.to_string()))
     }
 
-    /// The organisation's `email` setting (a string or a list), else every
-    /// user of it with an address.
-    async fn recipients(&self, organization: &str) -> Result<Vec<String>, SendError> {
-        let configured = self
-            .store
-            .organization(organization)
-            .await?
-            .and_then(|org| org.settings.get("email").cloned());
-        let mut out: Vec<String> = match configured {
-            Some(Json::String(s)) => vec![s],
-            Some(Json::Array(list)) => list
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if out.is_empty() {
-            out = self
+    /// The users of the notified organisation with an address who did not
+    /// opt out of this kind of message.
+    async fn recipients(&self, message: &OutboxMessage) -> Result<Vec<String>, SendError> {
+        let mut out = Vec::new();
+        for user in self.store.users(&message.organization).await? {
+            let Some(email) = user.email else { continue };
+            if !self
                 .store
-                .users(organization)
+                .email_opt_outs(&user.id)
                 .await?
-                .into_iter()
-                .filter_map(|u| u.email)
-                .collect();
-        }
-        if out.is_empty() {
-            return Err(SendError::NoRecipient(organization.to_owned()));
+                .contains(&message.template)
+            {
+                out.push(email);
+            }
         }
         Ok(out)
     }
@@ -189,8 +211,18 @@ pub fn backoff(attempts: u32) -> chrono::Duration {
     chrono::Duration::seconds(secs.min(BACKOFF_MAX_SECS))
 }
 
-/// The subject and plain-text body of a notification.
-pub fn render(message: &OutboxMessage, public_url: &str) -> (String, String) {
+/// What an e-mail says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The subject, text and HTML the change rendered into the message; for a
+/// message written before messages were rendered, what happened and the
+/// link.
+pub fn parts(message: &OutboxMessage, public_url: &str) -> Parts {
     let text = |key: &str| {
         message
             .payload
@@ -199,32 +231,29 @@ pub fn render(message: &OutboxMessage, public_url: &str) -> (String, String) {
             .unwrap_or("")
             .to_owned()
     };
-    let what = message.template.replace('_', " ");
+    if !text("subject").is_empty() {
+        return Parts {
+            subject: text("subject"),
+            text: text("text"),
+            html: text("html"),
+        };
+    }
     let status = match text("status_label") {
         s if s.is_empty() => text("status"),
         s => s,
     };
-    let workflow = text("workflow");
-    let subject = format!("Order {}: {what}", message.order_id);
-    let mut body = format!("{}.\n\nOrder {}", capitalise(&what), message.order_id);
-    if !workflow.is_empty() {
-        body.push_str(&format!(" ({workflow})"));
-    }
-    if !status.is_empty() {
-        body.push_str(&format!(" is now {status}"));
-    }
-    body.push_str(&format!(
-        ".\n\nOpen it: {public_url}/orders/{}\n",
-        message.order_id
-    ));
-    (subject, body)
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let body = format!(
+        "Order {} is now {status}.\n\nOpen it: {public_url}/orders/{}\n",
+        message.order_id, message.order_id
+    );
+    Parts {
+        subject: format!(
+            "Order {}: {}",
+            message.order_id,
+            message.template.replace('_', " ")
+        ),
+        html: orderflow_core::mail::html_of_text(&body),
+        text: body,
     }
 }
 
@@ -242,24 +271,48 @@ mod tests {
         assert_eq!(secs, [60, 120, 240, 480, 6 * 3600, 6 * 3600, 6 * 3600]);
     }
 
-    #[test]
-    fn a_notification_says_what_happened_and_links_the_order() {
-        let message = OutboxMessage {
+    fn message(payload: Json) -> OutboxMessage {
+        OutboxMessage {
             id: "m1".into(),
             order_id: "o-42".into(),
             channel: "email".into(),
             party: "supplier".into(),
             organization: "acme".into(),
             template: "order_disputed".into(),
-            payload: json!({"workflow": "purchasing", "status": "in_dispute", "status_label": "In dispute"}),
+            payload,
             created_at: DateTime::<Utc>::default(),
             attempts: 1,
-        };
-        let (subject, body) = render(&message, "https://of.example");
-        assert_eq!(subject, "Order o-42: order disputed");
+        }
+    }
+
+    #[test]
+    fn an_e_mail_says_what_the_change_rendered() {
+        let m =
+            message(json!({"subject": "Order PO-1 is disputed", "text": "T", "html": "<p>H</p>"}));
         assert_eq!(
-            body,
-            "Order disputed.\n\nOrder o-42 (purchasing) is now In dispute.\n\nOpen it: https://of.example/orders/o-42\n"
+            parts(&m, "https://of.example"),
+            Parts {
+                subject: "Order PO-1 is disputed".into(),
+                text: "T".into(),
+                html: "<p>H</p>".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn an_unrendered_message_says_what_happened_and_links_the_order() {
+        let m = message(
+            json!({"workflow": "purchasing", "status": "in_dispute", "status_label": "In dispute"}),
+        );
+        let p = parts(&m, "https://of.example");
+        assert_eq!(p.subject, "Order o-42: order disputed");
+        assert_eq!(
+            p.text,
+            "Order o-42 is now In dispute.\n\nOpen it: https://of.example/orders/o-42\n"
+        );
+        assert!(
+            p.html
+                .contains("<a href=\"https://of.example/orders/o-42\">")
         );
     }
 }

@@ -4,7 +4,9 @@
 //! delivered one is never sent again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use orderflow_core::catalog;
@@ -14,110 +16,8 @@ use orderflow_notify::{Deliverer, Round};
 use orderflow_sqlite::SqliteStore;
 use orderflow_store::{Organization, Store, User, commit_of};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use support::Sink;
 use tokio::net::TcpListener;
-
-/// One received message: envelope and data.
-#[derive(Debug, Clone)]
-struct Mail {
-    from: String,
-    to: Vec<String>,
-    data: String,
-}
-
-/// A minimal SMTP server on loopback that keeps what it receives, or
-/// refuses every message with 554 while `refuse` is set.
-struct Sink {
-    port: u16,
-    mails: Arc<Mutex<Vec<Mail>>>,
-    refuse: Arc<Mutex<bool>>,
-}
-
-impl Sink {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mails = Arc::new(Mutex::new(Vec::new()));
-        let refuse = Arc::new(Mutex::new(false));
-        let (m, r) = (Arc::clone(&mails), Arc::clone(&refuse));
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(session(socket, Arc::clone(&m), Arc::clone(&r)));
-            }
-        });
-        Sink {
-            port,
-            mails,
-            refuse,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    fn mails(&self) -> Vec<Mail> {
-        self.mails.lock().unwrap().clone()
-    }
-}
-
-async fn session(
-    socket: tokio::net::TcpStream,
-    mails: Arc<Mutex<Vec<Mail>>>,
-    refuse: Arc<Mutex<bool>>,
-) {
-    let (read, mut write) = socket.into_split();
-    let mut lines = BufReader::new(read).lines();
-    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-    let mut mail = Mail {
-        from: String::new(),
-        to: Vec::new(),
-        data: String::new(),
-    };
-    while let Ok(Some(line)) = lines.next_line().await {
-        let upper = line.to_ascii_uppercase();
-        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            b"250-sink\r\n250 8BITMIME\r\n"
-        } else if upper.starts_with("MAIL FROM:") {
-            mail.from = line[10..].trim().to_owned();
-            b"250 ok\r\n"
-        } else if upper.starts_with("RCPT TO:") {
-            mail.to
-                .push(line[8..].trim().trim_matches(['<', '>']).to_owned());
-            b"250 ok\r\n"
-        } else if upper == "DATA" {
-            let _ = write.write_all(b"354 go on\r\n").await;
-            while let Ok(Some(data)) = lines.next_line().await {
-                if data == "." {
-                    break;
-                }
-                mail.data.push_str(&data);
-                mail.data.push('\n');
-            }
-            if *refuse.lock().unwrap() {
-                b"554 no thanks\r\n"
-            } else {
-                mails.lock().unwrap().push(std::mem::replace(
-                    &mut mail,
-                    Mail {
-                        from: String::new(),
-                        to: Vec::new(),
-                        data: String::new(),
-                    },
-                ));
-                b"250 queued\r\n"
-            }
-        } else if upper == "QUIT" {
-            let _ = write.write_all(b"221 bye\r\n").await;
-            return;
-        } else {
-            b"250 ok\r\n"
-        };
-        if write.write_all(reply).await.is_err() {
-            return;
-        }
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
@@ -125,13 +25,13 @@ fn t0() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// A store with a purchasing outlet and supplier (the supplier has an
-/// e-mail address) and one order whose creation notified the supplier.
+/// A store with a purchasing outlet and supplier (the supplier's user has
+/// an e-mail address) and one order whose creation notified the supplier.
 async fn store_with_a_notification(dir: &std::path::Path) -> Arc<dyn Store> {
     let store = SqliteStore::open(dir).await.unwrap();
     for (id, settings) in [
         ("outlet-co", json!({"purchasing_limit": "10000.00"})),
-        ("supplier-co", json!({"email": "orders@supplier.example"})),
+        ("supplier-co", json!({})),
     ] {
         store
             .create_organization(&Organization {
@@ -143,18 +43,23 @@ async fn store_with_a_notification(dir: &std::path::Path) -> Arc<dyn Store> {
             .await
             .unwrap();
     }
-    store
-        .create_user(&User {
-            id: "buyer".into(),
-            name: "Bo Buyer".into(),
-            organization: "outlet-co".into(),
-            roles: vec!["buyer".into()],
-            email: None,
-            created_at: t0(),
-            organization_name: String::new(),
-        })
-        .await
-        .unwrap();
+    for (id, organization, email) in [
+        ("buyer", "outlet-co", None),
+        ("sam", "supplier-co", Some("orders@supplier.example")),
+    ] {
+        store
+            .create_user(&User {
+                id: id.into(),
+                name: id.into(),
+                organization: organization.into(),
+                roles: vec!["buyer".into()],
+                email: email.map(str::to_owned),
+                created_at: t0(),
+                organization_name: String::new(),
+            })
+            .await
+            .unwrap();
+    }
     let wf = catalog::built_in("purchasing").unwrap().unwrap();
     let parties = [("outlet", "outlet-co"), ("supplier", "supplier-co")]
         .iter()
@@ -207,7 +112,8 @@ async fn a_notification_reaches_the_party_over_smtp_once() {
         round,
         Round {
             delivered: 1,
-            failed: 0
+            failed: 0,
+            dead: 0,
         }
     );
     let mails = sink.mails();
@@ -252,7 +158,8 @@ async fn a_refused_delivery_stays_and_is_retried_after_its_backoff() {
         deliverer.round(t0()).await.unwrap(),
         Round {
             delivered: 0,
-            failed: 1
+            failed: 1,
+            dead: 0,
         }
     );
     assert_eq!(
@@ -267,7 +174,8 @@ async fn a_refused_delivery_stays_and_is_retried_after_its_backoff() {
         round,
         Round {
             delivered: 1,
-            failed: 0
+            failed: 0,
+            dead: 0,
         }
     );
     assert_eq!(sink.mails().len(), 1);
@@ -295,7 +203,8 @@ async fn an_unreachable_server_loses_nothing() {
         deliverer.round(t0()).await.unwrap(),
         Round {
             delivered: 0,
-            failed: 1
+            failed: 1,
+            dead: 0,
         }
     );
 
@@ -311,7 +220,44 @@ async fn an_unreachable_server_loses_nothing() {
         deliverer.round(t0() + Duration::hours(1)).await.unwrap(),
         Round {
             delivered: 1,
-            failed: 0
+            failed: 0,
+            dead: 0,
         }
     );
+}
+
+#[tokio::test]
+async fn a_message_refused_too_often_is_dead_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start().await;
+    *sink.refuse.lock().unwrap() = true;
+    let store = store_with_a_notification(dir.path()).await;
+    let deliverer = Deliverer::new(
+        Arc::clone(&store),
+        &sink.url(),
+        "orderflow@lab.example",
+        "http://of.example",
+    )
+    .unwrap()
+    .with_max_attempts(2);
+
+    let first = deliverer.round(t0()).await.unwrap();
+    assert_eq!((first.failed, first.dead), (1, 0));
+    let second = deliverer.round(t0() + Duration::minutes(2)).await.unwrap();
+    assert_eq!(
+        (second.failed, second.dead),
+        (0, 1),
+        "the second failure is the last"
+    );
+    *sink.refuse.lock().unwrap() = false;
+    assert_eq!(
+        deliverer.round(t0() + Duration::days(3)).await.unwrap(),
+        Round::default(),
+        "a dead message is not tried again"
+    );
+    assert!(sink.mails().is_empty());
+    let dead = store.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message.attempts, 2);
+    assert!(dead[0].last_error.contains("554"), "{}", dead[0].last_error);
 }

@@ -29,6 +29,7 @@
 
 mod accounts;
 mod floor;
+mod notifications;
 mod store;
 
 pub use floor::json_member_pattern;
@@ -80,6 +81,31 @@ pub enum Op {
     /// The health check's write.
     Probe(DateTime<Utc>),
     Account(AccountOp),
+    Notification(NotificationOp),
+}
+
+/// A write to the inbox, the opt-outs or a dead letter.
+pub enum NotificationOp {
+    MarkRead {
+        user: String,
+        organization: String,
+        message: String,
+        at: DateTime<Utc>,
+    },
+    MarkAllRead {
+        user: String,
+        organization: String,
+        at: DateTime<Utc>,
+    },
+    SetOptOuts {
+        user: String,
+        templates: Vec<String>,
+    },
+    Dead {
+        id: String,
+        error: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// A write to passwords or sessions.
@@ -105,6 +131,8 @@ pub enum AccountOp {
 pub enum Done {
     Unit,
     Claimed(Vec<OutboxMessage>),
+    /// Rows a write changed.
+    Count(u64),
 }
 
 pub fn backend(e: impl std::fmt::Display) -> StoreError {

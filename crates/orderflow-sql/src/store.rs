@@ -560,6 +560,7 @@ macro_rules! sql_store {
                 .map(|_| Done::Unit)
                 .map_err(db),
                 Op::Account(op) => apply_account(conn, op).await.map(|()| Done::Unit),
+                Op::Notification(op) => apply_notification(conn, op).await.map(Done::Count),
             }
         }
 
@@ -695,7 +696,8 @@ macro_rules! sql_store {
             let until = micros(now + Duration::seconds(i64::from(lease_secs)));
             let rows = sqlx::query(concat!(
                 "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
-                 SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= $2 \
+                 SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL \
+                 AND available_at <= $2 \
                  AND (lease_until IS NULL OR lease_until <= $3) \
                  ORDER BY created_at, id LIMIT $4",
                 $lock,
@@ -960,6 +962,7 @@ macro_rules! sql_store {
 
         $crate::sql_accounts!(database: $db, row: $row, pool: $pool, connection: $conn);
         $crate::sql_floor!(pool: $pool);
+        $crate::sql_notifications!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
 
         // ------------------------------------------------------------ Store ---
 
@@ -1094,7 +1097,7 @@ macro_rules! sql_store {
                     .await?
                 {
                     Done::Claimed(messages) => Ok(messages),
-                    Done::Unit => Ok(Vec::new()),
+                    Done::Unit | Done::Count(_) => Ok(Vec::new()),
                 }
             }
 

@@ -16,7 +16,8 @@ use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage};
 /// child action) writes: the new snapshot, the acted child when it is
 /// stored beside the order, the children it creates and moves, one history
 /// entry per step (with the slots that could not see the order then) and
-/// one outbox message per notification of a party that sees the order. Outbox ids are
+/// one outbox message per notification of a party that sees the order
+/// (with the action and inputs of the step that sent it). Outbox ids are
 /// `"{order}:{version}:{n}"`, unique per order. The idempotency record is
 /// left to the caller.
 pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &Change) -> Commit {
@@ -84,19 +85,22 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
             }
         })
         .collect();
-    let outbox = events()
-        .filter_map(|e| match e {
+    let outbox = change
+        .steps
+        .iter()
+        .flat_map(|step| step.events.iter().map(move |e| (step, e)))
+        .filter_map(|(step, e)| match e {
             Event::Notified {
                 party,
                 template,
                 channel,
-            } => Some((party, template, channel)),
+            } => Some((step, party, template, channel)),
             _ => None,
         })
         // A party is never told about an order it cannot see.
-        .filter(|(party, _, _)| wf.slot_sees_now(&order.status, &order.seen_by, party))
+        .filter(|(_, party, _, _)| wf.slot_sees_now(&order.status, &order.seen_by, party))
         .enumerate()
-        .filter_map(|(n, (party, template, channel))| {
+        .filter_map(|(n, (step, party, template, channel))| {
             let organization = order.parties.get(party)?;
             Some(OutboxMessage {
                 id: format!("{}:{}:{}", order.id, change.version, n + 1),
@@ -105,11 +109,15 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
                 party: party.clone(),
                 organization: organization.clone(),
                 template: template.clone(),
+                // The step's action and inputs: what the message is about
+                // (`orderflow-app` renders the message from them).
                 payload: json!({
                     "order": order.id,
                     "workflow": order.workflow,
                     "status": order.status,
                     "version": order.version,
+                    "action": step.action,
+                    "inputs": step.inputs,
                 }),
                 created_at: change.at,
                 attempts: 0,

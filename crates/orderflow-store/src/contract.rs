@@ -12,6 +12,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 mod accounts;
+mod notifications;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ use crate::{
 };
 
 pub use accounts::{passwords_and_emails, sessions_round_trip};
+pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
 
 /// What a contract function answers: `Err` names the broken promise.
 pub type Outcome = anyhow::Result<()>;
@@ -51,7 +53,8 @@ macro_rules! contract_suite {
             children_rows, stale_child_refused, cascade_moves_children,
             idempotency_round_trip, outbox_lease, list_filters, list_visibility,
             list_paging, count_by_status, files_round_trip, limits_bounded,
-            malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes
+            malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes,
+            inbox_unread_first, email_opt_outs_round_trip, dead_letters_kept
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {

@@ -11,6 +11,7 @@
 pub mod change;
 pub mod contract;
 pub mod cursor;
+pub mod notifications;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ use serde_json::{Map, Value as Json};
 
 pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
+pub use notifications::{DeadLetter, InboxEntry, Notifications};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -253,7 +255,7 @@ pub fn clamp_limit(limit: u32) -> u32 {
 /// `NotFound` when a record a write needs is missing, `VersionConflict`
 /// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Notifications + Send + Sync + 'static {
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;
     /// Every organisation, by id (at most [`MAX_LIMIT`]).
@@ -345,7 +347,8 @@ pub trait Store: Send + Sync + 'static {
     /// The message is never claimed again; `NotFound` for an unknown id.
     async fn outbox_delivered(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
     /// The message is claimed again from `retry_at`; `NotFound` for an
-    /// unknown id.
+    /// unknown id. (A message given up on is dead:
+    /// [`Notifications::outbox_dead`].)
     async fn outbox_failed(&self, id: &str, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
 
     /// `Duplicate` when the id is taken.

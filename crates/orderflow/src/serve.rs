@@ -80,7 +80,8 @@ pub async fn run_until(
         config.admin_token.clone(),
         Arc::new(SystemClock),
         Limits::default(),
-    );
+    )
+    .with_public_url(&config.public_url);
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = match &config.smtp {
         Some(smtp) => {
@@ -94,7 +95,7 @@ pub async fn run_until(
         }
         None => {
             tracing::warn!(
-                "no SMTP server configured (ORDERFLOW_SMTP_URL): notifications wait in the outbox"
+                "no SMTP server configured (ORDERFLOW_SMTP_URL): notifications are kept in each user's inbox and not e-mailed"
             );
             None
         }

@@ -13,8 +13,9 @@
 //! 3. **Shape** ([`parse`]): serde into [`Definition`]; when the whole file
 //!    fails, each list element is deserialized on its own so every element
 //!    with a wrong, missing or unknown key is reported, not only the first.
-//! 4. **Meaning** ([`validate`], [`vars`], [`graph`]): ids, references,
-//!    roles, expressions and the variables they read, reachability.
+//! 4. **Meaning** ([`validate`], [`vars`], [`graph`], [`templates`]): ids,
+//!    references, roles, expressions and the variables they read,
+//!    reachability, and the templates notifications name.
 //!
 //! Semantic checks name the offending value by its path in the definition
 //! (`actions[3].to`, `actions[2].guards[0].rule`); [`source::Tree`] maps that
@@ -28,6 +29,7 @@
 mod graph;
 mod parse;
 mod source;
+mod templates;
 mod validate;
 mod vars;
 

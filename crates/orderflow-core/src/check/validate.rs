@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::graph;
 use super::source::{Path, Tree};
+use super::templates;
 use super::vars::{self, CHILD_BUILTINS, Env, ORDER_BUILTINS, Shape, Shapes, known};
 use crate::builtins::{EFFECT_BUILTINS, SCHEDULE_BUILTINS};
 use crate::definition::{
@@ -25,7 +26,7 @@ pub(super) struct Issue {
 /// The keys of a field whose type has no settings of its own.
 const FIELD_KEYS: &[&str] = &["id", "label", "type", "required", "description"];
 /// Channels a notification may go through.
-const CHANNELS: &[&str] = &["email", "webhook"];
+const CHANNELS: &[&str] = &["email", "inbox", "webhook"];
 /// Words CEL reserves: a field named so could not be read (`order.in`).
 const CEL_RESERVED: &[&str] = &[
     "as",
@@ -61,6 +62,7 @@ pub(super) fn validate(def: &Definition, tree: &Tree<'_>) -> Vec<Issue> {
     };
     v.run();
     graph::check(def, &mut v.out);
+    templates::check(def, &mut v.out);
     v.out
 }
 
