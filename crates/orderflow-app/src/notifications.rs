@@ -80,9 +80,10 @@ impl App {
         let m = e.message;
         let text = |key: &str| m.payload.get(key).and_then(Json::as_str).map(str::to_owned);
         let status = text("status").unwrap_or_default();
+        let workflow = text("workflow").unwrap_or_default();
         let status_label = text("status_label")
             .or_else(|| {
-                self.workflow(&m.payload["workflow"].as_str().unwrap_or_default())
+                self.workflow(&workflow)
                     .map(|wf| orderflow_core::mail::state_label(&wf.def, &status).to_owned())
             })
             .unwrap_or_else(|| status.clone());
@@ -90,7 +91,7 @@ impl App {
         NotificationView {
             subject: text("subject").unwrap_or_else(|| format!("Order {number}: {status_label}")),
             text: text("text").unwrap_or_default(),
-            workflow: text("workflow").unwrap_or_default(),
+            workflow,
             href: format!("/orders/{}", m.order_id),
             order_number: number,
             status,
