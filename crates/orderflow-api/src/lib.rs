@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 pub mod notifications;
 pub use notifications::{
-    DeadLetterList, DeadLetterView, EmailKind, EmailPreferences, MarkedRead, NotificationList,
-    NotificationView, SetEmailPreferences,
+    DeadLetterList, DeadLetterView, EmailKind, EmailPreferences, InboxQuery, MarkedRead,
+    NotificationList, NotificationView, SetEmailPreferences,
 };
 
 /// The media type of every error body.

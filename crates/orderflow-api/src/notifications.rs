@@ -100,3 +100,16 @@ pub struct DeadLetterView {
 pub struct DeadLetterList {
     pub items: Vec<DeadLetterView>,
 }
+
+/// `GET /api/v1/notifications` and `GET /api/v1/outbox/dead`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    /// A page's `next_cursor` (notifications only).
+    pub cursor: Option<String>,
+    /// From 1 to 100 (default 50) for notifications, to 500 (default 100)
+    /// for dead letters.
+    #[param(minimum = 1)]
+    pub limit: Option<u32>,
+}

@@ -10,6 +10,7 @@ pub mod body;
 pub mod events;
 pub mod extract;
 pub mod files;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
@@ -79,6 +80,14 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
         .route("/me/password", post(admin::change_password))
         .route("/users/{id}", patch(admin::update_user))
         .route("/tokens", post(admin::create_token))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route(
+            "/me/email-preferences",
+            get(notifications::email_preferences).put(notifications::set_email_preferences),
+        )
+        .route("/outbox/dead", get(notifications::dead_letters))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(json_limit))

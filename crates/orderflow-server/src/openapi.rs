@@ -10,7 +10,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, events, files, ops, orders, traceability};
+use crate::{admin, events, files, notifications, ops, orders, traceability};
 
 struct Security;
 
@@ -154,6 +154,12 @@ impl Modify for CommonAnswers {
         admin::change_password,
         admin::update_user,
         admin::create_token,
+        notifications::list,
+        notifications::mark_read,
+        notifications::mark_all_read,
+        notifications::email_preferences,
+        notifications::set_email_preferences,
+        notifications::dead_letters,
         files::upload,
         files::download,
         events::stream,
@@ -163,7 +169,7 @@ impl Modify for CommonAnswers {
     modifiers(&Security, &CommonAnswers),
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
-        (name = "files"), (name = "events"), (name = "operations"),
+        (name = "files"), (name = "events"), (name = "notifications"), (name = "operations"),
     )
 )]
 pub struct ApiDoc;

@@ -80,6 +80,7 @@ both_backends!(
     abandoned_before_approval_stays_hidden_from_the_supplier,
     money_is_decimal_in_the_orders_currency,
     a_purchasing_limit_is_a_decimal_amount,
+    the_inbox_keeps_what_each_user_may_see,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -2778,4 +2779,158 @@ async fn a_purchasing_limit_is_a_decimal_amount(backend: Backend) {
     let over = s.post(&buyer, "/api/v1/orders", create(6)).await.ok();
     assert_eq!(over["status"]["id"], "needs_approval");
     assert_eq!(over["data"]["total"], "600.00");
+}
+
+/// The subjects and read flags of a user's inbox, in its order.
+async fn inbox(s: &Server, token: &str) -> (Vec<(String, bool)>, u64) {
+    let page = s.get(token, "/api/v1/notifications").await.ok();
+    let items = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["subject"].as_str().unwrap().to_owned(),
+                n.get("read_at").is_some(),
+            )
+        })
+        .collect();
+    (items, page["unread"].as_u64().unwrap())
+}
+
+/// Every notification is kept in the inbox of each user of the party told,
+/// unread first then newest first, read per user; an order the supplier
+/// never saw (over the limit, abandoned before approval) is never in its
+/// inbox; another organisation's notification cannot be marked; e-mail
+/// preferences are the caller's own and refuse unknown kinds; dead letters
+/// are the administrator's.
+async fn the_inbox_keeps_what_each_user_may_see(backend: Backend) {
+    let (s, buyer, approver, supplier) = purchasing(backend).await;
+    let other_supplier = s.user("sue", "supplier", &[]).await;
+    let hidden = purchase(&s, &buyer, true, "big one").await;
+    s.act(&buyer, &hidden, "abandon", json!({})).await.ok();
+    let first = purchase(&s, &buyer, false, "first").await;
+    let second = purchase(&s, &buyer, false, "second").await;
+    s.act(&supplier, &first, "accept", json!({})).await.ok();
+
+    let pending = |id: &str| (format!("New order {id} from outlet Ltd"), false);
+    let (items, unread) = inbox(&s, &supplier).await;
+    assert_eq!(items, vec![pending(&second), pending(&first)]);
+    assert_eq!(unread, 2);
+    let page = s.get(&supplier, "/api/v1/notifications?limit=1").await.ok();
+    assert_eq!(page["items"][0]["href"], json!(format!("/orders/{second}")));
+    assert_eq!(page["items"][0]["order_id"], json!(second));
+    assert_eq!(page["items"][0]["template"], json!("order_pending"));
+    assert_eq!(page["items"][0]["status_label"], json!("Pending"));
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let rest = s
+        .get(
+            &supplier,
+            &format!("/api/v1/notifications?limit=1&cursor={cursor}"),
+        )
+        .await
+        .ok();
+    assert_eq!(rest["items"][0]["order_id"], json!(first));
+    assert!(rest.get("next_cursor").is_none());
+    for (token, who) in [(&buyer, "buyer"), (&approver, "approver")] {
+        let (items, _) = inbox(&s, token).await;
+        assert_eq!(
+            items,
+            vec![
+                (format!("Order {first} is Accepted"), false),
+                (format!("Order {hidden} needs approval"), false),
+            ],
+            "{who}"
+        );
+    }
+
+    // Read per user; the read one goes below the unread ones.
+    let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let read = s
+        .post(
+            &supplier,
+            &format!("/api/v1/notifications/{id}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::NO_CONTENT);
+    let (items, unread) = inbox(&s, &supplier).await;
+    assert_eq!(items, vec![pending(&first), (pending(&second).0, true)]);
+    assert_eq!(unread, 1);
+    assert_eq!(inbox(&s, &other_supplier).await.1, 2, "per user");
+    let buyers_own = s.get(&buyer, "/api/v1/notifications").await.ok()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post(
+        &supplier,
+        &format!("/api/v1/notifications/{buyers_own}/read"),
+        json!({}),
+    )
+    .await
+    .problem(404, "not_found");
+    s.post(&supplier, "/api/v1/notifications/nope/read", json!({}))
+        .await
+        .problem(404, "not_found");
+    let all = s
+        .post(&supplier, "/api/v1/notifications/read", json!({}))
+        .await
+        .ok();
+    assert_eq!(all, json!({"marked": 1}));
+    assert_eq!(inbox(&s, &supplier).await.1, 0);
+    assert_eq!(inbox(&s, &buyer).await.1, 2, "the outlet's are its own");
+    s.get(ADMIN, "/api/v1/notifications")
+        .await
+        .problem(403, "forbidden");
+
+    // E-mail preferences: the caller's own, unknown kinds refused.
+    let prefs = s.get(&supplier, "/api/v1/me/email-preferences").await.ok();
+    let pending_kind = prefs["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == json!("order_pending"))
+        .unwrap();
+    assert_eq!(pending_kind["opted_out"], json!(false));
+    assert_eq!(pending_kind["workflows"], json!(["purchasing"]));
+    let put = |body: Value| {
+        s.send(
+            s.request(Method::PUT, "/api/v1/me/email-preferences", &supplier)
+                .json(&body),
+        )
+    };
+    let set = put(json!({"opted_out": ["order_pending"]})).await.ok();
+    let opted: Vec<&str> = set["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["opted_out"] == json!(true))
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(opted, ["order_pending"]);
+    let refused = put(json!({"opted_out": ["order_pending", "spam"]})).await;
+    let p = refused.problem(422, "invalid_input");
+    assert_eq!(problem_fields(p), ["opted_out[1]"]);
+    let still = s.get(&supplier, "/api/v1/me/email-preferences").await.ok();
+    assert_eq!(still, set, "a refused change changes nothing");
+    let others = s
+        .get(&other_supplier, "/api/v1/me/email-preferences")
+        .await
+        .ok();
+    assert!(
+        others["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["opted_out"] == json!(false))
+    );
+
+    // Dead letters: the administrator's only.
+    assert_eq!(
+        s.get(ADMIN, "/api/v1/outbox/dead").await.ok(),
+        json!({"items": []})
+    );
+    s.get(&supplier, "/api/v1/outbox/dead")
+        .await
+        .problem(403, "forbidden");
 }
