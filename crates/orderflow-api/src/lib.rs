@@ -17,6 +17,14 @@ pub use notifications::{
     NotificationList, NotificationView, SetEmailPreferences,
 };
 
+mod workflows;
+
+pub use workflows::{
+    DefinitionProblem, Deployment, MigrateRequest, MigratedOrder, MigrationOutcome,
+    MigrationReport, VersionCount, VersionInfo, WorkflowDetail, WorkflowList, WorkflowSummary,
+    WorkflowVersionDetail,
+};
+
 /// The media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -101,6 +109,8 @@ pub struct ChildView {
 pub struct OrderView {
     pub id: String,
     pub workflow: String,
+    /// The deployed version of the workflow the order runs under.
+    pub workflow_version: u32,
     pub status: StatusView,
     /// Grows by one on every change; send it back in `If-Match`.
     pub version: u64,
@@ -452,6 +462,9 @@ pub struct Problem {
     /// the version it is at now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// `invalid_definition`: every problem of the definition, by line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<DefinitionProblem>>,
 }
 
 impl Problem {
@@ -473,6 +486,7 @@ impl Problem {
             action: None,
             order_status: None,
             current_version: None,
+            problems: None,
         }
     }
 }

@@ -139,7 +139,7 @@ impl App {
         settings: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
         orderflow_core::settings::check_organization(
-            self.workflows.values().map(|wf| &wf.def),
+            self.workflows.all_latest().iter().map(|wf| &wf.def),
             settings,
         )
         .map_err(|errors| {

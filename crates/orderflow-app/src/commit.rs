@@ -152,9 +152,18 @@ impl App {
             let Event::OrderRequested { action, inputs } = event else {
                 continue;
             };
+            // A new order runs under the latest version, whatever its
+            // cause's.
+            let latest = match self.for_new_order(wf.id()) {
+                Ok(latest) => latest,
+                Err(e) => {
+                    problems.push(e.into_problem());
+                    continue;
+                }
+            };
             match self
                 .prepare_create(
-                    wf,
+                    (latest.0, &latest.1),
                     &change.actor,
                     Some(action),
                     order.parties.clone(),

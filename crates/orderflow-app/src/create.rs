@@ -32,16 +32,16 @@ impl App {
             return Ok(answer);
         }
         let mut req = self.parse_create(body.value()?)?;
-        let wf = self.workflow(&req.workflow).cloned().ok_or_else(|| {
-            AppError::invalid("workflow", format!("no workflow {:?}", req.workflow))
-        })?;
+        // Another server may have deployed a version since.
+        self.workflows.refresh(&*self.store).await?;
+        let (version, wf) = self.for_new_order(&req.workflow)?;
         if let Some(def) = wf.def.create_action() {
             self.resolve_files(caller, &def.inputs, &mut req.inputs)
                 .await?;
         }
         let parties = self.check_parties(&wf, caller, req.parties).await?;
         let (p, settings) = self
-            .prepare_create(&wf, &caller.actor(), None, parties, &req.inputs)
+            .prepare_create((version, &wf), &caller.actor(), None, parties, &req.inputs)
             .await
             .inspect_err(|e| count_refusal(&wf, "create", e))?;
         self.finish(Some(caller), p, &settings, 201, None, idem)
@@ -88,18 +88,19 @@ impl App {
         })
     }
 
-    /// Decides what `actor` creating an order of `wf` with `parties` and
-    /// `inputs` does: the new order's commit, nothing written.
+    /// Decides what `actor` creating an order of `wf` (at `version`) with
+    /// `parties` and `inputs` does: the new order's commit, nothing written.
     pub(crate) async fn prepare_create(
         &self,
-        wf: &Arc<Workflow>,
+        (version, wf): (u32, &Arc<Workflow>),
         actor: &Actor,
         action: Option<&str>,
         parties: BTreeMap<String, String>,
         inputs: &Value,
     ) -> Result<(Prepared, PartySettings), AppError> {
         let id = uuid::Uuid::now_v7().to_string();
-        let blank = Order::blank(&id, wf.id(), parties);
+        let mut blank = Order::blank(&id, wf.id(), parties);
+        blank.workflow_version = version;
         let settings = self.party_settings(&blank).await?;
         let action = match action {
             Some(a) => a.to_owned(),

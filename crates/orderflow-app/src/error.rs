@@ -22,6 +22,7 @@
 //! | `unsupported_media_type` | 415  | wrong `Content-Type`, or content that is not what it claims |
 //! | `invalid_input`          | 422  | invalid or missing inputs (`fields`)                        |
 //! | `idempotency_key_reused` | 422  | an `Idempotency-Key` sent again with another request        |
+//! | `invalid_definition`     | 422  | a workflow definition fails its check (`problems`, by line) |
 //! | `too_many_attempts`      | 429  | too many failed sign-ins: wait the seconds `detail` names   |
 //! | `internal`               | 500  | a failure of the server; details go to the logs only        |
 //! | `unavailable`            | 503  | the store does not answer                                   |
@@ -52,6 +53,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("unsupported_media_type", 415, "Unsupported media type"),
     ("invalid_input", 422, "Invalid input"),
     ("idempotency_key_reused", 422, "Idempotency key reused"),
+    ("invalid_definition", 422, "Invalid workflow definition"),
     ("too_many_attempts", 429, "Too many attempts"),
     ("internal", 500, "Internal error"),
     ("unavailable", 503, "Service unavailable"),
@@ -113,6 +115,19 @@ impl AppError {
                 .map(|(field, message)| FieldProblem { field, message })
                 .collect(),
         );
+        Self(Box::new(p))
+    }
+    /// A definition that fails its check: every problem by line and column.
+    pub fn invalid_definition(problems: Vec<orderflow_api::DefinitionProblem>) -> Self {
+        let mut p = problem(
+            "invalid_definition",
+            problems
+                .iter()
+                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        p.problems = Some(problems);
         Self(Box::new(p))
     }
     /// A failure of ours: logged in full, reported without internals.

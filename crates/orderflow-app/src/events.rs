@@ -51,7 +51,7 @@ impl App {
         BroadcastStream::new(self.changes.subscribe()).filter_map(move |item| match item {
             Ok(change) => {
                 let order = &change.order;
-                let wf = workflows.get(&order.workflow)?;
+                let wf = workflows.of(order)?;
                 if !wf.can_see(order, &actor) {
                     return None;
                 }

@@ -27,11 +27,13 @@ pub mod mail;
 pub mod notifications;
 pub mod passwords;
 pub mod read;
+pub mod registry;
 pub mod sessions;
 pub mod throttle;
 pub mod traceability;
 pub mod views;
 pub mod visible;
+pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +41,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use orderflow_core::catalog;
 use orderflow_core::engine::Workflow;
+use orderflow_core::model::Order;
 use orderflow_store::Store;
 use tokio::sync::broadcast;
 
@@ -92,7 +95,7 @@ impl Default for Limits {
     }
 }
 
-/// The built-in workflows, loaded once.
+/// Workflows by id, one version each: the built-ins at start.
 pub type Workflows = BTreeMap<String, Arc<Workflow>>;
 
 /// Loads the four built-in workflows.
@@ -110,7 +113,8 @@ pub fn built_in_workflows() -> Result<Workflows, catalog::LoadError> {
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
-    pub workflows: Arc<Workflows>,
+    /// Every deployed version of every workflow.
+    pub workflows: Arc<registry::Registry>,
     /// The administrator token (`ORDERFLOW_ADMIN_TOKEN`); no administration
     /// without it.
     pub admin_token: Option<String>,
@@ -138,7 +142,7 @@ impl App {
         let (changes, _) = broadcast::channel(limits.events_buffer.max(1));
         Self {
             store,
-            workflows: Arc::new(workflows),
+            workflows: Arc::new(registry::Registry::new(workflows)),
             admin_token: admin_token.filter(|t| !t.is_empty()),
             clock,
             limits,
@@ -158,7 +162,13 @@ impl App {
         self.clock.now()
     }
 
-    pub fn workflow(&self, id: &str) -> Option<&Arc<Workflow>> {
-        self.workflows.get(id)
+    /// The latest version of a workflow: what a new order runs under.
+    pub fn workflow(&self, id: &str) -> Option<Arc<Workflow>> {
+        self.workflows.latest(id)
+    }
+
+    /// The version of its workflow an order runs under.
+    pub fn workflow_of(&self, order: &Order) -> Option<Arc<Workflow>> {
+        self.workflows.of(order)
     }
 }

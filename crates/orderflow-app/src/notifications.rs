@@ -108,7 +108,7 @@ impl App {
     /// with the label of the first workflow declaring it.
     fn email_kinds(&self) -> BTreeMap<String, (String, Vec<String>)> {
         let mut kinds: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-        for wf in self.workflows.values() {
+        for wf in self.workflows.all_latest() {
             for t in &wf.def.templates {
                 kinds
                     .entry(t.id.clone())

@@ -51,8 +51,8 @@ impl App {
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         Ok(OrderFilter {
             organization: caller.organization().to_owned(),
-            visible_statuses: visibility(self.workflows.values().map(|w| w.as_ref())),
-            seen_statuses: visibility_once_seen(self.workflows.values().map(|w| w.as_ref())),
+            visible_statuses: self.workflows.visibility(|wf| visibility([wf])),
+            seen_statuses: self.workflows.visibility(|wf| visibility_once_seen([wf])),
             workflow: nonempty(&q.workflow),
             status: nonempty(&q.status),
             party: nonempty(&q.party),
@@ -111,10 +111,9 @@ impl App {
             .iter()
             .filter(|o| {
                 // The store filters by visibility; the engine has the last word.
-                self.workflow(&o.workflow)
-                    .is_some_and(|wf| wf.can_see(o, &actor))
+                self.workflow_of(o).is_some_and(|wf| wf.can_see(o, &actor))
             })
-            .map(|o| views::summary(self.workflow(&o.workflow).map(|w| w.as_ref()), o))
+            .map(|o| views::summary(self.workflow_of(o).as_deref(), o))
             .collect();
         Ok(OrderList {
             items,
@@ -134,7 +133,7 @@ impl App {
             .into_iter()
             .map(|(workflow, status, count)| StatusCount {
                 status: match self.workflow(&workflow) {
-                    Some(wf) => views::status(wf, &status),
+                    Some(wf) => views::status(&wf, &status),
                     None => views::child_status_unknown(&status),
                 },
                 workflow,

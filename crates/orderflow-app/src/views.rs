@@ -127,6 +127,7 @@ pub fn order(
     OrderView {
         id: order.id.clone(),
         workflow: order.workflow.clone(),
+        workflow_version: order.workflow_version,
         status: status(wf, &order.status),
         version: order.version,
         parties: order.parties.clone(),

@@ -34,10 +34,14 @@ impl App {
     pub(crate) async fn load_any(&self, id: &str) -> Result<Visible, AppError> {
         let not_found = || AppError::not_found("order");
         let order = self.store.order(id).await?.ok_or_else(not_found)?;
-        let wf = self
-            .workflow(&order.workflow)
-            .cloned()
-            .ok_or_else(not_found)?;
+        let wf = match self.workflow_of(&order) {
+            Some(wf) => wf,
+            None => {
+                // A version deployed by another server since the last look.
+                self.workflows.refresh(&*self.store).await?;
+                self.workflow_of(&order).ok_or_else(not_found)?
+            }
+        };
         Ok(Visible { wf, order })
     }
 

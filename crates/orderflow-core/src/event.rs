@@ -72,6 +72,13 @@ pub enum Event {
         field: String,
         value: Json,
     },
+    /// The order moved from one deployed version of its workflow to
+    /// another (a migration; its status, if mapped, moves by a
+    /// `StatusChanged` beside it).
+    WorkflowMigrated {
+        from: u32,
+        to: u32,
+    },
 }
 
 /// One entry of an order's history: an action and what it did, or an

@@ -16,6 +16,11 @@ pub type Counts = BTreeMap<String, BTreeMap<String, u64>>;
 pub struct Order {
     pub id: String,
     pub workflow: String,
+    /// The deployed version of the workflow the order runs under: the
+    /// latest when it was created, changed only by a migration. Orders
+    /// stored before workflows had versions run under the first.
+    #[serde(default = "first_version")]
+    pub workflow_version: u32,
     /// Empty until the creating action has run.
     pub status: String,
     /// Grows by one on every change; 0 before creation.
@@ -44,12 +49,17 @@ pub struct Order {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 impl Order {
     /// An order about to be created: parties chosen, nothing else.
     pub fn blank(id: &str, workflow: &str, parties: BTreeMap<String, String>) -> Self {
         Self {
             id: id.to_owned(),
             workflow: workflow.to_owned(),
+            workflow_version: first_version(),
             status: String::new(),
             version: 0,
             parties,

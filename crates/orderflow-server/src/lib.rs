@@ -16,6 +16,7 @@ pub mod ops;
 pub mod orders;
 pub mod problem;
 pub mod traceability;
+pub mod workflows;
 
 use std::time::Duration;
 
@@ -88,6 +89,22 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
             get(notifications::email_preferences).put(notifications::set_email_preferences),
         )
         .route("/outbox/dead", get(notifications::dead_letters))
+        .route("/workflows", get(workflows::list))
+        .route(
+            "/workflows/{id}",
+            get(workflows::get_one)
+                .put(workflows::deploy)
+                .delete(workflows::delete),
+        )
+        .route(
+            "/workflows/{id}/versions/{version}",
+            get(workflows::version),
+        )
+        .route(
+            "/workflows/{id}/retire",
+            post(workflows::retire).delete(workflows::unretire),
+        )
+        .route("/workflows/{id}/migrate", post(workflows::migrate))
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(json_limit))

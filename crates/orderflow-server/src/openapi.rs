@@ -10,7 +10,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, events, files, notifications, ops, orders, traceability};
+use crate::{admin, events, files, notifications, ops, orders, traceability, workflows};
 
 struct Security;
 
@@ -165,11 +165,20 @@ impl Modify for CommonAnswers {
         events::stream,
         ops::healthz,
         ops::metrics,
+        workflows::list,
+        workflows::get_one,
+        workflows::deploy,
+        workflows::delete,
+        workflows::version,
+        workflows::retire,
+        workflows::unretire,
+        workflows::migrate,
     ),
     modifiers(&Security, &CommonAnswers),
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
         (name = "files"), (name = "events"), (name = "notifications"), (name = "operations"),
+        (name = "workflows"),
     )
 )]
 pub struct ApiDoc;

@@ -31,12 +31,14 @@ mod accounts;
 mod floor;
 mod notifications;
 mod store;
+mod workflows;
 
 pub use floor::json_member_pattern;
 
 use chrono::{DateTime, Utc};
 use orderflow_store::{
     ApiToken, Commit, Organization, OutboxMessage, Result, Session, StoreError, StoredFile, User,
+    WorkflowVersion,
 };
 use serde::Serialize;
 
@@ -82,6 +84,7 @@ pub enum Op {
     Probe(DateTime<Utc>),
     Account(AccountOp),
     Notification(NotificationOp),
+    Workflow(WorkflowOp),
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.
@@ -125,6 +128,13 @@ pub enum AccountOp {
         now: DateTime<Utc>,
         idle_since: DateTime<Utc>,
     },
+}
+
+/// A write to deployed workflows.
+pub enum WorkflowOp {
+    Deploy(WorkflowVersion),
+    Retire { id: String, retired: bool },
+    Delete(String),
 }
 
 /// What a write answers.

@@ -561,6 +561,7 @@ macro_rules! sql_store {
                 .map_err(db),
                 Op::Account(op) => apply_account(conn, op).await.map(|()| Done::Unit),
                 Op::Notification(op) => apply_notification(conn, op).await.map(Done::Count),
+                Op::Workflow(op) => apply_workflow(conn, op).await.map(|()| Done::Unit),
             }
         }
 
@@ -746,7 +747,8 @@ macro_rules! sql_store {
             if c.expected_version == 0 {
                 sqlx::query(
                     "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
-                     updated_at, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     updated_at, snapshot, workflow_version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&order.id)
                 .bind(&order.workflow)
@@ -756,13 +758,14 @@ macro_rules! sql_store {
                 .bind(micros(created_at))
                 .bind(micros(updated_at))
                 .bind(&snapshot)
+                .bind(i64::from(order.workflow_version))
                 .execute(&mut *conn)
                 .await
                 .map_err(refused(&format!("order {}", order.id)))?;
             } else {
                 let done = sqlx::query(
                     "UPDATE orders SET status = $1, version = $2, reference = $3, updated_at = $4, \
-                     snapshot = $5 WHERE id = $6 AND version = $7",
+                     snapshot = $5, workflow_version = $8 WHERE id = $6 AND version = $7",
                 )
                 .bind(&order.status)
                 .bind(int(order.version)?)
@@ -771,6 +774,7 @@ macro_rules! sql_store {
                 .bind(&snapshot)
                 .bind(&order.id)
                 .bind(int(c.expected_version)?)
+                .bind(i64::from(order.workflow_version))
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?;
@@ -963,6 +967,7 @@ macro_rules! sql_store {
         $crate::sql_accounts!(database: $db, row: $row, pool: $pool, connection: $conn);
         $crate::sql_floor!(pool: $pool);
         $crate::sql_notifications!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
+        $crate::sql_workflows!(row: $row, connection: $conn, store: $store, reads: $reads);
 
         // ------------------------------------------------------------ Store ---
 

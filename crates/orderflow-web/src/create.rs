@@ -136,9 +136,11 @@ async fn form(
 }
 
 fn choices(web: &Web, chosen: &str) -> Vec<Choice> {
-    web.app
-        .workflows
+    let known = web.app.workflows.snapshot();
+    known
         .values()
+        .filter(|d| !d.retired)
+        .filter_map(|d| d.latest())
         .filter(|w| w.def.create_action().is_some())
         .map(|w| Choice {
             value: w.id().to_owned(),
@@ -154,7 +156,7 @@ pub async fn page(
     Query(which): Query<Which>,
 ) -> Result<Response, PageError> {
     let form = match web.app.workflow(&which.workflow) {
-        Some(wf) => Some(form(&web, &session, wf, &Posted::default(), None).await?),
+        Some(wf) => Some(form(&web, &session, &wf, &Posted::default(), None).await?),
         None => None,
     };
     Ok(html(&CreatePage {
@@ -177,11 +179,7 @@ pub async fn submit(
         .find(|(k, _)| k == "workflow")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let wf = web
-        .app
-        .workflow(&workflow)
-        .cloned()
-        .ok_or(PageError::NotFound)?;
+    let wf = web.app.workflow(&workflow).ok_or(PageError::NotFound)?;
     let def = wf.def.create_action().ok_or(PageError::NotFound)?;
     let mut parties = Map::new();
     for (k, v) in &fields {

@@ -181,7 +181,8 @@ pub async fn page(
     let workflows = web
         .app
         .workflows
-        .values()
+        .all_latest()
+        .iter()
         .map(|w| Choice {
             value: w.id().to_owned(),
             label: w.def.label.clone(),

@@ -123,8 +123,8 @@ pub async fn load(web: &Web, session: &Session, id: &str) -> Result<Loaded, Page
         .map_err(refused)?;
     let wf = web
         .app
-        .workflow(&view.workflow)
-        .cloned()
+        .workflows
+        .at(&view.workflow, view.workflow_version)
         .ok_or(PageError::NotFound)?;
     Ok(Loaded { view, wf, settings })
 }

@@ -58,7 +58,8 @@ pub async fn list(State(web): State<Web>, session: Session) -> Result<Html<Strin
     let workflows = web
         .app
         .workflows
-        .values()
+        .all_latest()
+        .iter()
         .map(|wf| Summary {
             id: wf.def.id.clone(),
             label: wf.def.label.clone(),

@@ -45,6 +45,12 @@ sqlite_synchronous = "full"
 
 # Log filter (tracing's EnvFilter syntax).         ORDERFLOW_LOG
 log = "info"
+
+# A folder of workflow definitions (*.toml) to deploy at every start, for
+# teams that keep them in git: each file that differs from its workflow's
+# latest version becomes a new version; a file that fails its check stops
+# the start.                                 ORDERFLOW_WORKFLOWS / --workflows
+# workflows = "./workflows"
 "#;
 
 /// The keys of a config file. Unknown keys are refused: a misspelt key
@@ -61,6 +67,7 @@ pub struct FileConfig {
     pub smtp_from: Option<String>,
     pub public_url: Option<String>,
     pub log: Option<String>,
+    pub workflows: Option<PathBuf>,
 }
 
 /// The flags of `orderflow serve` (and of commands that open the store).
@@ -78,6 +85,9 @@ pub struct Flags {
     /// A postgres:// URL instead of the embedded SQLite database.
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// A folder of workflow definitions (*.toml) to deploy at start.
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +117,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub public_url: String,
     pub log: String,
+    /// Definitions to deploy at start.
+    pub workflows: Option<PathBuf>,
 }
 
 impl Config {
@@ -185,6 +197,11 @@ impl Config {
             smtp,
             public_url,
             log: pick(None, "ORDERFLOW_LOG", file.log).unwrap_or_else(|| "info".to_owned()),
+            workflows: flags
+                .workflows
+                .clone()
+                .or_else(|| env("ORDERFLOW_WORKFLOWS").map(PathBuf::from))
+                .or(file.workflows),
         })
     }
 }

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use orderflow_core::check::{self, Diagnostic};
 use orderflow_core::definition::Definition;
@@ -16,6 +16,7 @@ mod client;
 mod commands;
 mod config;
 mod demo;
+mod deploy;
 mod listen;
 mod serve;
 
@@ -112,6 +113,40 @@ enum Workflow {
     },
     /// Print the JSON Schema of definition files, for editors.
     Schema,
+    /// Deploy definition files to a server: each is checked, then becomes
+    /// a new version of its workflow (nothing when it is unchanged).
+    Deploy {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The workflows a server runs: versions, orders per version.
+    List {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+    },
+    /// Move the orders of one version of a workflow to another. A dry run
+    /// unless --apply: it prints what would happen to each order.
+    Migrate {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+        /// The workflow id.
+        id: String,
+        /// The version whose orders move.
+        #[arg(long)]
+        from: u32,
+        /// The version they move to [default: the latest].
+        #[arg(long)]
+        to: Option<u32>,
+        /// OLD=NEW: a state the new version no longer has, and the one its
+        /// orders take instead (repeatable).
+        #[arg(long = "map", value_name = "OLD=NEW")]
+        mapping: Vec<String>,
+        /// Migrate for real (after reading the dry run).
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -198,6 +233,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print(&drawing)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Workflow(Workflow::Deploy { connection, files }) => {
+            let (out, clean) = runtime()?.block_on(deploy::deploy(&connection, &files))?;
+            print(&out)?;
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Workflow(Workflow::List { connection }) => {
+            client_output(runtime()?.block_on(deploy::list(&connection)))
+        }
+        Command::Workflow(Workflow::Migrate {
+            connection,
+            id,
+            from,
+            to,
+            mapping,
+            apply,
+        }) => client_output(runtime()?.block_on(deploy::migrate(
+            &connection,
+            &id,
+            from,
+            to,
+            &mapping,
+            apply,
+        ))),
         Command::Workflow(Workflow::Schema) => {
             let schema = schemars::schema_for!(Definition);
             print(&format!("{}\n", serde_json::to_string_pretty(&schema)?))?;
@@ -242,14 +304,42 @@ fn check_files(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads and checks one file: an error when it cannot be read, else the
-/// checker's verdict. A file too big is refused before it is read.
+/// checker's verdict.
 fn load(file: &Path) -> anyhow::Result<Result<Definition, Vec<Diagnostic>>> {
     let name = file.display().to_string();
+    match read_definition(file) {
+        Ok(text) => Ok(check::check_source(&name, &text)),
+        Err(Oversized(d)) => Ok(Err(vec![d])),
+        Err(Unreadable(e)) => Err(e),
+    }
+}
+
+/// Why a definition file was not read.
+enum ReadError {
+    /// Over the definition's size bound, refused before it is read whole.
+    Oversized(Diagnostic),
+    Unreadable(anyhow::Error),
+}
+use ReadError::{Oversized, Unreadable};
+
+impl From<ReadError> for anyhow::Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            Oversized(d) => anyhow::anyhow!("{d}"),
+            Unreadable(e) => e,
+        }
+    }
+}
+
+/// A definition file's text (UTF-8, within the size bound).
+fn read_definition(file: &Path) -> Result<String, ReadError> {
+    let name = file.display().to_string();
     let len = std::fs::metadata(file)
-        .with_context(|| format!("cannot read {name}"))?
+        .with_context(|| format!("cannot read {name}"))
+        .map_err(Unreadable)?
         .len();
     if let Some(d) = check::size_diagnostic(&name, len) {
-        return Ok(Err(vec![d]));
+        return Err(Oversized(d));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(file)
@@ -257,14 +347,13 @@ fn load(file: &Path) -> anyhow::Result<Result<Definition, Vec<Diagnostic>>> {
             f.take(limits::DEFINITION_BYTES_MAX as u64 + 1)
                 .read_to_end(&mut bytes)
         })
-        .with_context(|| format!("cannot read {name}"))?;
+        .with_context(|| format!("cannot read {name}"))
+        .map_err(Unreadable)?;
     if let Some(d) = check::size_diagnostic(&name, bytes.len() as u64) {
-        return Ok(Err(vec![d]));
+        return Err(Oversized(d));
     }
-    let Ok(text) = String::from_utf8(bytes) else {
-        bail!("cannot read {name}: it is not UTF-8 text");
-    };
-    Ok(check::check_source(&name, &text))
+    String::from_utf8(bytes)
+        .map_err(|_| Unreadable(anyhow::anyhow!("cannot read {name}: it is not UTF-8 text")))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends quietly.

@@ -1,10 +1,13 @@
 //! `orderflow serve`: the store the configuration names, the HTTP API on
 //! it, and the outbox deliverer beside it, until Ctrl-C or SIGTERM.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use orderflow_app::Caller;
+use orderflow_core::check;
 use orderflow_notify::Deliverer;
 use orderflow_postgres::PgStore;
 use orderflow_server::{
@@ -82,6 +85,13 @@ pub async fn run_until(
         Limits::default(),
     )
     .with_public_url(&config.public_url);
+    state
+        .deploy_built_ins()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the deployed workflows: {}", e.detail()))?;
+    if let Some(dir) = &config.workflows {
+        deploy_folder(&state, dir).await?;
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = match &config.smtp {
         Some(smtp) => {
@@ -164,4 +174,36 @@ pub fn init_logs(filter: &str) {
     } else {
         builder.json().init();
     }
+}
+
+/// Deploys every `*.toml` of `dir`, in name order; the first that fails
+/// its check stops the start with every problem by line.
+async fn deploy_folder(state: &AppState, dir: &Path) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the workflows folder {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file.display().to_string();
+        let source = crate::read_definition(&file)?;
+        let def = check::check_source(&name, &source).map_err(|problems| {
+            anyhow::anyhow!(
+                "{}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        })?;
+        let d = state
+            .deploy_workflow(&Caller::Admin, &def.id, &source)
+            .await
+            .map_err(|e| anyhow::anyhow!("{name}: {}", e.detail()))?;
+        let what = if d.changed { "deployed" } else { "unchanged" };
+        tracing::info!(file = %name, workflow = %d.id, version = d.version, "{what}");
+    }
+    Ok(())
 }

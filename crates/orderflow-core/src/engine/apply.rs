@@ -149,6 +149,7 @@ fn fold_one(wf: &Workflow, order: &mut Order, event: &Event) {
     match event {
         Event::Created | Event::Notified { .. } | Event::OrderRequested { .. } => {}
         Event::StatusChanged { to, .. } => order.status.clone_from(to),
+        Event::WorkflowMigrated { to, .. } => order.workflow_version = *to,
         Event::FieldSet { field, value } => {
             order.data.insert(field.clone(), value.clone());
         }

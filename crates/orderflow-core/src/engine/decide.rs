@@ -900,7 +900,7 @@ fn roll_up_parent(
     Ok(())
 }
 
-fn apply_status_rules(
+pub(super) fn apply_status_rules(
     wf: &Workflow,
     working: &mut Order,
     settings: &PartySettings,

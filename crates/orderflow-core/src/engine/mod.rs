@@ -11,6 +11,7 @@ mod apply;
 mod available;
 mod decide;
 pub mod inputs;
+mod migrate;
 pub mod vars;
 
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +23,7 @@ use serde_json::Value as Json;
 pub use apply::{apply, apply_child, created_children};
 pub use available::{Availability, available_actions, available_child_actions};
 pub use decide::{decide, decide_child};
+pub use migrate::{MIGRATE_ACTION, migrate};
 
 use crate::definition::{Action, ChildKind, Definition, State};
 use crate::event::Step;
