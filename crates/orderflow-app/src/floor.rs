@@ -35,6 +35,8 @@ pub struct StationJob {
     pub code: String,
     pub order: String,
     pub workflow: String,
+    /// The version of the workflow the order runs under.
+    pub workflow_version: u32,
     /// The order's reference (the merchant's), when it has one.
     pub reference: Option<String>,
     /// The job's parent (the item), with its own state.
@@ -98,14 +100,16 @@ impl App {
         caller: &UserCaller,
         tracking: &str,
     ) -> Result<(String, String), AppError> {
-        let mut kinds: Vec<&str> = self
+        // Every version: jobs of orders under an older one are scanned too.
+        let mut kinds: Vec<String> = self
             .workflows
-            .values()
-            .flat_map(|wf| floor_kinds(wf).map(|k| k.id.as_str()))
+            .all_versions()
+            .iter()
+            .flat_map(|wf| floor_kinds(wf).map(|k| k.id.clone()).collect::<Vec<_>>())
             .collect();
         kinds.sort_unstable();
         kinds.dedup();
-        for kind in kinds {
+        for kind in &kinds {
             let found = self
                 .store
                 .children_by_field(
@@ -158,6 +162,7 @@ impl App {
             code: job_code(&v.order.id, &child.id),
             order: v.order.id.clone(),
             workflow: v.wf.id().to_owned(),
+            workflow_version: v.order.workflow_version,
             reference: v
                 .order
                 .data
@@ -184,8 +189,8 @@ impl App {
             })
         };
         let mut out: Vec<(String, String)> = Vec::new();
-        for wf in self.workflows.values() {
-            for kind in floor_kinds(wf) {
+        for wf in self.workflows.all_versions() {
+            for kind in floor_kinds(&wf) {
                 for a in kind.actions.iter().filter(|a| is_step(a) && mine(a)) {
                     if !out.iter().any(|(id, _)| id == &a.id) {
                         out.push((a.id.clone(), a.label.clone()));

@@ -139,7 +139,10 @@ pub async fn step(
             return Ok((StatusCode::NOT_FOUND, html(&page)?).into_response());
         }
     };
-    let def = kind_of(&web, &found).and_then(|k| k.actions.iter().find(|a| a.id == action));
+    let kind = kind_of(&web, &found);
+    let def = kind
+        .as_ref()
+        .and_then(|k| k.actions.iter().find(|a| a.id == action));
     let inputs = def.map_or(Value::Null, |d| forms::read(&d.inputs, &fields));
     match web
         .app
@@ -156,7 +159,7 @@ pub async fn step(
         }
         Err(e) => {
             let p = e.into_problem();
-            page.problem = Some(reason(kind_of(&web, &found), &p));
+            page.problem = Some(reason(kind.as_ref(), &p));
             let posted = Posted {
                 values: &fields,
                 problems: p.fields.as_deref().unwrap_or_default(),
@@ -226,7 +229,7 @@ pub async fn batch(
             Err(p) => {
                 refused += 1;
                 let kind = match web.app.station_job(&caller, &code).await {
-                    Ok(found) => kind_of(&web, &found).cloned(),
+                    Ok(found) => kind_of(&web, &found),
                     Err(_) => None,
                 };
                 ResultLine {
@@ -242,11 +245,14 @@ pub async fn batch(
     Ok(html(&page)?.into_response())
 }
 
-fn kind_of<'a>(web: &'a Web, found: &StationJob) -> Option<&'a ChildKind> {
+/// The job's kind in the version of its workflow its order runs under.
+fn kind_of(web: &Web, found: &StationJob) -> Option<ChildKind> {
     web.app
-        .workflow(&found.workflow)?
+        .workflows
+        .at(&found.workflow, found.workflow_version)?
         .def
         .child_kind(&found.job.kind)
+        .cloned()
 }
 
 fn card(web: &Web, found: &StationJob, posted: &Posted<'_>) -> JobCard {
