@@ -104,12 +104,18 @@ impl App {
         }
     }
 
-    /// Every kind of e-mail the workflows send (their templates, by id),
-    /// with the label of the first workflow declaring it.
+    /// Every kind of e-mail the workflows send (the templates they e-mail,
+    /// by id), with the label of the first workflow declaring it.
     fn email_kinds(&self) -> BTreeMap<String, (String, Vec<String>)> {
         let mut kinds: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
         for wf in self.workflows.all_latest() {
-            for t in &wf.def.templates {
+            let emailed = orderflow_core::mail::emailed(&wf.def);
+            for t in wf
+                .def
+                .templates
+                .iter()
+                .filter(|t| emailed.contains(t.id.as_str()))
+            {
                 kinds
                     .entry(t.id.clone())
                     .or_insert_with(|| (t.label.clone(), Vec::new()))

@@ -7,12 +7,12 @@
 //! `workflow check` refuses a template that reads anything else, so a typo
 //! is found when the file is checked, not when a message goes out blank.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value as Json, json};
 
-use crate::definition::{Definition, Template};
+use crate::definition::{Definition, EffectKind, Template};
 use crate::engine::{Workflow, vars};
 use crate::model::{Order, PartySettings};
 use crate::money;
@@ -146,6 +146,25 @@ fn vars_fallback(order: &Order) -> Map<String, Json> {
     value.insert("status".into(), json!(order.status));
     value.insert("version".into(), json!(order.version));
     value
+}
+
+/// The templates a `notify` of the e-mail channel sends: the kinds of
+/// e-mail a user may opt out of.
+pub fn emailed(def: &Definition) -> BTreeSet<&str> {
+    let effects = def
+        .actions
+        .iter()
+        .chain(def.children.iter().flat_map(|k| k.actions.iter()))
+        .flat_map(|a| a.effects.iter())
+        .chain(def.automatic.iter().flat_map(|a| a.effects.iter()));
+    effects
+        .filter_map(|e| match &e.kind {
+            EffectKind::Notify {
+                template, channel, ..
+            } if channel == EMAIL_CHANNEL => Some(template.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The label of the order's state (the id when it has none).

@@ -9,6 +9,8 @@ pub struct Who {
     pub organization: String,
     /// The shop-floor station is theirs (`Session::floor`).
     pub floor: bool,
+    /// Their unread notifications (the bell).
+    pub unread: u64,
 }
 
 /// The frame of a page (`templates/base.html`).
@@ -38,6 +40,7 @@ impl Layout {
                 name: session.user.name.clone(),
                 organization: session.organization_name.clone(),
                 floor: session.floor,
+                unread: session.unread,
             }),
             csrf: session.csrf.clone(),
         }

@@ -17,6 +17,7 @@ mod display;
 mod error;
 mod format;
 mod forms;
+mod inbox;
 mod layout;
 mod list;
 mod live;
@@ -58,6 +59,10 @@ pub fn router(app: App) -> Router {
             "/account",
             get(account::page).post(account::change_password),
         )
+        .route("/account/email", post(account::set_email))
+        .route("/inbox", get(inbox::page))
+        .route("/inbox/read", post(inbox::mark_all_read))
+        .route("/inbox/{id}/read", post(inbox::mark_read))
         .route("/orders", get(list::page))
         .route("/orders/live", get(live::orders))
         .route("/orders/new", get(create::page).post(create::submit))

@@ -33,6 +33,8 @@ pub struct Session {
     /// The user works on a shop floor (a role that may take a job's step):
     /// the navigation shows the station.
     pub floor: bool,
+    /// Notifications the user has not read (the bell's count).
+    pub unread: u64,
 }
 
 impl Session {
@@ -79,6 +81,11 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         Err(e) => return Err(PageError::from_problem(e.problem())),
     };
     let floor = !web.app.station_steps(&caller).is_empty();
+    let unread = web
+        .app
+        .unread_notifications(&caller)
+        .await
+        .map_err(|e| PageError::from_problem(e.problem()))?;
     let user = caller.0;
     let organization_name = match web.app.store.organization(&user.organization).await {
         Ok(Some(o)) => o.name,
@@ -94,6 +101,7 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         csrf,
         secret: secret.to_owned(),
         floor,
+        unread,
     }))
 }
 

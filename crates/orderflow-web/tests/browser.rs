@@ -572,6 +572,8 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     check("print").await;
     b.goto("/account").await;
     check("account").await;
+    b.goto("/inbox").await;
+    check("inbox").await;
     b.goto("/workflows").await;
     check("workflows").await;
     b.goto("/workflows/print-production").await;

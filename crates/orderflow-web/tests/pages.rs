@@ -432,3 +432,73 @@ async fn the_order_downloads_as_a_pdf_for_its_parties_only_and_reading_it_change
         "{history}"
     );
 }
+
+#[tokio::test]
+async fn marking_notifications_read_needs_the_session_token_and_changes_only_the_callers() {
+    let server = Server::start().await;
+    server.organization("cafe", "Corner Café", json!({})).await;
+    server
+        .organization("beans", "Bean Supplier", json!({}))
+        .await;
+    let buyer = server.user("bea", "cafe", &["buyer"]).await;
+    let supplier = server.user("sam", "beans", &[]).await;
+    server
+        .api(
+            "POST",
+            "/orders",
+            &buyer.token,
+            json!({"workflow": "purchasing", "parties": {"supplier": "beans"},
+                   "inputs": {"lines": [{"product": "Beans", "quantity": 1, "unit_price": "2.00"}]}}),
+        )
+        .await;
+    let http = client();
+    let base = &server.base;
+    let (session, csrf) = signed_in(&http, base, "sam", &supplier.password).await;
+    let unread = || async {
+        server
+            .api("GET", "/notifications", &supplier.token, json!(null))
+            .await["unread"]
+            .as_u64()
+            .unwrap()
+    };
+    let inbox = http
+        .get(format!("{base}/inbox"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        inbox.contains(r#"aria-label="Notifications, 1 unread""#),
+        "{inbox}"
+    );
+    let forged = http
+        .post(format!("{base}/inbox/read"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(unread().await, 1, "a refused form changes nothing");
+    let done = http
+        .post(format!("{base}/inbox/read"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(done.status().is_redirection());
+    assert_eq!(done.headers()[LOCATION], "/inbox");
+    assert_eq!(unread().await, 0);
+    let unknown = http
+        .post(format!("{base}/inbox/nope/read"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
