@@ -59,19 +59,7 @@ fn manager(caller: &Caller) -> Result<String, AppError> {
 /// refuses it with every problem by line and column, and when its `id` is
 /// not the one it is deployed as.
 pub fn check_definition(id: &str, source: &str) -> Result<Workflow, AppError> {
-    if let Some(d) = check::size_diagnostic(id, source.len() as u64) {
-        return Err(AppError::invalid_definition(vec![problem_of(&d)]));
-    }
-    let wf = catalog::load(id, source).map_err(|e| {
-        AppError::invalid_definition(match e {
-            LoadError::Check(c) => c.0.iter().map(problem_of).collect(),
-            LoadError::Expression { expression, error } => vec![DefinitionProblem {
-                line: 1,
-                column: 1,
-                message: format!("{expression}: {error}"),
-            }],
-        })
-    })?;
+    let wf = compile(id, source)?;
     if wf.id() != id {
         let line = source
             .lines()
@@ -87,6 +75,24 @@ pub fn check_definition(id: &str, source: &str) -> Result<Workflow, AppError> {
         }]));
     }
     Ok(wf)
+}
+
+/// A definition checked and compiled, whatever its id (what an editor
+/// shows before deploying): every problem by line and column.
+pub fn compile(name: &str, source: &str) -> Result<Workflow, AppError> {
+    if let Some(d) = check::size_diagnostic(name, source.len() as u64) {
+        return Err(AppError::invalid_definition(vec![problem_of(&d)]));
+    }
+    catalog::load(name, source).map_err(|e| {
+        AppError::invalid_definition(match e {
+            LoadError::Check(c) => c.0.iter().map(problem_of).collect(),
+            LoadError::Expression { expression, error } => vec![DefinitionProblem {
+                line: 1,
+                column: 1,
+                message: format!("{expression}: {error}"),
+            }],
+        })
+    })
 }
 
 fn problem_of(d: &check::Diagnostic) -> DefinitionProblem {

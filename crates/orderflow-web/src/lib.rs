@@ -13,6 +13,7 @@ mod app;
 mod assets;
 mod badge;
 mod create;
+mod deploy;
 mod display;
 mod error;
 mod format;
@@ -82,7 +83,12 @@ pub fn router(app: App) -> Router {
         .route("/station/step", post(station::step))
         .route("/station/batch", post(station::batch))
         .route("/workflows", get(workflows::list))
+        .route("/workflows/deploy", get(deploy::page).post(deploy::submit))
         .route("/workflows/{id}", get(workflows::page))
+        .route(
+            "/workflows/{id}/versions/{version}",
+            get(workflows::version_page),
+        )
         .route("/static/{*path}", get(assets::serve))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(form_limit))

@@ -49,6 +49,11 @@ impl Server {
             Arc::new(SystemClock),
             Limits::default(),
         );
+        // As `orderflow serve` starts: the built-ins deployed as version 1.
+        state
+            .deploy_built_ins()
+            .await
+            .expect("the built-ins deployed");
         let app = router_with_pages(state.clone(), Some(orderflow_web::router(state)));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
