@@ -6,6 +6,7 @@
 //! database run what any of them deployed.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use orderflow_core::catalog;
@@ -40,7 +41,7 @@ pub struct Registry {
     known: RwLock<Arc<Known>>,
     /// Whether the store had any deployed workflow at the last refresh:
     /// until it has, the workflows given at start run as version 1.
-    from_store: RwLock<bool>,
+    from_store: AtomicBool,
 }
 
 impl Registry {
@@ -61,7 +62,7 @@ impl Registry {
             .collect();
         Self {
             known: RwLock::new(Arc::new(known)),
-            from_store: RwLock::new(false),
+            from_store: AtomicBool::new(false),
         }
     }
 
@@ -129,26 +130,16 @@ impl Registry {
     /// a workflow deleted there is forgotten here.
     pub async fn refresh(&self, store: &dyn Store) -> Result<(), AppError> {
         let deployed = store.deployed_workflows().await?;
-        if deployed.is_empty()
-            && !*self
-                .from_store
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-        {
+        let from_store = self.from_store.load(Ordering::Acquire);
+        if deployed.is_empty() && !from_store {
             return Ok(());
         }
         let old = self.snapshot();
         let mut next = Known::new();
         for d in deployed {
+            // The seed's compiled versions are not the store's: read those.
             let mut versions = match old.get(&d.id) {
-                Some(o)
-                    if *self
-                        .from_store
-                        .read()
-                        .unwrap_or_else(PoisonError::into_inner) =>
-                {
-                    o.versions.clone()
-                }
+                Some(o) if from_store => o.versions.clone(),
                 _ => BTreeMap::new(),
             };
             versions.retain(|v, _| *v <= d.latest);
@@ -172,10 +163,7 @@ impl Registry {
             );
         }
         *self.known.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
-        *self
-            .from_store
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = true;
+        self.from_store.store(true, Ordering::Release);
         Ok(())
     }
 }
