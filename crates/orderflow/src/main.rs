@@ -1,6 +1,6 @@
 //! `orderflow`: the one binary. `serve` runs the server, `demo` fills one
-//! with example data; `orders`, `organizations`, `users` and `tokens` are a
-//! thin client of its HTTP API; `workflow` checks and draws definitions.
+//! with example data; `orders`, `organizations`, `users`, `tokens`,
+//! `notifications` and `outbox` are a thin client of its HTTP API; `workflow` checks and draws definitions.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,7 @@ mod commands;
 mod config;
 mod demo;
 mod deploy;
+mod inbox;
 mod listen;
 mod serve;
 
@@ -75,6 +76,20 @@ enum Command {
         connection: commands::Connection,
         #[command(subcommand)]
         command: commands::Tokens,
+    },
+    /// Your notifications and the kinds of e-mail you get.
+    Notifications {
+        #[command(flatten)]
+        connection: commands::Connection,
+        #[command(subcommand)]
+        command: inbox::Notifications,
+    },
+    /// Messages the server could not deliver (administrator).
+    Outbox {
+        #[command(flatten)]
+        connection: commands::AdminConnection,
+        #[command(subcommand)]
+        command: inbox::Outbox,
     },
     /// Check, draw and describe workflow definition files.
     #[command(subcommand)]
@@ -205,6 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             connection,
             command,
         } => client_output(runtime()?.block_on(commands::tokens(&connection, command))),
+        Command::Notifications {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(inbox::notifications(&connection, command))),
+        Command::Outbox {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(inbox::outbox(&connection, command))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

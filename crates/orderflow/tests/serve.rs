@@ -287,6 +287,28 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
         .ok();
     assert!(out.contains("Published (published), version 2"), "{out}");
 
+    // The lab is told, in its inbox: listed, then read; its e-mail choices.
+    let out = server.cli(&lab, &["notifications", "list"]).ok();
+    assert!(out.contains(" from "), "the subject: {out}");
+    assert!(out.ends_with("1 unread\n"), "{out}");
+    let out = server.cli(&lab, &["notifications", "read", "--all"]).ok();
+    assert_eq!(out, "1 marked read\n");
+    let out = server
+        .cli(
+            &lab,
+            &["notifications", "email", "--off", "order_published"],
+        )
+        .ok();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("off") && l.contains("order_published")),
+        "{out}"
+    );
+    let unknown = server.cli(&lab, &["notifications", "email", "--off", "spam"]);
+    assert_eq!(unknown.code, 1, "{unknown:?}");
+    assert!(unknown.err.contains("opted_out"), "{}", unknown.err);
+    assert_eq!(admin(&["outbox", "dead"]).ok(), "no dead letters\n");
+
     // A refusal is one line naming what is wrong, and exit code 1.
     let refused = server.cli(
         &lab,
