@@ -77,6 +77,14 @@ pub async fn run_until(
             "ORDERFLOW_ADMIN_TOKEN is not set: organisations and users cannot be created over HTTP"
         );
     }
+    let address = listener.local_addr()?;
+    // The default public address is the listening one: the port the system
+    // gave when asked for port 0, not `:0`.
+    let public_url = if config.public_url == format!("http://{}", config.listen) {
+        format!("http://{address}")
+    } else {
+        config.public_url.clone()
+    };
     let state = AppState::new(
         Arc::clone(&store),
         workflows,
@@ -84,7 +92,7 @@ pub async fn run_until(
         Arc::new(SystemClock),
         Limits::default(),
     )
-    .with_public_url(&config.public_url);
+    .with_public_url(&public_url);
     state
         .deploy_built_ins()
         .await
@@ -95,12 +103,7 @@ pub async fn run_until(
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = match &config.smtp {
         Some(smtp) => {
-            let deliverer = Deliverer::new(
-                Arc::clone(&store),
-                &smtp.url,
-                &smtp.from,
-                &config.public_url,
-            )?;
+            let deliverer = Deliverer::new(Arc::clone(&store), &smtp.url, &smtp.from, &public_url)?;
             Some(tokio::spawn(deliverer.run(DELIVERY_EVERY, stop_rx)))
         }
         None => {
@@ -111,7 +114,6 @@ pub async fn run_until(
         }
     };
 
-    let address = listener.local_addr()?;
     tracing::info!(%address, "orderflow is listening");
     println!(
         "orderflow is serving on http://{address} (web UI at /, API under /api/v1, documentation at /api/docs)"

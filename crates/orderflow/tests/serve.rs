@@ -291,6 +291,13 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
     let out = server.cli(&lab, &["notifications", "list"]).ok();
     assert!(out.contains(" from "), "the subject: {out}");
     assert!(out.ends_with("1 unread\n"), "{out}");
+    let json = server.cli(&lab, &["notifications", "list", "--json"]).ok();
+    let listed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let text = listed["items"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("{}/orders/{id}", server.url)),
+        "the link is the server's own address: {text}"
+    );
     let out = server.cli(&lab, &["notifications", "read", "--all"]).ok();
     assert_eq!(out, "1 marked read\n");
     let out = server
