@@ -20,6 +20,9 @@ use crate::error::AppError;
 #[derive(Clone, Default)]
 pub struct Deployed {
     pub latest: u32,
+    /// The latest version's SHA-256 as the store has it (`None` for the
+    /// workflows given at start).
+    checksum: Option<[u8; 32]>,
     /// No new orders (its orders run on).
     pub retired: bool,
     pub versions: BTreeMap<u32, Arc<Workflow>>,
@@ -54,6 +57,7 @@ impl Registry {
                 let versions = BTreeMap::from([(1, wf)]);
                 let d = Deployed {
                     latest: 1,
+                    checksum: None,
                     retired: false,
                     versions,
                 };
@@ -137,12 +141,24 @@ impl Registry {
         let old = self.snapshot();
         let mut next = Known::new();
         for d in deployed {
-            // The seed's compiled versions are not the store's: read those.
+            // What is cached is kept only while its latest version is still
+            // the store's (a workflow deleted and deployed again elsewhere
+            // numbers its versions from 1 again).
+            let keep = match old.get(&d.id) {
+                Some(o) if o.checksum.is_some() => match o.latest.cmp(&d.latest) {
+                    std::cmp::Ordering::Equal => o.checksum == Some(d.checksum),
+                    std::cmp::Ordering::Less => store
+                        .workflow_version(&d.id, o.latest)
+                        .await?
+                        .is_some_and(|v| Some(v.sha256) == o.checksum),
+                    std::cmp::Ordering::Greater => false,
+                },
+                _ => false,
+            };
             let mut versions = match old.get(&d.id) {
-                Some(o) if from_store => o.versions.clone(),
+                Some(o) if keep => o.versions.clone(),
                 _ => BTreeMap::new(),
             };
-            versions.retain(|v, _| *v <= d.latest);
             for n in 1..=d.latest {
                 if versions.contains_key(&n) {
                     continue;
@@ -157,6 +173,7 @@ impl Registry {
                 d.id,
                 Deployed {
                     latest: d.latest,
+                    checksum: Some(d.checksum),
                     retired: d.retired,
                     versions,
                 },

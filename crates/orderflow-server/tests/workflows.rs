@@ -597,4 +597,39 @@ async fn two_servers_on_one_postgres_see_each_others_deployments() {
     // Nobody deployed the same version twice.
     let detail = one.get(ADMIN, "/api/v1/workflows/repairs").await.ok();
     assert_eq!(detail["versions"].as_array().unwrap().len(), 2);
+
+    // A workflow deleted through one server and deployed again with other
+    // text (its versions start from 1 again) runs as the new text on the
+    // other, which had the old one in memory.
+    let scratch = REPAIRS.replace("id = \"repairs\"", "id = \"scratch\"");
+    one.deploy(ADMIN, "scratch", &scratch).await.ok();
+    let order =
+        json!({"workflow": "scratch", "parties": {"shop": "shop"}, "inputs": {"problem": "x"}});
+    let first = two.create(&customer, order.clone()).await;
+    assert_eq!(first["status"]["label"], "Booked");
+    one.post(
+        ADMIN,
+        "/api/v1/workflows/scratch/migrate",
+        json!({"from": 1}),
+    )
+    .await
+    .problem(422, "invalid_input");
+    let gone = one
+        .send(one.req(Method::DELETE, ADMIN, "/api/v1/workflows/scratch"))
+        .await;
+    gone.problem(409, "conflict");
+    let renamed = scratch.replace("id = \"scratch\"", "id = \"scratch-2\"");
+    one.deploy(ADMIN, "scratch-2", &renamed).await.ok();
+    two.workflows().await;
+    let gone = one
+        .send(one.req(Method::DELETE, ADMIN, "/api/v1/workflows/scratch-2"))
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let again = renamed.replace("label = \"Booked\"", "label = \"Booked again\"");
+    let d = one.deploy(ADMIN, "scratch-2", &again).await.ok();
+    assert_eq!(d["version"], 1);
+    let mut order = order;
+    order["workflow"] = json!("scratch-2");
+    let second = two.create(&customer, order).await;
+    assert_eq!(second["status"]["label"], "Booked again");
 }

@@ -11,8 +11,7 @@ macro_rules! sql_workflows {
         use $crate::__private::orderflow_store::{DeployedWorkflow, WorkflowVersion};
         use $crate::WorkflowOp;
 
-        const VERSION_COLUMNS: &str =
-            "workflow, version, source, sha256, deployed_by, deployed_at";
+        const VERSION_COLUMNS: &str = "workflow, version, source, sha256, deployed_by, deployed_at";
 
         fn version_of(row: &$row) -> Result<WorkflowVersion> {
             Ok(WorkflowVersion {
@@ -95,9 +94,10 @@ macro_rules! sql_workflows {
             async fn deployed_workflows(&self) -> Result<Vec<DeployedWorkflow>> {
                 all(
                     sqlx::query(
-                        "SELECT w.id, w.retired, COALESCE(MAX(v.version), 0) AS latest \
-                         FROM workflows w LEFT JOIN workflow_versions v ON v.workflow = w.id \
-                         GROUP BY w.id, w.retired ORDER BY w.id LIMIT $1",
+                        "SELECT w.id, w.retired, v.version AS latest, v.sha256 \
+                         FROM workflows w JOIN workflow_versions v ON v.workflow = w.id \
+                         AND v.version = (SELECT MAX(x.version) FROM workflow_versions x \
+                         WHERE x.workflow = w.id) ORDER BY w.id LIMIT $1",
                     )
                     .bind(i64::from(MAX_LIMIT)),
                     &self.$reads,
@@ -105,6 +105,7 @@ macro_rules! sql_workflows {
                         Ok(DeployedWorkflow {
                             id: get(row, "id")?,
                             latest: number(get(row, "latest")?)?,
+                            checksum: hash(row, "sha256")?,
                             retired: get::<i64>(row, "retired")? != 0,
                         })
                     },
@@ -152,7 +153,12 @@ macro_rules! sql_workflows {
                     )
                     .bind(id),
                     &self.$reads,
-                    |row| Ok((number(get(row, "workflow_version")?)?, uint(get(row, "n")?)?)),
+                    |row| {
+                        Ok((
+                            number(get(row, "workflow_version")?)?,
+                            uint(get(row, "n")?)?,
+                        ))
+                    },
                 )
                 .await
             }

@@ -27,6 +27,9 @@ pub struct WorkflowVersion {
 pub struct DeployedWorkflow {
     pub id: String,
     pub latest: u32,
+    /// The latest version's SHA-256: a cache can tell a workflow deleted
+    /// and deployed again from the one it knew.
+    pub checksum: [u8; 32],
     /// Retired: its orders run on, no new order is created.
     pub retired: bool,
 }

@@ -43,11 +43,13 @@ pub async fn workflow_versions_round_trip(store: &dyn Store) -> Outcome {
             DeployedWorkflow {
                 id: "audit".into(),
                 latest: 1,
+                checksum: [1; 32],
                 retired: false,
             },
             DeployedWorkflow {
                 id: "repair".into(),
                 latest: 2,
+                checksum: [2; 32],
                 retired,
             },
         ]
