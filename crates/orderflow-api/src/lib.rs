@@ -25,6 +25,12 @@ pub use workflows::{
     WorkflowVersionDetail,
 };
 
+mod webhooks;
+
+pub use webhooks::{
+    CreateWebhook, DeliveriesQuery, WebhookCreated, WebhookDeliveryView, WebhookView,
+};
+
 /// The media type of every error body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

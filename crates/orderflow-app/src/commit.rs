@@ -101,7 +101,8 @@ impl App {
                 .increment(1);
             return Ok(());
         }
-        let commit = self.with_messages(&p.wf, p.commit.clone()).await?;
+        let mut commit = self.with_messages(&p.wf, p.commit.clone()).await?;
+        self.add_webhooks(&p.wf, &p.change, &mut commit).await?;
         let outcome = self.store.commit(commit).await;
         let action = p
             .change

@@ -33,6 +33,7 @@ pub mod throttle;
 pub mod traceability;
 pub mod views;
 pub mod visible;
+pub mod webhooks;
 pub mod workflows;
 
 use std::collections::BTreeMap;

@@ -118,6 +118,29 @@ fn load_gives_the_same_verdict() {
     );
 }
 
+/// A notification goes through a channel something delivers (`email` by
+/// SMTP, `inbox` for the party's users, `webhook` to the party's
+/// endpoints); any other would wait in the outbox forever, so the check
+/// refuses it where it is written.
+#[test]
+fn a_channel_nothing_delivers_is_refused_at_its_line_and_column() {
+    let clean = clean_file();
+    assert_eq!(check("small.toml", &clean), "small.toml: ok");
+    assert!(clean.contains("channel = \"webhook\""));
+    let email = clean.replace("channel = \"webhook\"", "channel = \"email\"");
+    assert_eq!(check("small.toml", &email), "small.toml: ok");
+    let sms = clean.replace("channel = \"webhook\"", "channel = \"sms\"");
+    let line = clean
+        .lines()
+        .position(|l| l == "channel = \"webhook\"")
+        .unwrap()
+        + 1;
+    assert_eq!(
+        check("small.toml", &sms),
+        format!("small.toml:{line}:11: unknown channel \"sms\" (known: email, inbox, webhook)")
+    );
+}
+
 #[test]
 fn every_problem_has_a_line_pointing_at_its_value() {
     let text = clean_file()

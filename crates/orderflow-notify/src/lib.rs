@@ -14,6 +14,12 @@
 //! multipart/alternative message (the plain text and the HTML the change
 //! rendered). With nobody to write to, the message is done: the in-app
 //! inbox keeps it either way.
+//!
+//! Webhooks have their own deliverer (`webhook.rs`): a workflow's webhook
+//! notifications never reach the outbox, the application turns them into
+//! webhook deliveries when the change commits.
+
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +30,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use orderflow_core::mail::{EMAIL_CHANNEL, INBOX_CHANNEL};
 use orderflow_store::{OutboxMessage, Store};
 use serde_json::Value as Json;
+
+pub use webhook::{WebhookDeliverer, WebhookPolicy, WebhookRound, sign};
 
 /// Messages claimed per round.
 const BATCH_MAX: u32 = 50;
@@ -41,6 +49,8 @@ pub enum NotifyError {
     SmtpUrl(String),
     #[error("sender address {0:?} is not valid")]
     From(String),
+    #[error("HTTP client: {0}")]
+    Http(String),
     #[error(transparent)]
     Store(#[from] orderflow_store::StoreError),
 }
@@ -120,7 +130,12 @@ impl Deliverer {
                     self.store.outbox_delivered(&message.id, now).await?;
                     round.delivered += 1;
                 }
-                Err(e) if message.attempts >= self.max_attempts => {
+                // A channel this deliverer does not send is never sent by
+                // trying again (`workflow check` refuses such channels).
+                Err(e)
+                    if message.attempts >= self.max_attempts
+                        || matches!(e, SendError::Channel(_)) =>
+                {
                     tracing::error!(message = %message.id, order = %message.order_id, attempts = message.attempts, "delivery failed for the last time: {e}");
                     self.store
                         .outbox_dead(&message.id, &e.to_string(), now)

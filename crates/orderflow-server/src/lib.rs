@@ -16,6 +16,7 @@ pub mod ops;
 pub mod orders;
 pub mod problem;
 pub mod traceability;
+pub mod webhooks;
 pub mod workflows;
 
 use std::time::Duration;
@@ -105,6 +106,16 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
             post(workflows::retire).delete(workflows::unretire),
         )
         .route("/workflows/{id}/migrate", post(workflows::migrate))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_one).delete(webhooks::remove),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/events", get(events::stream))
         .route("/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(json_limit))

@@ -10,7 +10,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, events, files, notifications, ops, orders, traceability, workflows};
+use crate::{admin, events, files, notifications, ops, orders, traceability, webhooks, workflows};
 
 struct Security;
 
@@ -160,6 +160,12 @@ impl Modify for CommonAnswers {
         notifications::email_preferences,
         notifications::set_email_preferences,
         notifications::dead_letters,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get_one,
+        webhooks::remove,
+        webhooks::deliveries,
+        webhooks::redeliver,
         files::upload,
         files::download,
         events::stream,
@@ -177,8 +183,8 @@ impl Modify for CommonAnswers {
     modifiers(&Security, &CommonAnswers),
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
-        (name = "files"), (name = "events"), (name = "notifications"), (name = "operations"),
-        (name = "workflows"),
+        (name = "webhooks"), (name = "files"), (name = "events"), (name = "notifications"),
+        (name = "operations"), (name = "workflows"),
     )
 )]
 pub struct ApiDoc;

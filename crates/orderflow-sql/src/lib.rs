@@ -31,6 +31,7 @@ mod accounts;
 mod floor;
 mod notifications;
 mod store;
+mod webhooks;
 mod workflows;
 
 pub use floor::json_member_pattern;
@@ -38,7 +39,7 @@ pub use floor::json_member_pattern;
 use chrono::{DateTime, Utc};
 use orderflow_store::{
     ApiToken, Commit, Organization, OutboxMessage, Result, Session, StoreError, StoredFile, User,
-    WorkflowVersion,
+    WebhookDelivery, WebhookEndpoint, WorkflowVersion,
 };
 use serde::Serialize;
 
@@ -85,6 +86,7 @@ pub enum Op {
     Account(AccountOp),
     Notification(NotificationOp),
     Workflow(WorkflowOp),
+    Webhook(WebhookOp),
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.
@@ -137,12 +139,38 @@ pub enum WorkflowOp {
     Delete(String),
 }
 
+/// A write to webhook endpoints or deliveries.
+pub enum WebhookOp {
+    Create(WebhookEndpoint),
+    Delete(String),
+    Claim {
+        now: DateTime<Utc>,
+        lease_secs: u32,
+        limit: u32,
+    },
+    Delivered {
+        id: String,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        id: String,
+        error: String,
+        retry_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    },
+    Redeliver {
+        id: String,
+        now: DateTime<Utc>,
+    },
+}
+
 /// What a write answers.
 pub enum Done {
     Unit,
     Claimed(Vec<OutboxMessage>),
     /// Rows a write changed.
     Count(u64),
+    Deliveries(Vec<WebhookDelivery>),
 }
 
 pub fn backend(e: impl std::fmt::Display) -> StoreError {

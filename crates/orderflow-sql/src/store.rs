@@ -562,6 +562,7 @@ macro_rules! sql_store {
                 Op::Account(op) => apply_account(conn, op).await.map(|()| Done::Unit),
                 Op::Notification(op) => apply_notification(conn, op).await.map(Done::Count),
                 Op::Workflow(op) => apply_workflow(conn, op).await.map(|()| Done::Unit),
+                Op::Webhook(op) => apply_webhook(conn, op).await,
             }
         }
 
@@ -946,6 +947,8 @@ macro_rules! sql_store {
                 .map_err(refused(&format!("outbox message {}", m.id)))?;
             }
 
+            insert_webhook_deliveries(conn, &order.id, &c.webhooks).await?;
+
             if let Some(i) = &c.idempotency {
                 sqlx::query(
                     "INSERT INTO idempotency (user_id, key, request_sha256, status, body, \
@@ -968,6 +971,14 @@ macro_rules! sql_store {
         $crate::sql_floor!(pool: $pool);
         $crate::sql_notifications!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
         $crate::sql_workflows!(row: $row, connection: $conn, store: $store, reads: $reads);
+        $crate::sql_webhooks!(
+            row: $row,
+            pool: $pool,
+            connection: $conn,
+            store: $store,
+            reads: $reads,
+            claim_lock: $lock
+        );
 
         // ------------------------------------------------------------ Store ---
 
@@ -1102,7 +1113,7 @@ macro_rules! sql_store {
                     .await?
                 {
                     Done::Claimed(messages) => Ok(messages),
-                    Done::Unit | Done::Count(_) => Ok(Vec::new()),
+                    _ => Ok(Vec::new()),
                 }
             }
 

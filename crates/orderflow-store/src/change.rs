@@ -131,6 +131,7 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
         moved_children,
         history,
         outbox,
+        webhooks: Vec::new(),
         idempotency: None,
         order,
     }

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod notifications;
+mod webhooks;
 mod workflows;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use crate::{
 
 pub use accounts::{passwords_and_emails, sessions_round_trip};
 pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
+pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
 
 /// What a contract function answers: `Err` names the broken promise.
@@ -57,7 +59,8 @@ macro_rules! contract_suite {
             list_paging, count_by_status, files_round_trip, limits_bounded,
             malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes,
             inbox_unread_first, email_opt_outs_round_trip, dead_letters_kept,
-            workflow_versions_round_trip, workflow_orders_and_delete
+            workflow_versions_round_trip, workflow_orders_and_delete,
+            webhook_endpoints_round_trip, webhook_deliveries_lease
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {

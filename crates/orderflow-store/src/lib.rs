@@ -12,6 +12,7 @@ pub mod change;
 pub mod contract;
 pub mod cursor;
 pub mod notifications;
+pub mod webhooks;
 pub mod workflows;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use serde_json::{Map, Value as Json};
 pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
 pub use notifications::{DeadLetter, InboxEntry, Notifications};
+pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
 pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -186,6 +188,8 @@ pub struct Commit {
     pub moved_children: Vec<MovedChildren>,
     pub history: Vec<HistoryEntry>,
     pub outbox: Vec<OutboxMessage>,
+    /// Deliveries to webhook endpoints telling about this change.
+    pub webhooks: Vec<WebhookDelivery>,
     pub idempotency: Option<Idempotency>,
 }
 
@@ -257,7 +261,7 @@ pub fn clamp_limit(limit: u32) -> u32 {
 /// `NotFound` when a record a write needs is missing, `VersionConflict`
 /// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
-pub trait Store: Notifications + WorkflowStore + Send + Sync + 'static {
+pub trait Store: Notifications + WorkflowStore + WebhookStore + Send + Sync + 'static {
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;
     /// Every organisation, by id (at most [`MAX_LIMIT`]).

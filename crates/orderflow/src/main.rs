@@ -1,6 +1,7 @@
 //! `orderflow`: the one binary. `serve` runs the server, `demo` fills one
 //! with example data; `orders`, `organizations`, `users`, `tokens`,
-//! `notifications` and `outbox` are a thin client of its HTTP API; `workflow` checks and draws definitions.
+//! `notifications`, `outbox` and `webhooks` are a thin client of its HTTP
+//! API; `workflow` checks and draws definitions.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ mod deploy;
 mod inbox;
 mod listen;
 mod serve;
+mod webhooks;
 
 #[derive(Debug, Parser)]
 #[command(name = "orderflow", version, about = "An order-lifecycle server.")]
@@ -90,6 +92,14 @@ enum Command {
         connection: commands::AdminConnection,
         #[command(subcommand)]
         command: inbox::Outbox,
+    },
+    /// Webhook endpoints of your organisation and their deliveries (its
+    /// admins).
+    Webhooks {
+        #[command(flatten)]
+        connection: commands::Connection,
+        #[command(subcommand)]
+        command: webhooks::Webhooks,
     },
     /// Check, draw and describe workflow definition files.
     #[command(subcommand)]
@@ -228,6 +238,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             connection,
             command,
         } => client_output(runtime()?.block_on(inbox::outbox(&connection, command))),
+        Command::Webhooks {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(webhooks::webhooks(&connection, command))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

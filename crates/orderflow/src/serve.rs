@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use orderflow_app::Caller;
 use orderflow_core::check;
-use orderflow_notify::Deliverer;
+use orderflow_notify::{Deliverer, WebhookDeliverer, WebhookPolicy};
 use orderflow_postgres::PgStore;
 use orderflow_server::{
     AppState, Limits, SHUTDOWN_GRACE, SystemClock, built_in_workflows, router_with_pages,
@@ -25,6 +25,9 @@ use crate::listen::{self, ConnectionLimits};
 const POSTGRES_CONNECTIONS: u32 = 16;
 /// How often the deliverer looks for due messages.
 const DELIVERY_EVERY: Duration = Duration::from_secs(5);
+/// How often webhook deliveries are looked for (a full batch is followed
+/// by the next at once).
+const WEBHOOKS_EVERY: Duration = Duration::from_secs(1);
 
 /// Opens the configured store, creating and migrating it when new.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -104,7 +107,7 @@ pub async fn run_until(
     let deliverer = match &config.smtp {
         Some(smtp) => {
             let deliverer = Deliverer::new(Arc::clone(&store), &smtp.url, &smtp.from, &public_url)?;
-            Some(tokio::spawn(deliverer.run(DELIVERY_EVERY, stop_rx)))
+            Some(tokio::spawn(deliverer.run(DELIVERY_EVERY, stop_rx.clone())))
         }
         None => {
             tracing::warn!(
@@ -113,6 +116,9 @@ pub async fn run_until(
             None
         }
     };
+
+    let webhooks = WebhookDeliverer::new(Arc::clone(&store), WebhookPolicy::default())?;
+    let webhooks = tokio::spawn(webhooks.run(WEBHOOKS_EVERY, stop_rx));
 
     tracing::info!(%address, "orderflow is listening");
     println!(
@@ -134,6 +140,7 @@ pub async fn run_until(
     if let Some(task) = deliverer {
         let _ = task.await;
     }
+    let _ = webhooks.await;
     tracing::info!("orderflow stopped");
     Ok(())
 }

@@ -25,7 +25,9 @@ pub(super) struct Issue {
 
 /// The keys of a field whose type has no settings of its own.
 const FIELD_KEYS: &[&str] = &["id", "label", "type", "required", "description"];
-/// Channels a notification may go through.
+/// Channels a notification may go through: those a deliverer sends
+/// (`email` over SMTP, `inbox` kept for the party's users, `webhook` to
+/// the notified party's endpoints). Any other would wait forever.
 const CHANNELS: &[&str] = &["email", "inbox", "webhook"];
 /// Words CEL reserves: a field named so could not be read (`order.in`).
 const CEL_RESERVED: &[&str] = &[
