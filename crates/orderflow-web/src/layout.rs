@@ -11,6 +11,8 @@ pub struct Who {
     pub floor: bool,
     /// Their unread notifications (the bell).
     pub unread: u64,
+    /// They manage the organisation's webhooks (its `admin` role).
+    pub admin: bool,
 }
 
 /// The frame of a page (`templates/base.html`).
@@ -41,6 +43,7 @@ impl Layout {
                 organization: session.organization_name.clone(),
                 floor: session.floor,
                 unread: session.unread,
+                admin: session.user.roles.iter().any(|r| r == "admin"),
             }),
             csrf: session.csrf.clone(),
         }

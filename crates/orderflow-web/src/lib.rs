@@ -30,6 +30,7 @@ mod print;
 mod session;
 mod station;
 mod view;
+mod webhooks;
 mod workflows;
 
 use axum::Router;
@@ -82,6 +83,13 @@ pub fn router(app: App) -> Router {
         .route("/station", get(station::page))
         .route("/station/step", post(station::step))
         .route("/station/batch", post(station::batch))
+        .route("/webhooks", get(webhooks::list).post(webhooks::add))
+        .route("/webhooks/{id}", get(webhooks::endpoint))
+        .route("/webhooks/{id}/remove", post(webhooks::remove))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/workflows", get(workflows::list))
         .route("/workflows/deploy", get(deploy::page).post(deploy::submit))
         .route("/workflows/{id}", get(workflows::page))

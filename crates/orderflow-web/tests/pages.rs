@@ -502,3 +502,158 @@ async fn marking_notifications_read_needs_the_session_token_and_changes_only_the
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+/// `/webhooks` for an organisation's admins: adding shows the secret once
+/// and a refused URL beside its field; an endpoint's page lists its
+/// deliveries with a Redeliver button; removing empties the list. Users
+/// without the admin role have no link and are refused.
+#[tokio::test]
+async fn an_admin_manages_webhooks_on_their_page() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    server.organization("lab", "Crown Lab", json!({})).await;
+    let admin = server.user("lara", "lab", &["admin"]).await;
+    let plain = server.user("leo", "lab", &[]).await;
+    let clinic = server.user("carla", "clinic", &[]).await;
+    let http = client();
+    let base = &server.base;
+    let (cookie, csrf) = signed_in(&http, base, &admin.user, &admin.password).await;
+    let get = |path: &str, cookie: &str| {
+        http.get(format!("{base}{path}"))
+            .header(COOKIE, cookie)
+            .send()
+    };
+
+    let page = get("/webhooks", &cookie).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains(r#"<a href="/webhooks">Webhooks</a>"#));
+    assert!(text.contains("No webhooks yet."));
+
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        http.post(format!("{base}{path}"))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+    };
+    let refused = post(
+        "/webhooks".into(),
+        vec![("csrf", csrf.clone()), ("url", "ftp://nowhere".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains(r#"id="webhook-url-error""#), "{text}");
+    assert!(text.contains("ftp://nowhere"), "what was typed is kept");
+
+    let added = post(
+        "/webhooks".into(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("url", "http://127.0.0.1:9/hook".into()),
+            ("workflows", "dental-lab".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status(), 201);
+    let text = added.text().await.unwrap();
+    let at = text.find("whsec_").expect("the secret, once");
+    let secret: String = text[at..].chars().take_while(|c| *c != '"').collect();
+    let listed = get("/webhooks", &cookie)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("http://127.0.0.1:9/hook"));
+    assert!(!listed.contains(&secret), "the secret is shown once");
+    let hooks = server
+        .api("GET", "/webhooks", &admin.token, json!(null))
+        .await;
+    let id = hooks[0]["id"].as_str().unwrap().to_owned();
+
+    // A change the lab sees is a delivery on the endpoint's page.
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &clinic.token,
+            json!({"workflow": "dental-lab", "parties": {"lab": "lab"},
+                   "inputs": {"lines": [{"product": "crown", "quantity": 1, "unit_price": "10.00"}], "due_date": "2099-01-31"}}),
+        )
+        .await;
+    let order_id = order["id"].as_str().unwrap();
+    server
+        .api(
+            "POST",
+            &format!("/orders/{order_id}/actions/publish"),
+            &clinic.token,
+            json!({}),
+        )
+        .await;
+    let endpoint = get(&format!("/webhooks/{id}"), &cookie).await.unwrap();
+    assert_eq!(endpoint.status(), 200);
+    let text = endpoint.text().await.unwrap();
+    assert!(text.contains("order.status_changed"), "{text}");
+    assert!(text.contains("pending"));
+    let delivery = server
+        .api(
+            "GET",
+            &format!("/webhooks/{id}/deliveries"),
+            &admin.token,
+            json!(null),
+        )
+        .await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains(&format!("Redeliver {delivery}")));
+    let again = post(
+        format!("/webhooks/{id}/deliveries/{delivery}/redeliver"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await
+    .unwrap();
+    assert!(again.status().is_redirection(), "{}", again.status());
+    let without_token = post(format!("/webhooks/{id}/remove"), vec![])
+        .await
+        .unwrap();
+    assert_eq!(without_token.status(), 403);
+
+    // Not for users without the admin role.
+    let (plain_cookie, _) = signed_in(&http, base, &plain.user, &plain.password).await;
+    let orders = get("/orders", &plain_cookie)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!orders.contains(r#"<a href="/webhooks">"#));
+    assert_eq!(get("/webhooks", &plain_cookie).await.unwrap().status(), 403);
+    assert_eq!(
+        get(&format!("/webhooks/{id}"), &plain_cookie)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+
+    let removed = post(
+        format!("/webhooks/{id}/remove"),
+        vec![("csrf", csrf.clone())],
+    )
+    .await
+    .unwrap();
+    assert!(removed.status().is_redirection());
+    let listed = get("/webhooks", &cookie)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("No webhooks yet."));
+}
