@@ -145,6 +145,72 @@ pub struct OrderView {
     /// Follow-up changes this change asked for that were refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_up_problems: Vec<Problem>,
+    /// The order's timers (`[[timers]]`), by due time; shown when the
+    /// order is read (`GET /api/v1/orders/{id}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timers: Vec<TimerView>,
+}
+
+/// A timer of an order: at `due_at` the system takes `action`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimerView {
+    /// The timer's id in the workflow (`abandon_unaccepted`).
+    pub timer: String,
+    pub label: String,
+    /// The action the system takes when it fires.
+    pub action: String,
+    pub due_at: DateTime<Utc>,
+    /// `pending`, `running` (firing now), `fired`, `failed` (its action was
+    /// refused: `last_error` says why) or `canceled`.
+    pub status: String,
+    pub set_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Whether the caller may cancel or reschedule it now.
+    pub can_manage: bool,
+}
+
+/// The order's timers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimerList {
+    pub items: Vec<TimerView>,
+}
+
+/// `PATCH /api/v1/orders/{id}/timers/{timer}`: the new time it fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleTimer {
+    /// RFC 3339; in the past means at the scheduler's next tick.
+    pub at: DateTime<Utc>,
+}
+
+/// One declared schedule and its runs (`GET /api/v1/schedules`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleView {
+    /// `{workflow}.{schedule}`.
+    pub key: String,
+    pub workflow: String,
+    pub schedule: String,
+    pub label: String,
+    /// A named built-in (`fifo_intake`).
+    pub builtin: String,
+    /// Whether this deployment runs it.
+    pub enabled: bool,
+    pub every_minutes_min: u32,
+    pub every_minutes_max: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_run_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// Runs so far, by every server.
+    pub runs: u64,
+}
+
+/// Every declared schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScheduleList {
+    pub items: Vec<ScheduleView>,
 }
 
 /// One order in a list.

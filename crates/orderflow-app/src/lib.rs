@@ -21,6 +21,7 @@ pub mod events;
 pub mod files;
 pub mod floor;
 pub mod health;
+pub mod intake;
 pub mod json;
 pub mod label;
 pub mod mail;
@@ -28,8 +29,11 @@ pub mod notifications;
 pub mod passwords;
 pub mod read;
 pub mod registry;
+pub mod scheduler;
 pub mod sessions;
+mod system;
 pub mod throttle;
+pub mod timers;
 pub mod traceability;
 pub mod views;
 pub mod visible;
@@ -127,6 +131,8 @@ pub struct App {
     pub(crate) throttle: Arc<throttle::Throttle>,
     /// The address people open (no trailing `/`): links in messages.
     pub public_url: String,
+    /// How this deployment runs the scheduler ([`App::with_scheduler`]).
+    pub scheduler: Arc<scheduler::SchedulerConfig>,
 }
 
 /// The public address when none is configured.
@@ -150,12 +156,19 @@ impl App {
             changes,
             throttle: Arc::default(),
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            scheduler: Arc::default(),
         }
     }
 
     /// The address people open, for the links in messages.
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The application with this deployment's scheduler configuration.
+    pub fn with_scheduler(mut self, config: scheduler::SchedulerConfig) -> Self {
+        self.scheduler = Arc::new(config);
         self
     }
 

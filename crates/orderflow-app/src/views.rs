@@ -140,6 +140,7 @@ pub fn order(
         updated_at: order.updated_at,
         created_orders: Vec::new(),
         follow_up_problems: Vec::new(),
+        timers: Vec::new(),
     }
 }
 

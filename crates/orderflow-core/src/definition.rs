@@ -48,6 +48,9 @@ pub struct Definition {
     /// The messages `notify` effects send, by id (`template = "..."`).
     #[serde(default)]
     pub templates: Vec<Template>,
+    /// Per-order timers: "at T the system takes action A".
+    #[serde(default)]
+    pub timers: Vec<Timer>,
 }
 
 /// A message a `notify` effect sends: an e-mail (subject, plain text and
@@ -471,6 +474,34 @@ pub struct Schedule {
     pub builtin: String,
     pub every_minutes_min: u32,
     pub every_minutes_max: u32,
+}
+
+/// A per-order timer. When a change brings the order into one of `states`
+/// (from outside them) and `when` holds, the change sets the timer to fire
+/// at `at`; when the order leaves `states`, the change clears it. When it
+/// fires, the system takes `action` on the order. The parties in `by` may
+/// cancel or reschedule a set timer.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timer {
+    pub id: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Entering one of them sets the timer; leaving them all clears it.
+    pub states: Vec<String>,
+    /// CEL: when it fires, a timestamp (or RFC 3339 text), evaluated on the
+    /// order as the change leaves it.
+    pub at: String,
+    /// CEL: whether to set it (a setting that turns it on); always when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// An order action that `system` may take in every one of `states`.
+    pub action: String,
+    /// Who may cancel or reschedule it: `slot` or `slot:role`, like an
+    /// action's `by`.
+    pub by: Vec<String>,
 }
 
 // `Field` and `Effect` flatten their kind beside a few common keys. Serde

@@ -1,6 +1,7 @@
 //! What a change did, as facts: `decide` produces them, `apply` folds them
 //! into a snapshot, history keeps them.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
@@ -78,6 +79,17 @@ pub enum Event {
     WorkflowMigrated {
         from: u32,
         to: u32,
+    },
+    /// The order's `timer` (`[[timers]]`) is set: at `at` the system takes
+    /// `action`. Setting it again replaces the earlier time.
+    TimerSet {
+        timer: String,
+        action: String,
+        at: DateTime<Utc>,
+    },
+    /// The order left the timer's states: a set timer no longer fires.
+    TimerCleared {
+        timer: String,
     },
 }
 

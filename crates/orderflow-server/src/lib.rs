@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod problem;
+pub mod timers;
 pub mod traceability;
 pub mod webhooks;
 pub mod workflows;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 pub use orderflow_app::{Clock, Limits, SystemClock, Workflows, built_in_workflows};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -58,6 +59,12 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/actions/{action}", post(orders::act))
         .route("/orders/{id}/history", get(orders::history))
+        .route("/orders/{id}/timers", get(timers::list))
+        .route(
+            "/orders/{id}/timers/{timer}",
+            delete(timers::cancel).patch(timers::reschedule),
+        )
+        .route("/schedules", get(timers::schedules))
         .route(
             "/orders/{id}/traceability",
             post(traceability::record_event),

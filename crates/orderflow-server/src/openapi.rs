@@ -10,7 +10,9 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{admin, events, files, notifications, ops, orders, traceability, webhooks, workflows};
+use crate::{
+    admin, events, files, notifications, ops, orders, timers, traceability, webhooks, workflows,
+};
 
 struct Security;
 
@@ -141,6 +143,10 @@ impl Modify for CommonAnswers {
         orders::act,
         traceability::record_event,
         orders::history,
+        timers::list,
+        timers::cancel,
+        timers::reschedule,
+        timers::schedules,
         orders::list_children,
         orders::get_child,
         orders::shipping_label,
@@ -184,7 +190,7 @@ impl Modify for CommonAnswers {
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
         (name = "webhooks"), (name = "files"), (name = "events"), (name = "notifications"),
-        (name = "operations"), (name = "workflows"),
+        (name = "operations"), (name = "workflows"), (name = "timers"),
     )
 )]
 pub struct ApiDoc;

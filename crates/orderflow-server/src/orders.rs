@@ -55,7 +55,7 @@ pub async fn get_order(
     AuthUser(caller): AuthUser,
     P(id): P<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    Ok(Json(state.order(&caller, &id).await?))
+    Ok(Json(state.order_with_timers(&caller, &id).await?))
 }
 
 /// Takes an action on an order with its inputs as the JSON body.

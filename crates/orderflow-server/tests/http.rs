@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use orderflow_postgres::PgStore;
 use orderflow_server::{AppState, Limits, SystemClock, built_in_workflows, router};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
@@ -81,6 +82,7 @@ both_backends!(
     money_is_decimal_in_the_orders_currency,
     a_purchasing_limit_is_a_decimal_amount,
     the_inbox_keeps_what_each_user_may_see,
+    timers_are_listed_cancelled_and_rescheduled,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -2941,4 +2943,86 @@ async fn the_inbox_keeps_what_each_user_may_see(backend: Backend) {
     s.get(&supplier, "/api/v1/outbox/dead")
         .await
         .problem(403, "forbidden");
+}
+
+/// An order's timers over HTTP: shown with the order and listed; the
+/// parties their `by` names reschedule and cancel them while pending;
+/// everyone else is refused, and a refusal changes nothing.
+async fn timers_are_listed_cancelled_and_rescheduled(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("outlet", json!({"abandon_pending_after_days": 3}))
+        .await;
+    s.org("supplier", json!({})).await;
+    s.org("other", json!({})).await;
+    let buyer = s.user("bob", "outlet", &["buyer"]).await;
+    let supplier = s.user("sam", "supplier", &[]).await;
+    let stranger = s.user("olga", "other", &["buyer"]).await;
+    let id = purchase(&s, &buyer, false, "").await;
+    let order = s.get(&buyer, &format!("/api/v1/orders/{id}")).await.ok();
+    let timer = &order["timers"][0];
+    assert_eq!(timer["timer"], "abandon_unaccepted");
+    assert_eq!(timer["label"], "Abandon if not accepted");
+    assert_eq!(timer["action"], "abandon");
+    assert_eq!(timer["status"], "pending");
+    assert_eq!(timer["can_manage"], true);
+    let created: DateTime<Utc> = order["created_at"].as_str().unwrap().parse().unwrap();
+    let due: DateTime<Utc> = timer["due_at"].as_str().unwrap().parse().unwrap();
+    // `now` reads in whole seconds.
+    let after = (due - created).num_milliseconds();
+    assert!((259_199_000..=259_200_000).contains(&after), "{after}");
+    let path = format!("/api/v1/orders/{id}/timers/abandon_unaccepted");
+    let listed = s
+        .get(&supplier, &format!("/api/v1/orders/{id}/timers"))
+        .await
+        .ok();
+    assert_eq!(listed["items"][0]["can_manage"], false);
+    s.get(&stranger, &format!("/api/v1/orders/{id}/timers"))
+        .await
+        .problem(404, "not_found");
+
+    let later = "2031-01-02T03:04:05Z";
+    s.patch(&supplier, &path, json!({"at": later}))
+        .await
+        .problem(403, "forbidden");
+    s.patch(&stranger, &path, json!({"at": later}))
+        .await
+        .problem(404, "not_found");
+    s.patch(&buyer, &path, json!({"at": "next tuesday"}))
+        .await
+        .problem(422, "invalid_input");
+    s.patch(
+        &buyer,
+        &format!("/api/v1/orders/{id}/timers/nope"),
+        json!({"at": later}),
+    )
+    .await
+    .problem(404, "not_found");
+    let listed = s
+        .get(&buyer, &format!("/api/v1/orders/{id}/timers"))
+        .await
+        .ok();
+    assert_eq!(
+        listed["items"][0]["due_at"], timer["due_at"],
+        "refusals changed nothing"
+    );
+
+    let moved = s.patch(&buyer, &path, json!({"at": later})).await.ok();
+    assert_eq!(moved["status"], "pending");
+    assert_eq!(moved["due_at"], later);
+    let cancel = |token: &str| s.send(s.request(Method::DELETE, &path, token));
+    cancel(&supplier).await.problem(403, "forbidden");
+    let canceled = cancel(&buyer).await.ok();
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(canceled["can_manage"], false);
+    cancel(&buyer).await.problem(409, "conflict");
+    s.patch(&buyer, &path, json!({"at": later}))
+        .await
+        .problem(409, "conflict");
+    let order = s.get(&buyer, &format!("/api/v1/orders/{id}")).await.ok();
+    assert_eq!(order["timers"][0]["status"], "canceled");
+    assert_eq!(order["version"], 1, "a timer is not a change of the order");
+
+    let schedules = s.get(&buyer, "/api/v1/schedules").await.ok();
+    assert_eq!(schedules["items"][0]["key"], "print-production.fifo_intake");
+    assert_eq!(schedules["items"][0]["every_minutes_min"], 30);
 }

@@ -30,6 +30,7 @@
 mod accounts;
 mod floor;
 mod notifications;
+mod schedule;
 mod store;
 mod webhooks;
 mod workflows;
@@ -87,6 +88,7 @@ pub enum Op {
     Notification(NotificationOp),
     Workflow(WorkflowOp),
     Webhook(WebhookOp),
+    Schedule(ScheduleOp),
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.
@@ -139,6 +141,37 @@ pub enum WorkflowOp {
     Delete(String),
 }
 
+/// A write of the scheduler's rows.
+pub enum ScheduleOp {
+    ClaimRun {
+        key: String,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    },
+    ClaimTimers {
+        now: DateTime<Utc>,
+        lease_secs: u32,
+        limit: u32,
+    },
+    Finished {
+        order_id: String,
+        timer: String,
+        now: DateTime<Utc>,
+        error: Option<String>,
+    },
+    Cancel {
+        order_id: String,
+        timer: String,
+        now: DateTime<Utc>,
+    },
+    Reschedule {
+        order_id: String,
+        timer: String,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+}
+
 /// A write to webhook endpoints or deliveries.
 pub enum WebhookOp {
     Create(WebhookEndpoint),
@@ -171,6 +204,9 @@ pub enum Done {
     /// Rows a write changed.
     Count(u64),
     Deliveries(Vec<WebhookDelivery>),
+    /// Whether a schedule's run was claimed.
+    RunClaimed(bool),
+    Timers(Vec<orderflow_store::OrderTimer>),
 }
 
 pub fn backend(e: impl std::fmt::Display) -> StoreError {

@@ -563,6 +563,7 @@ macro_rules! sql_store {
                 Op::Notification(op) => apply_notification(conn, op).await.map(Done::Count),
                 Op::Workflow(op) => apply_workflow(conn, op).await.map(|()| Done::Unit),
                 Op::Webhook(op) => apply_webhook(conn, op).await,
+                Op::Schedule(op) => apply_schedule(conn, op).await,
             }
         }
 
@@ -948,6 +949,7 @@ macro_rules! sql_store {
             }
 
             insert_webhook_deliveries(conn, &order.id, &c.webhooks).await?;
+            write_timers(conn, c).await?;
 
             if let Some(i) = &c.idempotency {
                 sqlx::query(
@@ -971,6 +973,14 @@ macro_rules! sql_store {
         $crate::sql_floor!(pool: $pool);
         $crate::sql_notifications!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
         $crate::sql_workflows!(row: $row, connection: $conn, store: $store, reads: $reads);
+        $crate::sql_schedule!(
+            row: $row,
+            pool: $pool,
+            connection: $conn,
+            store: $store,
+            reads: $reads,
+            claim_lock: $lock
+        );
         $crate::sql_webhooks!(
             row: $row,
             pool: $pool,

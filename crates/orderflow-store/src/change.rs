@@ -10,7 +10,7 @@ use orderflow_core::event::Event;
 use orderflow_core::model::{Actor, Child, Order};
 use serde_json::json;
 
-use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage};
+use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage, TimerWrite};
 
 /// Everything `change` (decided on `before`, acting on `acted` when it is a
 /// child action) writes: the new snapshot, the acted child when it is
@@ -133,8 +133,29 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
         outbox,
         webhooks: Vec::new(),
         idempotency: None,
+        timers: timer_writes(change),
         order,
     }
+}
+
+/// The timers the change sets or clears, in the order it did.
+fn timer_writes(change: &Change) -> Vec<TimerWrite> {
+    change
+        .steps
+        .iter()
+        .flat_map(|s| s.events.iter())
+        .filter_map(|e| match e {
+            Event::TimerSet { timer, action, at } => Some(TimerWrite::Set {
+                timer: timer.clone(),
+                action: action.clone(),
+                due_at: *at,
+            }),
+            Event::TimerCleared { timer } => Some(TimerWrite::Clear {
+                timer: timer.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Per workflow, per party slot: the statuses that slot sees only once it

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod notifications;
+mod schedule;
 mod webhooks;
 mod workflows;
 
@@ -32,6 +33,7 @@ use crate::{
 
 pub use accounts::{passwords_and_emails, sessions_round_trip};
 pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
+pub use schedule::{schedule_runs_claimed_once, timers_lifecycle};
 pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
 
@@ -60,7 +62,8 @@ macro_rules! contract_suite {
             malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes,
             inbox_unread_first, email_opt_outs_round_trip, dead_letters_kept,
             workflow_versions_round_trip, workflow_orders_and_delete,
-            webhook_endpoints_round_trip, webhook_deliveries_lease
+            webhook_endpoints_round_trip, webhook_deliveries_lease,
+            schedule_runs_claimed_once, timers_lifecycle
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {

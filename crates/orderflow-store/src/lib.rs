@@ -12,6 +12,7 @@ pub mod change;
 pub mod contract;
 pub mod cursor;
 pub mod notifications;
+pub mod schedule;
 pub mod webhooks;
 pub mod workflows;
 
@@ -26,6 +27,7 @@ use serde_json::{Map, Value as Json};
 pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
 pub use notifications::{DeadLetter, InboxEntry, Notifications};
+pub use schedule::{OrderTimer, ScheduleRun, ScheduleStore, TimerStatus, TimerWrite};
 pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
 pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 
@@ -191,6 +193,8 @@ pub struct Commit {
     /// Deliveries to webhook endpoints telling about this change.
     pub webhooks: Vec<WebhookDelivery>,
     pub idempotency: Option<Idempotency>,
+    /// The order's timers the change sets or clears.
+    pub timers: Vec<TimerWrite>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,7 +265,9 @@ pub fn clamp_limit(limit: u32) -> u32 {
 /// `NotFound` when a record a write needs is missing, `VersionConflict`
 /// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
-pub trait Store: Notifications + WorkflowStore + WebhookStore + Send + Sync + 'static {
+pub trait Store:
+    Notifications + WorkflowStore + WebhookStore + ScheduleStore + Send + Sync + 'static
+{
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;
     /// Every organisation, by id (at most [`MAX_LIMIT`]).

@@ -1,10 +1,12 @@
 //! Configuration of `orderflow serve`: a config file, environment variables
 //! and flags, each overriding the one before.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use orderflow_app::scheduler::{ScheduleOverride, SchedulerConfig};
 use serde::Deserialize;
 
 /// The commented example `orderflow config example` prints; it is also the
@@ -51,6 +53,24 @@ log = "info"
 # latest version becomes a new version; a file that fails its check stops
 # the start.                                 ORDERFLOW_WORKFLOWS / --workflows
 # workflows = "./workflows"
+# Tables come after every plain key above.
+
+# The scheduler runs the workflows' [[schedules]] and fires the orders'
+# timers (docs/scheduler.md). Every server sharing a database may run it:
+# each run and each timer is taken by one of them.
+[scheduler]
+# "on" or "off".                                   ORDERFLOW_SCHEDULER
+enabled = true
+# How often a server looks for due work, in seconds.
+#                                                  ORDERFLOW_SCHEDULER_TICK_SECONDS
+tick_seconds = 30
+
+# One schedule ("workflow.schedule"): off, or other minutes between runs
+# than the workflow declares.
+# [scheduler.schedules."print-production.fifo_intake"]
+# enabled = true
+# every_minutes_min = 30
+# every_minutes_max = 60
 "#;
 
 /// The keys of a config file. Unknown keys are refused: a misspelt key
@@ -68,6 +88,17 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub log: Option<String>,
     pub workflows: Option<PathBuf>,
+    pub scheduler: Option<SchedulerFile>,
+}
+
+/// `[scheduler]` of the config file.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerFile {
+    pub enabled: Option<bool>,
+    pub tick_seconds: Option<u64>,
+    #[serde(default)]
+    pub schedules: BTreeMap<String, ScheduleOverride>,
 }
 
 /// The flags of `orderflow serve` (and of commands that open the store).
@@ -119,6 +150,9 @@ pub struct Config {
     pub log: String,
     /// Definitions to deploy at start.
     pub workflows: Option<PathBuf>,
+    pub scheduler: SchedulerConfig,
+    /// Seconds between the scheduler's looks for due work.
+    pub scheduler_tick_seconds: u64,
 }
 
 impl Config {
@@ -189,6 +223,39 @@ impl Config {
         };
         let public_url = pick(None, "ORDERFLOW_PUBLIC_URL", file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
+        let scheduler_file = file.scheduler.unwrap_or_default();
+        let enabled = match env("ORDERFLOW_SCHEDULER").filter(|v| !v.is_empty()) {
+            None => scheduler_file.enabled.unwrap_or(true),
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => bail!("ORDERFLOW_SCHEDULER is {other:?}; it takes \"on\" or \"off\""),
+            },
+        };
+        let scheduler_tick_seconds =
+            match env("ORDERFLOW_SCHEDULER_TICK_SECONDS").filter(|v| !v.is_empty()) {
+                None => scheduler_file.tick_seconds.unwrap_or(30),
+                Some(v) => v.parse().with_context(|| {
+                    format!("ORDERFLOW_SCHEDULER_TICK_SECONDS is {v:?}, not a number of seconds")
+                })?,
+            };
+        if scheduler_tick_seconds == 0 {
+            bail!("the scheduler's tick_seconds must be at least 1");
+        }
+        for (key, o) in &scheduler_file.schedules {
+            if let (Some(min), Some(max)) = (o.every_minutes_min, o.every_minutes_max)
+                && (min == 0 || min > max)
+            {
+                bail!(
+                    "scheduler.schedules.{key:?}: every_minutes_min {min} must be at least 1 and at most every_minutes_max {max}"
+                );
+            }
+        }
+        let scheduler = SchedulerConfig {
+            enabled,
+            schedules: scheduler_file.schedules,
+            ..SchedulerConfig::default()
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -202,6 +269,8 @@ impl Config {
                 .clone()
                 .or_else(|| env("ORDERFLOW_WORKFLOWS").map(PathBuf::from))
                 .or(file.workflows),
+            scheduler,
+            scheduler_tick_seconds,
         })
     }
 }
@@ -394,6 +463,38 @@ mod tests {
             .contains("smtp_from")
         );
         assert!(err(with_file(), &[], None).contains("reading orderflow.toml"));
+    }
+
+    #[test]
+    fn the_scheduler_is_configured_per_deployment() {
+        let c = resolve(Flags::default(), &[], None).unwrap();
+        assert!(c.scheduler.enabled);
+        assert_eq!(c.scheduler_tick_seconds, 30);
+        let file = Some(
+            "[scheduler]\ntick_seconds = 5\n[scheduler.schedules.\"print-production.fifo_intake\"]\nenabled = false\nevery_minutes_min = 10\nevery_minutes_max = 20\n",
+        );
+        let c = resolve(with_file(), &[], file).unwrap();
+        assert_eq!(c.scheduler_tick_seconds, 5);
+        let o = &c.scheduler.schedules["print-production.fifo_intake"];
+        assert_eq!(
+            (o.enabled, o.every_minutes_min, o.every_minutes_max),
+            (Some(false), Some(10), Some(20))
+        );
+        let c = resolve(with_file(), &[("ORDERFLOW_SCHEDULER", "off")], file).unwrap();
+        assert!(!c.scheduler.enabled);
+        let err =
+            |env: &[(&str, &str)], file| resolve(with_file(), env, file).unwrap_err().to_string();
+        assert!(err(&[("ORDERFLOW_SCHEDULER", "maybe")], file).contains("\"on\" or \"off\""));
+        assert!(err(&[], Some("[scheduler]\nevery = 3\n")).contains("unknown field `every`"));
+        assert!(
+            err(
+                &[],
+                Some(
+                    "[scheduler.schedules.\"a.b\"]\nevery_minutes_min = 9\nevery_minutes_max = 3\n"
+                )
+            )
+            .contains("at most every_minutes_max 3")
+        );
     }
 
     #[test]

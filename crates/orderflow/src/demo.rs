@@ -59,6 +59,9 @@ pub async fn demo(mut config: Config, no_serve: bool, force: bool) -> anyhow::Re
         None => (format!("demo-admin-{}", random_hex(16)?), true),
     };
     config.admin_token = Some(admin.clone());
+    // The seeded orders stand where the demo puts them (jobs waiting in
+    // intake among them): `serve` on the same data runs the scheduler.
+    config.scheduler.enabled = false;
 
     let listener = TcpListener::bind(config.listen)
         .await

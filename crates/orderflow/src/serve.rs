@@ -95,7 +95,8 @@ pub async fn run_until(
         Arc::new(SystemClock),
         Limits::default(),
     )
-    .with_public_url(&public_url);
+    .with_public_url(&public_url)
+    .with_scheduler(config.scheduler.clone());
     state
         .deploy_built_ins()
         .await
@@ -104,6 +105,11 @@ pub async fn run_until(
         deploy_folder(&state, dir).await?;
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler = tokio::spawn(run_scheduler(
+        state.clone(),
+        Duration::from_secs(config.scheduler_tick_seconds),
+        stop_rx.clone(),
+    ));
     let deliverer = match &config.smtp {
         Some(smtp) => {
             let deliverer = Deliverer::new(Arc::clone(&store), &smtp.url, &smtp.from, &public_url)?;
@@ -137,12 +143,38 @@ pub async fn run_until(
     .context("serving HTTP")?;
 
     let _ = stop_tx.send(true);
+    let _ = scheduler.await;
     if let Some(task) = deliverer {
         let _ = task.await;
     }
     let _ = webhooks.await;
     tracing::info!("orderflow stopped");
     Ok(())
+}
+
+/// Ticks the scheduler every `every` until `stop` turns true; a failed
+/// tick (the database away) is logged and the next one tries again.
+async fn run_scheduler(app: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
+    if !app.scheduler.enabled {
+        tracing::info!("the scheduler is off (ORDERFLOW_SCHEDULER)");
+        return;
+    }
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(e) = app.scheduler_tick(&app.scheduler).await {
+                    tracing::warn!(code = %e.code(), detail = %e.detail(), "scheduler tick failed");
+                }
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -13,7 +13,7 @@ use super::Problems;
 use super::source::Tree;
 use crate::definition::{
     Action, Automatic, ChildKind, Collection, Computed, Definition, Effect, Field, Guard, Party,
-    Schedule, State, StatusRule, Target,
+    Schedule, State, StatusRule, Target, Timer,
 };
 use crate::limits;
 
@@ -202,6 +202,7 @@ const DEFINITION: &[(&str, Part)] = &[
     ("status_rules", each::<StatusRule>),
     ("children", children),
     ("schedules", each::<Schedule>),
+    ("timers", each::<Timer>),
 ];
 
 const CHILD_KIND: &[(&str, Part)] = &[

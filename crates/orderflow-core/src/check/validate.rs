@@ -216,6 +216,7 @@ impl<'d, 's> Validator<'d, 's> {
         self.status_rules(order, &root);
         self.children();
         self.schedules();
+        self.timers();
     }
 
     fn workflow_id(&mut self) {
@@ -720,7 +721,11 @@ impl<'d, 's> Validator<'d, 's> {
                     &format!("action \"{}\"", a.id),
                 );
             }
-            self.by(a, &path);
+            self.by(
+                &a.by,
+                &format!("no one can take action \"{}\"", a.id),
+                &path,
+            );
             if a.read {
                 self.read_action(a, &path);
             }
@@ -843,14 +848,16 @@ impl<'d, 's> Validator<'d, 's> {
         }
     }
 
-    fn by(&mut self, a: &Action, path: &Path) {
-        if a.by.is_empty() {
+    /// `by` of an action or a timer: party slots, `slot:role` or `system`;
+    /// `nobody` says what an empty one means.
+    fn by(&mut self, by: &[String], nobody: &str, path: &Path) {
+        if by.is_empty() {
             self.err(
                 path.key("by"),
-                format!("no one can take action \"{}\": `by` is empty (\"slot\", \"slot:role\" or \"system\")", a.id),
+                format!("{nobody}: `by` is empty (\"slot\", \"slot:role\" or \"system\")"),
             );
         }
-        for (i, entry) in a.by.iter().enumerate() {
+        for (i, entry) in by.iter().enumerate() {
             let path = path.at("by", i);
             if entry == "system" {
                 continue;
@@ -1439,6 +1446,70 @@ impl<'d, 's> Validator<'d, 's> {
                     ),
                 );
             }
+        }
+    }
+
+    fn timers(&mut self) {
+        let def = self.def;
+        let order = Scope::order(def);
+        let env = self.shapes.base();
+        self.unique(
+            def.timers
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.as_str(), Path::root().at("timers", i), "timer")),
+            IdKind::Plain,
+        );
+        for (i, t) in def.timers.iter().enumerate() {
+            let path = Path::root().at("timers", i);
+            let what = format!("timer \"{}\"", t.id);
+            if t.states.is_empty() {
+                self.err(
+                    path.key("states"),
+                    format!("{what} is never set: `states` is empty"),
+                );
+            } else {
+                self.state_ids(order, &t.states, &path.key("states"));
+            }
+            match def.action(&t.action) {
+                None => self.err(
+                    path.key("action"),
+                    format!(
+                        "unknown action \"{}\" (known: {})",
+                        t.action,
+                        known(def.actions.iter().map(|a| a.id.as_str()))
+                    ),
+                ),
+                Some(a) if !a.by.iter().any(|b| b == "system") => self.err(
+                    path.key("action"),
+                    format!(
+                        "{what} takes action \"{}\", which the system may not take: add \"system\" to its `by`",
+                        a.id
+                    ),
+                ),
+                Some(a) => {
+                    for (j, state) in t.states.iter().enumerate() {
+                        if order.has_state(state) && !a.available_in(state) {
+                            self.err(
+                                path.at("states", j),
+                                format!(
+                                    "{what} would fire in \"{state}\", where action \"{}\" is not available",
+                                    a.id
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            self.expr(&t.at, path.key("at"), &env);
+            if let Some(when) = &t.when {
+                self.expr(when, path.key("when"), &env);
+            }
+            self.by(
+                &t.by,
+                &format!("no one can cancel or reschedule {what}"),
+                &path,
+            );
         }
     }
 }

@@ -147,7 +147,11 @@ pub(super) fn fold(wf: &Workflow, order: &mut Order, events: &[Event]) {
 
 fn fold_one(wf: &Workflow, order: &mut Order, event: &Event) {
     match event {
-        Event::Created | Event::Notified { .. } | Event::OrderRequested { .. } => {}
+        Event::Created
+        | Event::Notified { .. }
+        | Event::OrderRequested { .. }
+        | Event::TimerSet { .. }
+        | Event::TimerCleared { .. } => {}
         Event::StatusChanged { to, .. } => order.status.clone_from(to),
         Event::WorkflowMigrated { to, .. } => order.workflow_version = *to,
         Event::FieldSet { field, value } => {

@@ -214,15 +214,28 @@ pub(super) fn permitted(
     actor: &Actor,
     act: &Action,
 ) -> Result<(), Rejection> {
-    let allowed = match actor {
-        Actor::System => act.by.iter().any(|b| b == "system"),
+    if allowed_by(wf, order, actor, &act.by) {
+        Ok(())
+    } else {
+        Err(Rejection::Forbidden {
+            action: act.id.clone(),
+            allowed: act.by.clone(),
+        })
+    }
+}
+
+/// Whether `actor` is one of `by` (`slot`, `slot:role` or `system`) on
+/// `order`.
+pub(super) fn allowed_by(wf: &Workflow, order: &Order, actor: &Actor, by: &[String]) -> bool {
+    match actor {
+        Actor::System => by.iter().any(|b| b == "system"),
         Actor::User {
             organization,
             roles,
             ..
         } => {
             let slots = order.slots_of(organization);
-            act.by.iter().any(|entry| {
+            by.iter().any(|entry| {
                 let (slot, role) = entry
                     .split_once(':')
                     .map_or((entry.as_str(), None), |(s, r)| (s, Some(r)));
@@ -242,14 +255,6 @@ pub(super) fn permitted(
                 }
             })
         }
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(Rejection::Forbidden {
-            action: act.id.clone(),
-            allowed: act.by.clone(),
-        })
     }
 }
 
@@ -828,6 +833,10 @@ fn settle(
     let mut steps = vec![step];
     for _ in 0..limits::AUTOMATIC_STEPS_MAX {
         let Some(mut auto_step) = automatic_step(wf, &working, settings, now)? else {
+            let timers = super::timers::timer_events(wf, order, &working, settings, now)?;
+            if let Some(last) = steps.last_mut() {
+                last.events.extend(timers);
+            }
             return Ok(Change {
                 version: order.version + 1,
                 at: now,

@@ -12,6 +12,7 @@ mod available;
 mod decide;
 pub mod inputs;
 mod migrate;
+mod timers;
 pub mod vars;
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +25,7 @@ pub use apply::{apply, apply_child, created_children};
 pub use available::{Availability, available_actions, available_child_actions};
 pub use decide::{decide, decide_child};
 pub use migrate::{MIGRATE_ACTION, migrate};
+pub use timers::may_manage_timer;
 
 use crate::definition::{Action, ChildKind, Definition, State};
 use crate::event::Step;
@@ -236,6 +238,10 @@ fn expressions(def: &Definition) -> Vec<&str> {
         .iter()
         .chain(def.children.iter().flat_map(|k| k.status_rules.iter()));
     out.extend(rules.map(|r| r.when.as_str()));
+    for timer in &def.timers {
+        out.push(&timer.at);
+        out.extend(timer.when.as_deref());
+    }
     out
 }
 
