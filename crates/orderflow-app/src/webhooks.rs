@@ -316,6 +316,8 @@ fn matches(e: &WebhookEndpoint, order: &Order, event: &str, action: &str) -> boo
 fn data(order: &Order, action: &str, previous: Option<&str>, change: &Change) -> Json {
     json!({
         "order_id": order.id,
+        // The short number people use, once the order has one.
+        "number": order.data.get("number"),
         "workflow": order.workflow,
         "previous_status": previous,
         "status": order.status,

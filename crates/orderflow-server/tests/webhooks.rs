@@ -477,6 +477,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_once(store: Arc<dyn Store>
     assert_eq!(created["type"], "order.created");
     assert_eq!(created["data"]["order_id"], json!(id));
     assert_eq!(created["data"]["workflow"], "dental-lab");
+    assert!(created["data"].get("number").is_some(), "{created}");
     assert_eq!(created["data"]["version"], 1);
     assert_eq!(created["data"]["action"], "create");
     assert_eq!(created["id"], clinic[3]["id"]);
