@@ -12,6 +12,16 @@ use tokio_stream::{Stream, StreamExt};
 
 use crate::App;
 use crate::auth::UserCaller;
+use crate::error::AppError;
+
+/// A change as servers tell each other: which server took it (its own
+/// subscribers were told already) and the order's identity, parties and
+/// status.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Announced {
+    origin: String,
+    order: Order,
+}
 
 /// A committed change, as broadcast to subscribers.
 #[derive(Debug, Clone)]
@@ -30,18 +40,58 @@ pub enum Notice {
 }
 
 impl App {
-    /// Tells subscribers about a committed change. Nobody listening is fine.
+    /// Tells subscribers about a committed change, here and (through the
+    /// store) on every other server sharing the database. Nobody listening
+    /// is fine; a failed announcement is logged, the change stands.
     pub fn publish(&self, order: &Order) {
-        let _ = self.changes.send(Change {
-            order: Arc::new(Order {
-                // Subscribers need identity, parties and status only.
-                data: Default::default(),
-                children: Vec::new(),
-                counts: Default::default(),
-                next_ids: Default::default(),
-                ..order.clone()
-            }),
+        let order = Arc::new(Order {
+            // Subscribers need identity, parties and status only.
+            data: Default::default(),
+            children: Vec::new(),
+            counts: Default::default(),
+            next_ids: Default::default(),
+            hidden_records: Default::default(),
+            ..order.clone()
         });
+        let _ = self.changes.send(Change {
+            order: order.clone(),
+        });
+        let announced = Announced {
+            origin: self.origin.clone(),
+            order: (*order).clone(),
+        };
+        let store = self.store.clone();
+        if let Ok(payload) = serde_json::to_string(&announced) {
+            tokio::spawn(async move {
+                if let Err(e) = store.announce(&payload).await {
+                    tracing::warn!(error = %e, "a change was not announced to other servers");
+                }
+            });
+        }
+    }
+
+    /// Forwards the changes other servers announce to this server's
+    /// subscribers, until the store stops listening. A store with one
+    /// server (SQLite) has nothing to forward.
+    pub async fn relay_changes(&self) -> Result<(), AppError> {
+        let Some(mut heard) = self.store.listen().await? else {
+            return Ok(());
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = heard.recv().await {
+                match serde_json::from_str::<Announced>(&payload) {
+                    Ok(a) if a.origin != app.origin => {
+                        let _ = app.changes.send(Change {
+                            order: Arc::new(a.order),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "an announced change did not parse"),
+                }
+            }
+        });
+        Ok(())
     }
 
     /// The changes `caller` may see, from now on, as they commit.

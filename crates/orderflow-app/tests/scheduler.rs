@@ -10,7 +10,8 @@
 //! - Two servers on one PostgreSQL run each scheduled check once and fire
 //!   each timer once; a run missed while every server was down happens
 //!   once when one comes back.
-//! - A change committed on one server reaches a subscriber of the other.
+//! - A change committed on one server reaches a subscriber of the other
+//!   (live updates over PostgreSQL's LISTEN/NOTIFY).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -552,4 +553,28 @@ async fn a_run_missed_while_down_happens_once_when_back() {
         listed.items[0].next_run_at,
         Some(start() + Duration::minutes(24 * 60 + 30))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_server_reaches_a_subscriber_of_the_other() {
+    use orderflow_app::events::Notice;
+    use tokio_stream::StreamExt;
+
+    let (w, second) = postgres_pair().await;
+    let (buyer, supplier) = purchasing(&w, 3).await;
+    second.relay_changes().await.unwrap();
+    let mut heard = std::pin::pin!(second.subscribe(&supplier));
+    let order = pending_order(&w, &buyer).await;
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(10), heard.next())
+        .await
+        .expect("the other server's subscriber was told within 10 s")
+        .unwrap();
+    match notice {
+        Notice::Order(n) => {
+            assert_eq!(n.order, order);
+            assert_eq!(n.status, "pending");
+            assert_eq!(n.version, 1);
+        }
+        other => panic!("{other:?}"),
+    }
 }

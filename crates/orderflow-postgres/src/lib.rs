@@ -72,3 +72,46 @@ impl PgStore {
         Ok(done)
     }
 }
+
+/// The channel every server on the database listens to.
+const CHANGES_CHANNEL: &str = "orderflow_changes";
+
+/// Changes travel between servers as `NOTIFY orderflow_changes`; each
+/// server holds one listening connection (sqlx's `PgListener`, which
+/// reconnects by itself) and forwards what it hears.
+#[async_trait::async_trait]
+impl orderflow_store::ChangeFeed for PgStore {
+    async fn announce(&self, payload: &str) -> Result<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn listen(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(db)?;
+        listener.listen(CHANGES_CHANNEL).await.map_err(db)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        if tx.send(n.payload().to_owned()).await.is_err() {
+                            return;
+                        }
+                    }
+                    // The connection dropped: `recv` reconnects on the
+                    // next call; changes in between are missed, as a
+                    // lagging subscriber's are.
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+}

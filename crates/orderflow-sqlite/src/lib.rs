@@ -287,3 +287,6 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
         let _ = write.reply.send(result);
     }
 }
+
+/// One server per SQLite file: its own broadcast tells its subscribers.
+impl orderflow_store::ChangeFeed for SqliteStore {}

@@ -11,6 +11,7 @@
 pub mod change;
 pub mod contract;
 pub mod cursor;
+pub mod feed;
 pub mod notifications;
 pub mod schedule;
 pub mod webhooks;
@@ -26,6 +27,7 @@ use serde_json::{Map, Value as Json};
 
 pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
+pub use feed::ChangeFeed;
 pub use notifications::{DeadLetter, InboxEntry, Notifications};
 pub use schedule::{OrderTimer, ScheduleRun, ScheduleStore, TimerStatus, TimerWrite};
 pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
@@ -266,7 +268,7 @@ pub fn clamp_limit(limit: u32) -> u32 {
 /// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
 pub trait Store:
-    Notifications + WorkflowStore + WebhookStore + ScheduleStore + Send + Sync + 'static
+    Notifications + WorkflowStore + WebhookStore + ScheduleStore + ChangeFeed + Send + Sync + 'static
 {
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;

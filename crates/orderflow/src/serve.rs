@@ -104,6 +104,10 @@ pub async fn run_until(
     if let Some(dir) = &config.workflows {
         deploy_folder(&state, dir).await?;
     }
+    state
+        .relay_changes()
+        .await
+        .map_err(|e| anyhow::anyhow!("listening for other servers' changes: {}", e.detail()))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(run_scheduler(
         state.clone(),
