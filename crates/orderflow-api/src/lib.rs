@@ -114,10 +114,17 @@ pub struct ChildView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrderView {
     pub id: String,
+    /// The short number people use (`DL-1042`), accepted wherever an order
+    /// id is; absent on orders stored before numbers existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub workflow: String,
     /// The deployed version of the workflow the order runs under.
     pub workflow_version: u32,
     pub status: StatusView,
+    /// When the order entered its current status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<DateTime<Utc>>,
     /// Grows by one on every change; send it back in `If-Match`.
     pub version: u64,
     /// Party slot → organisation id.
@@ -217,8 +224,15 @@ pub struct ScheduleList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrderSummary {
     pub id: String,
+    /// The short number people use (`DL-1042`), accepted wherever an order
+    /// id is; absent on orders stored before numbers existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub workflow: String,
     pub status: StatusView,
+    /// When the order entered its current status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<DateTime<Utc>>,
     pub version: u64,
     pub parties: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -611,7 +625,9 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// Orders where this organisation fills some slot.
     pub party: Option<String>,
-    /// Text in the order id, its reference or a party's name.
+    /// Text in the order's id, number, reference, a party's name or
+    /// anything written in the order (line products, SKUs, tracking
+    /// numbers, notes).
     pub q: Option<String>,
     /// RFC 3339 time or `YYYY-MM-DD` (UTC).
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
@@ -622,7 +638,11 @@ pub struct ListQuery {
     pub updated_from: Option<String>,
     #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
     pub updated_to: Option<String>,
-    /// From the previous page's `next_cursor`.
+    /// `newest` first (the default), `oldest` first, most recently
+    /// `updated` first, or longest `waiting` in its status first.
+    #[param(pattern = "^(newest|oldest|updated|waiting)$")]
+    pub sort: Option<String>,
+    /// From the previous page's `next_cursor` (of the same sort).
     pub cursor: Option<String>,
     /// From 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use orderflow_api::CreateOrder;
 use orderflow_core::engine::{self, Workflow};
 use orderflow_core::model::{Actor, Order, PartySettings};
-use orderflow_store::commit_of;
+use orderflow_store::{Commit, commit_of};
 use serde_json::Value;
 
 use crate::App;
@@ -111,7 +111,8 @@ impl App {
                 .ok_or_else(|| AppError::bad_request("this workflow has no creating action"))?,
         };
         let change = engine::decide(wf, &blank, &settings, actor, &action, inputs, self.now())?;
-        let commit = commit_of(wf, &blank, None, &change);
+        let mut commit = commit_of(wf, &blank, None, &change);
+        self.number(wf, &mut commit).await?;
         Ok((
             Prepared {
                 wf: wf.clone(),
@@ -120,6 +121,27 @@ impl App {
             },
             settings,
         ))
+    }
+
+    /// Gives the new order its number, counted for the organisation in the
+    /// creating slot. Taken only once the change was decided, so a refused
+    /// create uses no number.
+    async fn number(&self, wf: &Workflow, commit: &mut Commit) -> Result<(), AppError> {
+        let Some(org) = wf
+            .def
+            .parties
+            .iter()
+            .find(|p| p.creates)
+            .and_then(|p| commit.order.parties.get(&p.id))
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let prefix = wf.def.number_prefix();
+        let n = self.store.next_number(&org, &prefix).await?;
+        commit.order.number = Some(format!("{prefix}-{n}"));
+        commit.numbered_by = Some(org);
+        Ok(())
     }
 
     /// The parties of a new order: the caller's organisation in the

@@ -8,7 +8,7 @@ use orderflow_api::{
 };
 use orderflow_core::engine;
 use orderflow_core::model::Child;
-use orderflow_store::{OrderFilter, StoreError, visibility, visibility_once_seen};
+use orderflow_store::{OrderFilter, OrderSort, StoreError, visibility, visibility_once_seen};
 
 use crate::auth::UserCaller;
 use crate::error::AppError;
@@ -61,6 +61,14 @@ impl App {
             created_to: parse_time("created_to", q.created_to.as_ref())?,
             updated_from: parse_time("updated_from", q.updated_from.as_ref())?,
             updated_to: parse_time("updated_to", q.updated_to.as_ref())?,
+            sort: match nonempty(&q.sort) {
+                None => OrderSort::default(),
+                Some(s) => OrderSort::parse(&s).ok_or_else(|| {
+                    AppError::bad_request(format!(
+                        "sort must be newest, oldest, updated or waiting, not {s:?}"
+                    ))
+                })?,
+            },
         })
     }
 

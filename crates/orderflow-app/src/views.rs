@@ -126,9 +126,11 @@ pub fn order(
 ) -> OrderView {
     OrderView {
         id: order.id.clone(),
+        number: order.number.clone(),
         workflow: order.workflow.clone(),
         workflow_version: order.workflow_version,
         status: status(wf, &order.status),
+        status_since: order.status_since,
         version: order.version,
         parties: order.parties.clone(),
         currency: currency(order),
@@ -147,7 +149,9 @@ pub fn order(
 pub fn summary(wf: Option<&Workflow>, order: &Order) -> OrderSummary {
     OrderSummary {
         id: order.id.clone(),
+        number: order.number.clone(),
         workflow: order.workflow.clone(),
+        status_since: order.status_since,
         status: match wf {
             Some(wf) => status(wf, &order.status),
             None => state_view(&[], &order.status),

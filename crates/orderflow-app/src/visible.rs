@@ -22,12 +22,53 @@ impl App {
     /// The order, if it exists and the caller's organisation fills a slot
     /// that may see its current state; otherwise `not_found`, the same
     /// answer as for an id that never existed.
+    ///
+    /// `id` may also be the order's number (`DL-1042`), looked up among the
+    /// orders of the caller's organisation: the one it numbered itself
+    /// first, else the only one; several numbered alike by others are a
+    /// `conflict` naming their ids.
     pub async fn load_visible(&self, caller: &UserCaller, id: &str) -> Result<Visible, AppError> {
-        let v = self.load_any(id).await?;
+        let id = self.resolve_number(caller, id).await?;
+        let v = self.load_any(&id).await?;
         if !v.wf.can_see(&v.order, &caller.actor()) {
             return Err(AppError::not_found("order"));
         }
         Ok(v)
+    }
+
+    /// The order id `id` names for `caller`: itself, or the visible order
+    /// numbered so.
+    async fn resolve_number(&self, caller: &UserCaller, id: &str) -> Result<String, AppError> {
+        if !looks_like_number(id) {
+            return Ok(id.to_owned());
+        }
+        let mut visible = Vec::new();
+        for n in self.store.numbered(id, caller.organization()).await? {
+            let v = self.load_any(&n.id).await?;
+            if v.wf.can_see(&v.order, &caller.actor()) {
+                visible.push(n);
+            }
+        }
+        if let Some(own) = visible
+            .iter()
+            .find(|n| n.numbered_by == caller.organization())
+        {
+            return Ok(own.id.clone());
+        }
+        match visible.as_slice() {
+            [] => Err(AppError::not_found("order")),
+            [one] => Ok(one.id.clone()),
+            many => Err(AppError::new(
+                "conflict",
+                format!(
+                    "several orders are numbered {id}; use one of their ids: {}",
+                    many.iter()
+                        .map(|n| n.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
     }
 
     /// The order whoever asks (the administrator, the system).
@@ -88,4 +129,15 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found("child"))
     }
+}
+
+/// Whether `id` has the shape of an order number (`DL-1042`: a prefix of
+/// capital letters or digits, a dash, digits), which no order id has.
+fn looks_like_number(id: &str) -> bool {
+    id.split_once('-').is_some_and(|(prefix, n)| {
+        orderflow_core::definition::is_number_prefix(prefix)
+            && !n.is_empty()
+            && n.len() <= 18
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
 }

@@ -17,6 +17,11 @@ pub struct Definition {
     pub label: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// The letters before an order's number (`DL` makes `DL-1001`): 1 to 6
+    /// capital letters or digits. Without it, the initials of the id's
+    /// words (`dental-lab` → `DL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_prefix: Option<String>,
     /// The organisations that take part in an order, each in one slot.
     pub parties: Vec<Party>,
     /// The order's states, in the order a person reads them.
@@ -554,7 +559,37 @@ fn take_string<E: serde::de::Error>(
     }
 }
 
+/// Whether `prefix` may start order numbers: 1 to 6 capital letters or
+/// digits, so that a number (`DL-1042`) never looks like an order id.
+pub fn is_number_prefix(prefix: &str) -> bool {
+    (1..=6).contains(&prefix.len())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 impl Definition {
+    /// What numbers of this workflow's orders start with: the declared
+    /// prefix, or the initials of the id's words (`dental-lab` → `DL`).
+    pub fn number_prefix(&self) -> String {
+        if let Some(p) = &self.number_prefix {
+            return p.clone();
+        }
+        let initials: String = self
+            .id
+            .split(['-', '_'])
+            .filter_map(|w| w.chars().next())
+            .filter(char::is_ascii_alphanumeric)
+            .take(6)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if initials.is_empty() {
+            "NO".to_owned()
+        } else {
+            initials
+        }
+    }
+
     pub fn state(&self, id: &str) -> Option<&State> {
         self.states.iter().find(|s| s.id == id)
     }

@@ -15,6 +15,10 @@ pub type Counts = BTreeMap<String, BTreeMap<String, u64>>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     pub id: String,
+    /// The short number people use (`DL-1042`), unique per creating
+    /// organisation; given by the store when the order is created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub workflow: String,
     /// The deployed version of the workflow the order runs under: the
     /// latest when it was created, changed only by a migration. Orders
@@ -23,6 +27,9 @@ pub struct Order {
     pub workflow_version: u32,
     /// Empty until the creating action has run.
     pub status: String,
+    /// When the order entered its current status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<DateTime<Utc>>,
     /// Grows by one on every change; 0 before creation.
     pub version: u64,
     /// Party slot → organisation id.
@@ -58,9 +65,11 @@ impl Order {
     pub fn blank(id: &str, workflow: &str, parties: BTreeMap<String, String>) -> Self {
         Self {
             id: id.to_owned(),
+            number: None,
             workflow: workflow.to_owned(),
             workflow_version: first_version(),
             status: String::new(),
+            status_since: None,
             version: 0,
             parties,
             seen_by: BTreeSet::new(),

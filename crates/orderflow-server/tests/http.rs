@@ -23,6 +23,11 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+#[path = "http/numbers.rs"]
+mod numbers;
+
+use numbers::orders_have_short_numbers_people_can_use;
+
 const ADMIN: &str = "admin-secret-for-tests";
 
 /// Which store a test runs on.
@@ -83,6 +88,7 @@ both_backends!(
     a_purchasing_limit_is_a_decimal_amount,
     the_inbox_keeps_what_each_user_may_see,
     timers_are_listed_cancelled_and_rescheduled,
+    orders_have_short_numbers_people_can_use,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server

@@ -31,6 +31,7 @@ mod accounts;
 mod floor;
 mod notifications;
 mod schedule;
+mod numbers;
 mod store;
 mod webhooks;
 mod workflows;
@@ -38,11 +39,13 @@ mod workflows;
 pub use floor::json_member_pattern;
 
 use chrono::{DateTime, Utc};
+use orderflow_core::model::Order;
 use orderflow_store::{
     ApiToken, Commit, Organization, OutboxMessage, Result, Session, StoreError, StoredFile, User,
     WebhookDelivery, WebhookEndpoint, WorkflowVersion,
 };
 use serde::Serialize;
+use serde_json::Value as Json;
 
 /// What the macro's expansion names, so the backends need not depend on
 /// exactly the same crates.
@@ -89,6 +92,11 @@ pub enum Op {
     Workflow(WorkflowOp),
     Webhook(WebhookOp),
     Schedule(ScheduleOp),
+    /// The next order number of an organisation for a prefix.
+    NextNumber {
+        organization: String,
+        prefix: String,
+    },
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.
@@ -207,6 +215,7 @@ pub enum Done {
     /// Whether a schedule's run was claimed.
     RunClaimed(bool),
     Timers(Vec<orderflow_store::OrderTimer>),
+    Number(u64),
 }
 
 pub fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -309,6 +318,59 @@ pub fn hash(raw: Vec<u8>, column: &str) -> Result<[u8; 32]> {
         .map_err(|_| backend(format!("{column} is not 32 bytes")))
 }
 
+/// The most of an order's text that search looks through.
+const SEARCH_TEXT_MAX: usize = 16 * 1024;
+
+/// What text search finds an order by beyond its id, number and reference:
+/// every text and number in its data and its items' data (line products,
+/// SKUs, tracking numbers, notes), lower-cased. Records some party could not
+/// see when written are left out, so search never reveals them.
+pub fn search_text(order: &Order) -> String {
+    fn walk(value: &Json, out: &mut String) {
+        if out.len() >= SEARCH_TEXT_MAX {
+            return;
+        }
+        match value {
+            Json::String(s) => {
+                out.push_str(&s.to_lowercase());
+                out.push(' ');
+            }
+            Json::Number(n) => {
+                out.push_str(&n.to_string());
+                out.push(' ');
+            }
+            Json::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Json::Object(fields) => fields.values().for_each(|v| walk(v, out)),
+            Json::Null | Json::Bool(_) => {}
+        }
+    }
+    let mut out = String::new();
+    for (key, value) in &order.data {
+        let hidden = order.hidden_records.get(key);
+        match (value, hidden) {
+            (Json::Array(records), Some(hidden)) => records
+                .iter()
+                .filter(|r| {
+                    let id = r.get("id").and_then(Json::as_u64);
+                    !id.is_some_and(|id| hidden.contains_key(&id))
+                })
+                .for_each(|r| walk(r, &mut out)),
+            _ => walk(value, &mut out),
+        }
+    }
+    for child in &order.children {
+        child.data.values().for_each(|v| walk(v, &mut out));
+    }
+    if out.len() > SEARCH_TEXT_MAX {
+        let mut end = SEARCH_TEXT_MAX;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    out
+}
+
 /// `%text%` for `LIKE ... ESCAPE '\'`, lower-cased, wildcards escaped.
 pub fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -328,13 +390,14 @@ pub fn like_pattern(text: &str) -> String {
 pub fn page(
     mut items: Vec<orderflow_core::model::Order>,
     limit: u32,
+    sort: orderflow_store::OrderSort,
 ) -> orderflow_store::Page<orderflow_core::model::Order> {
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_cursor = match items.last() {
         Some(last) if more => Some(
             orderflow_store::Cursor {
-                created_micros: last.created_at.map(micros).unwrap_or_default(),
+                key_micros: sort.key(last).map(micros).unwrap_or_default(),
                 id: last.id.clone(),
             }
             .encode(),

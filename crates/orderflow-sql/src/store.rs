@@ -29,7 +29,7 @@ macro_rules! sql_store {
         use $crate::__private::chrono::{DateTime, Duration, Utc};
         use $crate::__private::orderflow_core::model::{Child, Order};
         use $crate::__private::orderflow_store::{
-            ApiToken, Commit, Cursor, HistoryEntry, Idempotency, MAX_LIMIT, OrderFilter,
+            ApiToken, Commit, Cursor, HistoryEntry, Idempotency, MAX_LIMIT, Numbered, OrderFilter,
             Organization, OutboxMessage, Page, Result, Session, StoreError, StoredFile, User,
             clamp_limit,
         };
@@ -418,6 +418,10 @@ macro_rules! sql_store {
                 let pattern = like_pattern(text);
                 q.push(" AND (lower(o.id) LIKE ")
                     .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR lower(coalesce(o.number, '')) LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR coalesce(o.search_text, '') LIKE ")
+                    .push_bind(pattern.clone())
                     .push(" ESCAPE '\\' OR lower(coalesce(o.reference, '')) LIKE ")
                     .push_bind(pattern.clone())
                     .push(
@@ -453,23 +457,27 @@ macro_rules! sql_store {
             let limit = clamp_limit(limit);
             let mut q = sqlx::QueryBuilder::new("SELECT o.snapshot");
             push_filter(&mut q, filter, true);
+            let (column, descending) = filter.sort.column();
+            let (before, direction) = if descending { ("<", "DESC") } else { (">", "ASC") };
             if let Some(c) = &after {
-                q.push(" AND (o.created_at < ")
-                    .push_bind(c.created_micros)
-                    .push(" OR (o.created_at = ")
-                    .push_bind(c.created_micros)
-                    .push(" AND o.id < ")
+                // A row value, so the database seeks to the cursor in the
+                // index instead of scanning from the top.
+                q.push(format_args!(" AND (o.{column}, o.id) {before} ("))
+                    .push_bind(c.key_micros)
+                    .push(", ")
                     .push_bind(c.id.clone())
-                    .push("))");
+                    .push(")");
             }
-            q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
-                .push_bind(i64::from(limit) + 1);
+            q.push(format_args!(
+                " ORDER BY o.{column} {direction}, o.id {direction} LIMIT "
+            ))
+            .push_bind(i64::from(limit) + 1);
             let rows = q.build().fetch_all(pool).await.map_err(db)?;
             let items = rows
                 .iter()
                 .map(|row| parse::<Order>(row, "snapshot"))
                 .collect::<Result<Vec<_>>>()?;
-            Ok($crate::page(items, limit))
+            Ok($crate::page(items, limit, filter.sort))
         }
 
         async fn count_by_status(
@@ -564,6 +572,10 @@ macro_rules! sql_store {
                 Op::Workflow(op) => apply_workflow(conn, op).await.map(|()| Done::Unit),
                 Op::Webhook(op) => apply_webhook(conn, op).await,
                 Op::Schedule(op) => apply_schedule(conn, op).await,
+                Op::NextNumber {
+                    organization,
+                    prefix,
+                } => next_number(conn, organization, prefix).await.map(Done::Number),
             }
         }
 
@@ -746,11 +758,12 @@ macro_rules! sql_store {
                 .and_then(|r| r.as_str())
                 .map(str::to_owned);
             let snapshot = text(order)?;
+            let search = $crate::search_text(order);
             if c.expected_version == 0 {
                 sqlx::query(
                     "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
-                     updated_at, snapshot, workflow_version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     updated_at, snapshot, workflow_version, number, number_org, status_since, \
+                     search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&order.id)
                 .bind(&order.workflow)
@@ -761,13 +774,18 @@ macro_rules! sql_store {
                 .bind(micros(updated_at))
                 .bind(&snapshot)
                 .bind(i64::from(order.workflow_version))
+                .bind(&order.number)
+                .bind(order.number.as_ref().and(c.numbered_by.as_ref()))
+                .bind(order.status_since.map(micros))
+                .bind(&search)
                 .execute(&mut *conn)
                 .await
                 .map_err(refused(&format!("order {}", order.id)))?;
             } else {
                 let done = sqlx::query(
                     "UPDATE orders SET status = $1, version = $2, reference = $3, updated_at = $4, \
-                     snapshot = $5, workflow_version = $8 WHERE id = $6 AND version = $7",
+                     snapshot = $5, workflow_version = $8, status_since = $9, search_text = $10 \
+                     WHERE id = $6 AND version = $7",
                 )
                 .bind(&order.status)
                 .bind(int(order.version)?)
@@ -777,6 +795,8 @@ macro_rules! sql_store {
                 .bind(&order.id)
                 .bind(int(c.expected_version)?)
                 .bind(i64::from(order.workflow_version))
+                .bind(order.status_since.map(micros))
+                .bind(&search)
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?;
@@ -989,6 +1009,7 @@ macro_rules! sql_store {
             reads: $reads,
             claim_lock: $lock
         );
+        $crate::sql_numbers!(database: $db, row: $row, pool: $pool, connection: $conn);
 
         // ------------------------------------------------------------ Store ---
 
@@ -1077,6 +1098,21 @@ macro_rules! sql_store {
 
             async fn commit(&self, commit: Commit) -> Result<()> {
                 write_unit(self, Op::Commit(Box::new(commit))).await
+            }
+
+            async fn next_number(&self, organization: &str, prefix: &str) -> Result<u64> {
+                let op = Op::NextNumber {
+                    organization: organization.to_owned(),
+                    prefix: prefix.to_owned(),
+                };
+                match self.write(op).await? {
+                    Done::Number(n) => Ok(n),
+                    _ => Err(backend("the number write answered something else")),
+                }
+            }
+
+            async fn numbered(&self, number: &str, organization: &str) -> Result<Vec<Numbered>> {
+                numbered(&self.$reads, number, organization).await
             }
 
             async fn history(

@@ -134,6 +134,7 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
         webhooks: Vec::new(),
         idempotency: None,
         timers: timer_writes(change),
+        numbered_by: None,
         order,
     }
 }

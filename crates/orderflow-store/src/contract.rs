@@ -16,6 +16,7 @@ mod notifications;
 mod schedule;
 mod webhooks;
 mod workflows;
+mod numbers;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unre
 pub use schedule::{schedule_runs_claimed_once, timers_lifecycle};
 pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
+pub use numbers::{list_sorts, order_numbers, search_inside_orders, status_since_kept};
 
 /// What a contract function answers: `Err` names the broken promise.
 pub type Outcome = anyhow::Result<()>;
@@ -63,7 +65,8 @@ macro_rules! contract_suite {
             inbox_unread_first, email_opt_outs_round_trip, dead_letters_kept,
             workflow_versions_round_trip, workflow_orders_and_delete,
             webhook_endpoints_round_trip, webhook_deliveries_lease,
-            schedule_runs_claimed_once, timers_lifecycle
+            schedule_runs_claimed_once, timers_lifecycle,
+            order_numbers, status_since_kept, search_inside_orders, list_sorts
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {

@@ -1,13 +1,13 @@
-//! The opaque cursor of order lists: the creation time (in microseconds)
-//! and id of the last order of a page, hex-encoded.
+//! The opaque cursor of order lists: the sort key (a time, in
+//! microseconds) and id of the last order of a page, hex-encoded.
 
 use crate::{Result, StoreError};
 
-/// Where a page of orders ended: lists continue with older orders
-/// (`(created_at, id)` smaller than this).
+/// Where a page of orders ended: lists continue after `(key, id)` in the
+/// list's order ([`OrderSort`](crate::OrderSort)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub created_micros: i64,
+    pub key_micros: i64,
     pub id: String,
 }
 
@@ -16,7 +16,7 @@ const MAX_ID: usize = 1024;
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        let plain = format!("{}:{}", self.created_micros, self.id);
+        let plain = format!("{}:{}", self.key_micros, self.id);
         plain.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -36,9 +36,9 @@ impl Cursor {
             .ok_or_else(bad)?;
         let plain = String::from_utf8(bytes).map_err(|_| bad())?;
         let (micros, id) = plain.split_once(':').ok_or_else(bad)?;
-        let created_micros = micros.parse().map_err(|_| bad())?;
+        let key_micros = micros.parse().map_err(|_| bad())?;
         Ok(Self {
-            created_micros,
+            key_micros,
             id: id.to_owned(),
         })
     }
@@ -52,7 +52,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let c = Cursor {
-            created_micros: -5,
+            key_micros: -5,
             id: "order:1/é".into(),
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);

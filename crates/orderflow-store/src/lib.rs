@@ -197,6 +197,16 @@ pub struct Commit {
     pub idempotency: Option<Idempotency>,
     /// The order's timers the change sets or clears.
     pub timers: Vec<TimerWrite>,
+    /// The organisation whose counter gave `order.number` (creates only):
+    /// numbers are unique per organisation.
+    pub numbered_by: Option<String>,
+}
+
+/// An order found by its number, and who numbered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbered {
+    pub id: String,
+    pub numbered_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,13 +233,67 @@ pub struct OrderFilter {
     pub status: Option<String>,
     /// Orders where this organisation fills some slot.
     pub party: Option<String>,
-    /// Case-insensitive substring of the order id, its reference or a
-    /// party organisation's name.
+    /// Case-insensitive substring of the order's id, number, reference, a
+    /// party organisation's name, or any text in the order's data.
     pub text: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub updated_from: Option<DateTime<Utc>>,
     pub updated_to: Option<DateTime<Utc>>,
+    pub sort: OrderSort,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Most recently changed first.
+    Updated,
+    /// Longest in its current status first.
+    Waiting,
+}
+
+impl OrderSort {
+    pub const ALL: [OrderSort; 4] = [Self::Newest, Self::Oldest, Self::Updated, Self::Waiting];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::Updated => "updated",
+            Self::Waiting => "waiting",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The column the list is ordered by (then by id), and whether it is
+    /// read from the largest down.
+    pub fn column(self) -> (&'static str, bool) {
+        match self {
+            Self::Newest => ("created_at", true),
+            Self::Oldest => ("created_at", false),
+            Self::Updated => ("updated_at", true),
+            Self::Waiting => ("status_since", false),
+        }
+    }
+
+    /// `order`'s value of [`column`](Self::column). An order stored before
+    /// status times were kept waits since its last change, as the column
+    /// was filled then.
+    pub fn key(self, order: &Order) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Newest | Self::Oldest => order.created_at,
+            Self::Updated => order.updated_at,
+            Self::Waiting => order.status_since.or(order.updated_at),
+        }
+    }
 }
 
 /// A page of a list: newest first, continued from an opaque cursor.
@@ -326,6 +390,13 @@ pub trait Store:
     /// order or the acted child does not exist; on any error nothing is
     /// written. `Ok` means the change is durable.
     async fn commit(&self, commit: Commit) -> Result<()>;
+    /// The next number of `organization`'s orders starting with `prefix`
+    /// (1001, 1002 ...), durable before it is answered: a number is never
+    /// given twice, and one given to a create that then failed is skipped.
+    async fn next_number(&self, organization: &str, prefix: &str) -> Result<u64>;
+    /// The orders numbered `number` in which `organization` fills a slot
+    /// (several when different organisations numbered them alike).
+    async fn numbered(&self, number: &str, organization: &str) -> Result<Vec<Numbered>>;
     /// History entries after `after_seq`, in `seq` order.
     async fn history(
         &self,

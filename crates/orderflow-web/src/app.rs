@@ -19,29 +19,6 @@ fn problem(e: AppError) -> Refused {
     Box::new(e.into_problem())
 }
 
-/// What the orders list asks for.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub workflow: Option<String>,
-    pub status: Option<String>,
-    pub text: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<u32>,
-}
-
-impl Filter {
-    fn query(&self) -> ListQuery {
-        ListQuery {
-            workflow: self.workflow.clone(),
-            status: self.status.clone(),
-            q: self.text.clone(),
-            cursor: self.cursor.clone(),
-            limit: self.limit,
-            ..ListQuery::default()
-        }
-    }
-}
-
 /// The order as `caller` sees it, with the settings of its parties (a
 /// date input's bounds are read in their time zones).
 pub async fn order(
@@ -87,22 +64,16 @@ pub async fn history(
     }
 }
 
-pub async fn list(web: &Web, caller: &UserCaller, filter: &Filter) -> Result<OrderList, Refused> {
-    web.app
-        .list_orders(caller, &filter.query())
-        .await
-        .map_err(problem)
+pub async fn list(web: &Web, caller: &UserCaller, query: &ListQuery) -> Result<OrderList, Refused> {
+    web.app.list_orders(caller, query).await.map_err(problem)
 }
 
 pub async fn counts(
     web: &Web,
     caller: &UserCaller,
-    filter: &Filter,
+    query: &ListQuery,
 ) -> Result<OrderCounts, Refused> {
-    web.app
-        .count_orders(caller, &filter.query())
-        .await
-        .map_err(problem)
+    web.app.count_orders(caller, query).await.map_err(problem)
 }
 
 /// The first `limit` children of `kind`, oldest first.

@@ -13,6 +13,7 @@ mod app;
 mod assets;
 mod badge;
 mod create;
+mod dashboard;
 mod deploy;
 mod display;
 mod error;
@@ -65,6 +66,7 @@ pub fn router(app: App) -> Router {
         .route("/inbox", get(inbox::page))
         .route("/inbox/read", post(inbox::mark_all_read))
         .route("/inbox/{id}/read", post(inbox::mark_read))
+        .route("/dashboard", get(dashboard::page))
         .route("/orders", get(list::page))
         .route("/orders/live", get(live::orders))
         .route("/orders/new", get(create::page).post(create::submit))

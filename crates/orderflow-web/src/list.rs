@@ -6,15 +6,15 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use chrono::{DateTime, Utc};
-use orderflow_api::{HistoryEntryView, OrderSummary};
+use orderflow_api::{ListQuery, OrderSummary};
 use serde::Deserialize;
 
-use crate::app::{self, Filter};
+use crate::app;
 use crate::badge::Badge;
 use crate::error::{PageError, html};
 use crate::format;
 use crate::layout::Layout;
-use crate::names::{Names, short_id};
+use crate::names::{Names, order_name};
 use crate::session::{Session, url_encode};
 use crate::{Web, app::Refused};
 
@@ -30,6 +30,14 @@ pub struct ListParams {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    party: String,
+    #[serde(default)]
+    created_from: String,
+    #[serde(default)]
+    created_to: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
     cursor: String,
 }
 
@@ -39,20 +47,33 @@ fn some(s: &str) -> Option<String> {
 }
 
 impl ListParams {
-    fn filter(&self) -> Filter {
-        Filter {
+    fn query(&self) -> ListQuery {
+        ListQuery {
             workflow: some(&self.workflow),
             status: some(&self.status),
-            text: some(&self.q),
+            q: some(&self.q),
+            party: some(&self.party),
+            created_from: some(&self.created_from),
+            created_to: some(&self.created_to),
+            sort: some(&self.sort),
             cursor: some(&self.cursor),
             limit: Some(PAGE_ROWS),
+            ..ListQuery::default()
         }
     }
 
     /// This list's URL with `status` (and the rest kept, from the first page).
     fn with_status(&self, workflow: &str, status: &str) -> String {
         let mut parts = Vec::new();
-        for (k, v) in [("workflow", workflow), ("status", status), ("q", &self.q)] {
+        for (k, v) in [
+            ("workflow", workflow),
+            ("status", status),
+            ("q", &self.q),
+            ("party", &self.party),
+            ("created_from", &self.created_from),
+            ("created_to", &self.created_to),
+            ("sort", &self.sort),
+        ] {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", url_encode(v)));
             }
@@ -96,7 +117,11 @@ struct OrdersPage {
     tabs: Vec<Tab>,
     workflows: Vec<Choice>,
     statuses: Vec<Choice>,
+    parties: Vec<Choice>,
+    sorts: Vec<Choice>,
     q: String,
+    created_from: String,
+    created_to: String,
     rows: Vec<Row>,
     next: Option<String>,
     first: Option<String>,
@@ -110,36 +135,22 @@ fn with_cursor(base: &str, cursor: &str) -> String {
     format!("{base}{sep}cursor={}", url_encode(cursor))
 }
 
-/// When the order entered its current status: the last step that moved
-/// it, or its creation.
-pub fn status_since(
-    history: &[HistoryEntryView],
-    created: Option<DateTime<Utc>>,
-) -> Option<DateTime<Utc>> {
-    history
-        .iter()
-        .rev()
-        .find(|e| e.status_before != e.status_after)
-        .map(|e| e.at)
-        .or(created)
-}
-
 pub async fn page(
     State(web): State<Web>,
     session: Session,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, PageError> {
     let caller = session.caller();
-    let filter = params.filter();
-    let list = app::list(&web, &caller, &filter).await.map_err(refused)?;
+    let query = params.query();
+    let list = app::list(&web, &caller, &query).await.map_err(refused)?;
     // Counts for the tabs: the same filter without the status.
     let counts = app::counts(
         &web,
         &caller,
-        &Filter {
+        &ListQuery {
             status: None,
             cursor: None,
-            ..filter.clone()
+            ..query.clone()
         },
     )
     .await
@@ -203,6 +214,16 @@ pub async fn page(
         None => Vec::new(),
     };
 
+    let parties = partners(&web, &session, &params.party).await?;
+    let sorts = SORTS
+        .iter()
+        .map(|(value, label)| Choice {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            selected: params.sort == *value,
+        })
+        .collect();
+
     let ids = list
         .items
         .iter()
@@ -210,10 +231,11 @@ pub async fn page(
         .collect();
     let names = Names::of(&web, ids).await;
     let now = web.app.now();
-    let mut rows = Vec::with_capacity(list.items.len());
-    for o in &list.items {
-        rows.push(row(&web, &caller, o, &names, &session, now).await?);
-    }
+    let rows = list
+        .items
+        .iter()
+        .map(|o| row(&web, o, &names, &session, now))
+        .collect();
     let here = params.with_status(&params.workflow, &params.status);
     let next = list.next_cursor.as_ref().map(|c| with_cursor(&here, c));
     let self_href = if params.cursor.is_empty() {
@@ -232,21 +254,20 @@ pub async fn page(
         rows,
         next,
         first,
-        filtered: filter.workflow.is_some() || filter.status.is_some() || filter.text.is_some(),
+        filtered: [&query.workflow, &query.status, &query.q, &query.party]
+            .iter()
+            .any(|v| v.is_some())
+            || query.created_from.is_some()
+            || query.created_to.is_some(),
+        parties,
+        sorts,
+        created_from: params.created_from.clone(),
+        created_to: params.created_to.clone(),
         self_href,
     })
 }
 
-async fn row(
-    web: &Web,
-    caller: &orderflow_app::UserCaller,
-    o: &OrderSummary,
-    names: &Names,
-    session: &Session,
-    now: DateTime<Utc>,
-) -> Result<Row, PageError> {
-    let history = app::history(web, caller, &o.id).await.map_err(refused)?;
-    let since = status_since(&history, o.created_at);
+fn row(web: &Web, o: &OrderSummary, names: &Names, session: &Session, now: DateTime<Utc>) -> Row {
     let parties = o
         .parties
         .values()
@@ -254,9 +275,9 @@ async fn row(
         .map(|org| names.get(org))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(Row {
+    Row {
         href: format!("/orders/{}", url_encode(&o.id)),
-        short: short_id(&o.id).to_owned(),
+        short: order_name(&o.id, o.number.as_deref()).to_owned(),
         id: o.id.clone(),
         workflow: web
             .app
@@ -265,9 +286,37 @@ async fn row(
             .unwrap_or_else(|| o.workflow.clone()),
         badge: Badge(&o.status).to_string(),
         parties,
-        in_status: since.map(|t| format::age(t, now)).unwrap_or_default(),
+        in_status: o
+            .status_since
+            .map(|t| format::age(t, now))
+            .unwrap_or_default(),
         updated: o.updated_at.as_ref().map(format::time).unwrap_or_default(),
-    })
+    }
+}
+
+/// The sorts the list offers, by their `sort` value.
+const SORTS: [(&str, &str); 4] = [
+    ("newest", "Newest first"),
+    ("oldest", "Oldest first"),
+    ("updated", "Last changed first"),
+    ("waiting", "Longest in status first"),
+];
+
+/// The organisations other than the user's own, for the "With" filter.
+async fn partners(web: &Web, session: &Session, chosen: &str) -> Result<Vec<Choice>, PageError> {
+    let orgs = web.app.store.organizations().await.map_err(|e| {
+        tracing::error!(error = %e, "listing organisations");
+        PageError::Internal
+    })?;
+    Ok(orgs
+        .into_iter()
+        .filter(|o| o.id != session.user.organization)
+        .map(|o| Choice {
+            selected: o.id == chosen,
+            value: o.id,
+            label: o.name,
+        })
+        .collect())
 }
 
 pub fn refused(p: Refused) -> PageError {

@@ -59,6 +59,12 @@ pub fn short_id(id: &str) -> &str {
     &id[start..]
 }
 
+/// What people call an order: its number (`DL-1042`), or the tail of its
+/// id for an order stored before numbers existed.
+pub fn order_name<'a>(id: &'a str, number: Option<&'a str>) -> &'a str {
+    number.unwrap_or_else(|| short_id(id))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -23,8 +23,8 @@ use crate::display;
 use crate::error::{PageError, html};
 use crate::forms::{self, Input, Posted, Today};
 use crate::layout::Layout;
-use crate::list::{refused, status_since};
-use crate::names::{Names, short_id};
+use crate::list::refused;
+use crate::names::{Names, order_name, short_id};
 use crate::session::{Session, url_encode};
 use crate::{format, view};
 
@@ -329,13 +329,7 @@ pub async fn page(
     let history = app::history(&web, &session.caller(), &id)
         .await
         .map_err(refused)?;
-    let o = view::order_page(
-        &web,
-        &l,
-        &session,
-        status_since(&history, l.view.created_at),
-    )
-    .await;
+    let o = view::order_page(&web, &l, &session).await;
     let (actions, blocked) = buttons(&web, &l, &session);
     let children = children(&web, &l, &session, o.currency.as_deref()).await?;
     let path = path_of(&history);
@@ -476,7 +470,7 @@ async fn form_page(
     html(&ActionPage {
         layout: Layout::signed_in(def.label.clone(), session),
         order_href: format!("/orders/{}", url_encode(&l.view.id)),
-        order_title: format!("Order {}", short_id(&l.view.id)),
+        order_title: format!("Order {}", order_name(&l.view.id, l.view.number.as_deref())),
         form,
     })
 }
@@ -591,7 +585,10 @@ async fn run(
                 let page = ActionPage {
                     layout: Layout::signed_in(def.label.clone(), session),
                     order_href,
-                    order_title: format!("Order {}", short_id(&l.view.id)),
+                    order_title: format!(
+                        "Order {}",
+                        order_name(&l.view.id, l.view.number.as_deref())
+                    ),
                     form,
                 };
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response())

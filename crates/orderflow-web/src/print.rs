@@ -10,10 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use orderflow_docs::{OrderSheet, SheetTable};
 
 use crate::Web;
-use crate::app;
 use crate::error::{PageError, html};
 use crate::layout::Layout;
-use crate::list::{refused, status_since};
 use crate::order::load;
 use crate::session::Session;
 use crate::view::{self, OrderPage};
@@ -36,10 +34,7 @@ struct Printed {
 
 async fn printed(web: &Web, session: &Session, id: &str) -> Result<Printed, PageError> {
     let l = load(web, session, id).await?;
-    let history = app::history(web, &session.caller(), id)
-        .await
-        .map_err(refused)?;
-    let o = view::order_page(web, &l, session, status_since(&history, l.view.created_at)).await;
+    let o = view::order_page(web, &l, session).await;
     Ok(Printed {
         o,
         status: l.view.status.label.clone(),

@@ -2,7 +2,6 @@
 //! name, fields and computed values with their labels, records as tables,
 //! items with their status.
 
-use chrono::{DateTime, Utc};
 use orderflow_core::definition::Field;
 use serde_json::Value;
 
@@ -10,7 +9,7 @@ use crate::Web;
 use crate::badge::Badge;
 use crate::display;
 use crate::format;
-use crate::names::{Names, short_id};
+use crate::names::{Names, order_name};
 use crate::order::Loaded;
 use crate::session::{Session, url_encode};
 
@@ -50,12 +49,7 @@ fn numeric(field: &Field) -> bool {
     )
 }
 
-pub async fn order_page(
-    web: &Web,
-    l: &Loaded,
-    _session: &Session,
-    status_since: Option<DateTime<Utc>>,
-) -> OrderPage {
+pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage {
     let v = &l.view;
     let def = &l.wf.def;
     let currency = Some(v.currency.clone());
@@ -148,7 +142,11 @@ pub async fn order_page(
     let now = web.app.now();
     OrderPage {
         id: v.id.clone(),
-        title: format!("{} order {}", def.label, short_id(&v.id)),
+        title: format!(
+            "{} order {}",
+            def.label,
+            order_name(&v.id, v.number.as_deref())
+        ),
         href: format!("/orders/{}", url_encode(&v.id)),
         print_href: format!("/orders/{}/print", url_encode(&v.id)),
         pdf_href: format!("/orders/{}/print.pdf", url_encode(&v.id)),
@@ -162,7 +160,8 @@ pub async fn order_page(
         tables,
         created: v.created_at.as_ref().map(format::time).unwrap_or_default(),
         updated: v.updated_at.as_ref().map(format::time).unwrap_or_default(),
-        in_status: status_since
+        in_status: v
+            .status_since
             .map(|t| format::age(t, now))
             .unwrap_or_default(),
     }

@@ -243,13 +243,17 @@ async fn the_supplier_never_sees_an_order_that_needs_approval() {
     b.sign_in(&supplier).await;
     let list = b.text().await;
     assert!(!list.contains("Needs Approval"), "no tab or badge: {list}");
-    assert!(
-        !list.contains(&id[id.len() - 8..]),
-        "the order is not listed"
-    );
+    let number = big["number"].as_str().unwrap();
+    assert_eq!(number, "PO-1001");
+    assert!(!list.contains(number), "the order is not listed");
     assert!(list.contains("All (0)"), "the counts leave it out: {list}");
-    b.goto(&format!("/orders/{id}")).await;
-    b.wait_text("Not found").await;
+    for path in [format!("/orders/{id}"), format!("/orders/{number}")] {
+        b.goto(&path).await;
+        b.wait_text("Not found").await;
+    }
+    b.goto("/dashboard").await;
+    let dashboard = b.text().await;
+    assert!(!dashboard.contains("Needs Approval"), "{dashboard}");
     b.close().await;
 }
 
@@ -535,6 +539,63 @@ async fn print_production_from_received_to_shipped_job_by_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_go_by_their_numbers_and_the_dashboard_shows_who_waits_longest() {
+    let server = Server::start().await;
+    let (clinic, _, lab) = dental_world(&server).await;
+    let first = dental_order(&server, &clinic.token).await;
+    dental_order(&server, &clinic.token).await;
+    server
+        .api(
+            "POST",
+            "/orders/DL-1001/actions/publish",
+            &clinic.token,
+            json!({}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&clinic).await;
+    b.wait_text("DL-1002").await;
+
+    // Search finds an order by its number, and by what is inside it.
+    b.fill("Search", "dl-1002").await;
+    b.click("Filter").await;
+    b.wait_text("All (1)").await;
+    let found = b.text().await;
+    assert!(
+        found.contains("DL-1002") && !found.contains("DL-1001"),
+        "{found}"
+    );
+    b.fill("Search", "crown").await;
+    b.click("Filter").await;
+    b.wait_text("All (2)").await;
+
+    // The number is the order's name and its address.
+    b.goto("/orders/DL-1001").await;
+    b.wait_text("Dental lab order DL-1001").await;
+    assert_eq!(b.path().await, "/orders/DL-1001");
+    b.link("Print").await;
+
+    // The dashboard counts per status and names who waits longest.
+    b.goto("/dashboard").await;
+    b.wait_text("Dental lab (2)").await;
+    let dashboard = b.text().await;
+    for expected in ["Draft", "Published", "DL-1001", "DL-1002"] {
+        assert!(dashboard.contains(expected), "{expected}: {dashboard}");
+    }
+    b.link("DL-1001").await.click().await.unwrap();
+    b.wait_text("Dental lab order DL-1001").await;
+    assert_eq!(b.path().await, format!("/orders/{first}"));
+    b.sign_out().await;
+
+    // The lab sees the published order only.
+    b.sign_in(&lab).await;
+    b.goto("/dashboard").await;
+    b.wait_text("Dental lab (1)").await;
+    assert!(!b.text().await.contains("DL-1002"));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
@@ -574,6 +635,8 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     check("account").await;
     b.goto("/inbox").await;
     check("inbox").await;
+    b.goto("/dashboard").await;
+    check("dashboard").await;
     b.goto("/workflows").await;
     check("workflows").await;
     b.goto("/workflows/print-production").await;

@@ -83,9 +83,14 @@ pub enum Orders {
         /// Orders where this organisation takes part.
         #[arg(long, value_name = "ORG")]
         party: Option<String>,
-        /// Text in the id, the reference or a party's name.
+        /// Text in the id, the number, the reference, a party's name or
+        /// anything written in the order (products, SKUs, tracking, notes).
         #[arg(long, value_name = "TEXT")]
         q: Option<String>,
+        /// newest (the default), oldest, updated, or waiting (longest in
+        /// its status first).
+        #[arg(long, value_name = "ORDER")]
+        sort: Option<String>,
         /// At most this many (up to 200).
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -96,6 +101,7 @@ pub enum Orders {
     /// One order: its status, its data, and the actions you may take (with
     /// their inputs) or why each is blocked.
     Show {
+        /// The order's id or its number (`DL-1042`).
         id: String,
         /// One of its children (an item, a job) instead of the order.
         #[arg(long, value_name = "CHILD")]
@@ -246,6 +252,7 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
             status,
             party,
             q,
+            sort,
             limit,
             json,
         } => {
@@ -255,6 +262,7 @@ pub async fn orders(connection: &Connection, command: Orders) -> anyhow::Result<
                 ("status", status),
                 ("party", party),
                 ("q", q),
+                ("sort", sort),
             ] {
                 if let Some(v) = v {
                     query.push(format!("{k}={}", enc(&v)));
@@ -538,6 +546,7 @@ fn order_table(list: &OrderList) -> String {
                 status = format!("{status} ({})", o.status.id);
             }
             vec![
+                o.number.clone().unwrap_or_default(),
                 o.id.clone(),
                 o.workflow.clone(),
                 status,
@@ -548,7 +557,10 @@ fn order_table(list: &OrderList) -> String {
             ]
         })
         .collect::<Vec<_>>();
-    let mut out = table(&["ID", "WORKFLOW", "STATUS", "VERSION", "UPDATED"], &rows);
+    let mut out = table(
+        &["NUMBER", "ID", "WORKFLOW", "STATUS", "VERSION", "UPDATED"],
+        &rows,
+    );
     if list.next_cursor.is_some() {
         out.push_str("(more orders: narrow the filters or raise --limit)\n");
     }
@@ -564,6 +576,9 @@ fn show_order(o: &OrderView) -> String {
         .map(|m| format!(" [{m}]"))
         .unwrap_or_default();
     let _ = writeln!(out, "order     {}", o.id);
+    if let Some(n) = &o.number {
+        let _ = writeln!(out, "number    {n}");
+    }
     let _ = writeln!(out, "workflow  {}", o.workflow);
     let _ = writeln!(
         out,

@@ -367,7 +367,11 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
         row.contains("dental-lab") && row.contains("Published"),
         "{row}"
     );
-    let show = server.cli(&lab, &["orders", "show", &id]).ok();
+    assert!(row.starts_with("DL-1001 "), "the number comes first: {row}");
+    // The number works wherever the id does.
+    let show = server.cli(&lab, &["orders", "show", "DL-1001"]).ok();
+    assert!(show.contains(&format!("order     {id}")), "{show}");
+    assert!(show.contains("number    DL-1001"), "{show}");
     assert!(show.contains("start_production"), "{show}");
     assert!(show.contains("blocked: not available"), "{show}");
     // Money as it was typed, in the order's currency.

@@ -146,6 +146,7 @@ impl<'d, 's> Validator<'d, 's> {
         let def = self.def;
         let root = Path::root();
         self.workflow_id();
+        self.number_prefix();
         self.unique(
             def.parties
                 .iter()
@@ -217,6 +218,17 @@ impl<'d, 's> Validator<'d, 's> {
         self.children();
         self.schedules();
         self.timers();
+    }
+
+    fn number_prefix(&mut self) {
+        if let Some(prefix) = &self.def.number_prefix
+            && !crate::definition::is_number_prefix(prefix)
+        {
+            self.err(
+                Path::root().key("number_prefix"),
+                format!("number prefix \"{prefix}\" must be 1 to 6 capital letters or digits"),
+            );
+        }
     }
 
     fn workflow_id(&mut self) {

@@ -23,6 +23,9 @@ pub fn apply(wf: &Workflow, order: &Order, change: &Change) -> Order {
     }
     next.version = change.version;
     next.updated_at = Some(change.at);
+    if next.status != order.status {
+        next.status_since = Some(change.at);
+    }
     next
 }
 
