@@ -101,7 +101,7 @@ pub fn context(
     money::shown_order(def, &mut value);
     value
         .entry("number")
-        .or_insert_with(|| json!(seen.id.clone()));
+        .or_insert_with(|| json!(seen.number.as_deref().unwrap_or(&seen.id)));
     value.insert("workflow".into(), json!(def.id));
     value.insert("workflow_label".into(), json!(def.label));
     value.insert("status_label".into(), json!(state_label(def, &seen.status)));

@@ -23,7 +23,7 @@ macro_rules! sql_notifications {
         /// with the read flag of the last message (`0` or `1`).
         fn inbox_cursor(read: bool, created: DateTime<Utc>, id: &str) -> String {
             Cursor {
-                created_micros: micros(created),
+                key_micros: micros(created),
                 id: format!("{}{id}", u8::from(read)),
             }
             .encode()
@@ -37,7 +37,7 @@ macro_rules! sql_notifications {
                 Some(("1", id)) => (1, id),
                 _ => return Err(bad()),
             };
-            Ok((flag, c.created_micros, id.to_owned()))
+            Ok((flag, c.key_micros, id.to_owned()))
         }
 
         async fn inbox(
