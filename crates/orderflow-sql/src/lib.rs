@@ -30,8 +30,8 @@
 mod accounts;
 mod floor;
 mod notifications;
-mod schedule;
 mod numbers;
+mod schedule;
 mod store;
 mod webhooks;
 mod workflows;
