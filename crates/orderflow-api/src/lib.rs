@@ -4,6 +4,8 @@
 //!
 //! Everything here is plain data: no I/O, no defaults that hide behaviour.
 
+mod inventory;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +31,11 @@ mod webhooks;
 
 pub use webhooks::{
     CreateWebhook, DeliveriesQuery, WebhookCreated, WebhookDeliveryView, WebhookView,
+};
+
+pub use inventory::{
+    BinAdjustment, BinView, IntakeRefusal, IntakeReport, IntakeRequest, NewBin, NewPurchase,
+    NewReceipt, NewStockLocation, PurchaseView, ReceiptResult, StockLocationView,
 };
 
 /// The media type of every error body.

@@ -258,6 +258,7 @@ impl From<StoreError> for AppError {
             .with_current_version(current),
             StoreError::Duplicate(what) => Self::new("conflict", format!("{what} already exists")),
             StoreError::NotFound(what) => Self::not_found(&what),
+            StoreError::OutOfStock(what) => Self::new("conflict", what),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "the store is unavailable");
                 Self::new(

@@ -1,206 +1,268 @@
-//! The intake check of `print-production` (`[[schedules]] fifo_intake`):
-//! the jobs waiting at each location of each shop, oldest first (by their
-//! order's creation, then the job's own order), through the pure
-//! `builtins::intake::run`, its decisions taken as the system's job actions
-//! (`pass_intake` with the bin or purchase, `tie_to_purchase`), each its
-//! own change.
+//! The intake check (`[[schedules]] fifo_intake`), run on demand by a
+//! manager or by the scheduler ([`App::intake_check`]), and a purchase's
+//! receipt handing its units to the jobs tied to it ([`App::receive`]).
 //!
-//! Stock here is the shop's `locations[].stock` setting (SKU → units): one
-//! bin per location and SKU, named `{location}/{sku}`, and no purchases. A
-//! unit a job takes is taken off the setting once the job passed. This
-//! function is the one place the scheduler and on-demand runs call, so
-//! stock kept as records replaces only its body.
+//! Per stock location: the waiting jobs (`intake_hold`, `on_order`) of
+//! every order of the organisation, oldest first, and the location's bins
+//! and purchases go to the engine's pure `builtins::intake::run`; each of
+//! its decisions is taken as the job's own action (`pass_intake`,
+//! `tie_to_purchase`) through the same decide → commit path as any step, so
+//! the unit leaves its bin or purchase in the transaction of the job's step
+//! (`builtins::stock`). A step that lost a race (the unit or the job moved
+//! since the check read them) is refused by the store and reported; it
+//! changes nothing and the next check tries again.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
+use orderflow_api::{IntakeRefusal, IntakeReport, ReceiptResult};
 use orderflow_core::builtins::intake::{self, Bin, Decision, IntakeJob, Inventory, JobIntakeState};
-use orderflow_core::model::{Child, Order};
-use orderflow_store::{MAX_LIMIT, OrderFilter, visibility, visibility_once_seen};
+use orderflow_core::builtins::stock::{PASSED, STOCK_SLOT, WAITING, keeps_stock};
+use orderflow_core::engine;
+use orderflow_core::model::{Actor, Child};
+use orderflow_store::{PurchaseRecord, Receipt, WAITING_MAX, WaitingJob, commit_of};
 use serde_json::{Value, json};
 
-use crate::App;
+use crate::auth::UserCaller;
+use crate::commit::Prepared;
 use crate::error::AppError;
+use crate::floor::job_code;
+use crate::inventory::purchase_view;
+use crate::{App, Workflows};
 
-/// The workflow whose jobs intake serves.
-pub const WORKFLOW: &str = "print-production";
-
-/// Order statuses whose jobs may still wait for intake.
-const ORDER_STATUSES: [&str; 2] = ["intake_hold", "open"];
-
-/// What one intake check did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct IntakeReport {
-    /// Jobs looked at.
-    pub jobs: usize,
-    /// Jobs that passed intake (`order/job`), in the order they passed.
-    pub passed: Vec<String>,
-    /// Jobs tied to a purchase.
-    pub tied: Vec<String>,
-    /// Jobs left waiting.
-    pub waiting: usize,
-    /// Decisions the workflow refused (`order/job`, why): the job moved on
-    /// meanwhile; the next run looks at it again.
-    pub refused: Vec<(String, String)>,
+/// The job kinds intake serves: of workflows that keep stock, the kinds
+/// with the waiting states and the state they pass to.
+fn intake_kinds(workflows: &Workflows) -> Vec<String> {
+    let mut kinds: Vec<String> = workflows
+        .values()
+        .filter(|wf| keeps_stock(&wf.def))
+        .flat_map(|wf| wf.def.children.iter())
+        .filter(|k| {
+            let has = |s: &str| k.states.iter().any(|st| st.id == s);
+            WAITING.iter().all(|s| has(s)) && has(PASSED)
+        })
+        .map(|k| k.id.clone())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
 }
 
-/// A waiting job with where it is and when its order came.
-struct Waiting {
-    order: String,
-    created_micros: i64,
-    job: Child,
+fn text<'a>(job: &'a Child, key: &str) -> Option<&'a str> {
+    job.data
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// Jobs tied to each purchase (`on_order` with a `purchase`).
+fn tied_counts(jobs: &[WaitingJob]) -> BTreeMap<String, u64> {
+    let mut tied = BTreeMap::new();
+    for w in jobs.iter().filter(|w| w.job.status == "on_order") {
+        if let Some(p) = text(&w.job, "purchase") {
+            *tied.entry(p.to_owned()).or_insert(0) += 1;
+        }
+    }
+    tied
+}
+
+/// One location's check: the jobs, the inventory and where each job came
+/// from (its order and id, by code).
+struct Check {
+    jobs: Vec<IntakeJob>,
+    inventory: Inventory,
+    at: BTreeMap<String, (String, String)>,
+    /// Jobs tied to a purchase the location does not have (of another
+    /// location, of another SKU, or never recorded): the engine cannot serve
+    /// them; they wait and are reported.
+    unknown: Vec<IntakeRefusal>,
+}
+
+fn check_of(
+    waiting: Vec<WaitingJob>,
+    bins: Vec<orderflow_store::StockBin>,
+    purchases: Vec<PurchaseRecord>,
+) -> Check {
+    let tied = tied_counts(&waiting);
+    let sku_of: BTreeMap<&str, &str> = purchases
+        .iter()
+        .map(|p| (p.id.as_str(), p.sku.as_str()))
+        .collect();
+    let mut check = Check {
+        jobs: Vec::with_capacity(waiting.len()),
+        inventory: Inventory::default(),
+        at: BTreeMap::new(),
+        unknown: Vec::new(),
+    };
+    for (seq, w) in (0u64..).zip(&waiting) {
+        let code = job_code(&w.order_id, &w.job.id);
+        let sku = text(&w.job, "sku").unwrap_or("").to_owned();
+        let state = match (w.job.status.as_str(), text(&w.job, "purchase")) {
+            ("on_order", Some(p)) if sku_of.get(p) == Some(&sku.as_str()) => {
+                JobIntakeState::OnOrder {
+                    purchase: p.to_owned(),
+                }
+            }
+            ("on_order", p) => {
+                check.unknown.push(IntakeRefusal {
+                    job: code,
+                    reason: format!(
+                        "tied to purchase {}, which is not on order for {sku} at this location",
+                        p.unwrap_or("(none)")
+                    ),
+                });
+                continue;
+            }
+            _ => JobIntakeState::IntakeHold,
+        };
+        check
+            .at
+            .insert(code.clone(), (w.order_id.clone(), w.job.id.clone()));
+        check.jobs.push(IntakeJob {
+            id: code,
+            seq,
+            sku,
+            printable: w.job.data.get("printable") == Some(&Value::Bool(true)),
+            state,
+        });
+    }
+    check.inventory.bins = bins
+        .into_iter()
+        .map(|b| Bin {
+            id: b.id,
+            sku: b.sku,
+            quantity: b.quantity,
+        })
+        .collect();
+    check.inventory.purchases = purchases
+        .into_iter()
+        .map(|p| {
+            // Ties are read from the jobs; ties made beyond what was ordered
+            // (by hand, or by two checks at once) wait like the others.
+            let waiting = tied.get(&p.id).copied().unwrap_or(0);
+            let tied = p.consumed.saturating_add(waiting);
+            intake::Purchase {
+                id: p.id,
+                sku: p.sku,
+                ordered: p.ordered.max(tied),
+                received: p.received,
+                tied,
+                consumed: p.consumed,
+            }
+        })
+        .collect();
+    check
 }
 
 impl App {
-    /// Runs the intake check over every shop's waiting jobs.
-    pub async fn intake_check(&self) -> Result<IntakeReport, AppError> {
+    /// Jobs waiting for each purchase at `location`.
+    pub(crate) async fn tied_jobs(
+        &self,
+        organization: &str,
+        location: &str,
+    ) -> Result<BTreeMap<String, u64>, AppError> {
+        let mut tied = BTreeMap::new();
+        for kind in intake_kinds(&self.workflows) {
+            let jobs = self
+                .store
+                .waiting_jobs(
+                    organization,
+                    STOCK_SLOT,
+                    &kind,
+                    &["on_order"],
+                    location,
+                    WAITING_MAX,
+                )
+                .await?;
+            for (p, n) in tied_counts(&jobs) {
+                *tied.entry(p).or_insert(0) += n;
+            }
+        }
+        Ok(tied)
+    }
+
+    /// The intake check of `organization`'s jobs at `location` (every stock
+    /// location when `None`), its steps taken by the system. The one
+    /// function behind the API, the CLI, the web page's **Run intake
+    /// check** and the schedule.
+    pub async fn intake_check(
+        &self,
+        organization: &str,
+        location: Option<&str>,
+    ) -> Result<IntakeReport, AppError> {
+        let started = Instant::now();
+        let locations: Vec<String> = match location {
+            Some(l) => {
+                let known = self.store.stock_locations(organization).await?;
+                if !known.iter().any(|k| k.id == l) {
+                    return Err(AppError::not_found("location"));
+                }
+                vec![l.to_owned()]
+            }
+            None => self
+                .store
+                .stock_locations(organization)
+                .await?
+                .into_iter()
+                .map(|l| l.id)
+                .collect(),
+        };
         let mut report = IntakeReport::default();
-        if self.workflow(WORKFLOW).is_none() {
-            return Ok(report);
-        }
-        for org in self.store.organizations().await? {
-            let waiting = self.waiting_jobs(&org.id).await?;
-            let mut by_location: BTreeMap<String, Vec<Waiting>> = BTreeMap::new();
-            for w in waiting {
-                let location = text(&w.job, "location");
-                by_location.entry(location).or_default().push(w);
-            }
-            let mut taken: BTreeMap<(String, String), u64> = BTreeMap::new();
-            for (location, mut jobs) in by_location {
-                jobs.sort_by(|a, b| {
-                    (a.created_micros, &a.order, a.job.seq).cmp(&(
-                        b.created_micros,
-                        &b.order,
-                        b.job.seq,
-                    ))
-                });
-                let inventory = stock_of(&org.settings, &location);
-                self.intake_at(&location, &jobs, &inventory, &mut report, &mut taken)
+        for kind in intake_kinds(&self.workflows) {
+            for loc in &locations {
+                let waiting = self
+                    .store
+                    .waiting_jobs(organization, STOCK_SLOT, &kind, &WAITING, loc, WAITING_MAX)
                     .await?;
-            }
-            if !taken.is_empty() {
-                self.take_stock(&org.id, &taken).await?;
+                let bins = self.store.bins(organization, Some(loc)).await?;
+                let purchases = self.store.purchases(organization, Some(loc)).await?;
+                let check = check_of(waiting, bins, purchases);
+                self.run_check(check, &Actor::System, &mut report).await?;
             }
         }
+        report.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(report)
     }
 
-    /// The shop `org`'s jobs waiting for intake, in orders it makes.
-    async fn waiting_jobs(&self, org: &str) -> Result<Vec<Waiting>, AppError> {
-        let mut out = Vec::new();
-        for status in ORDER_STATUSES {
-            let filter = OrderFilter {
-                organization: org.to_owned(),
-                visible_statuses: self.workflows.visibility(|wf| visibility([wf])),
-                seen_statuses: self.workflows.visibility(|wf| visibility_once_seen([wf])),
-                workflow: Some(WORKFLOW.to_owned()),
-                status: Some(status.to_owned()),
-                ..OrderFilter::default()
-            };
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = self
-                    .store
-                    .orders(&filter, cursor.as_deref(), MAX_LIMIT)
-                    .await?;
-                for order in page.items.iter().filter(|o| is_shop(o, org)) {
-                    self.waiting_of(order, &mut out).await?;
-                }
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    async fn waiting_of(&self, order: &Order, out: &mut Vec<Waiting>) -> Result<(), AppError> {
-        let created_micros = order.created_at.map(|t| t.timestamp_micros()).unwrap_or(0);
-        let mut after = 0;
-        loop {
-            let page = self
-                .store
-                .children(&order.id, "job", after, MAX_LIMIT)
-                .await?;
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = last.seq;
-            out.extend(
-                page.into_iter()
-                    .filter(|j| j.status == "intake_hold" || j.status == "on_order")
-                    .map(|job| Waiting {
-                        order: order.id.clone(),
-                        created_micros,
-                        job,
-                    }),
-            );
-        }
-    }
-
-    /// One location's run: decide, then take each decision as a job action.
-    async fn intake_at(
+    async fn run_check(
         &self,
-        location: &str,
-        jobs: &[Waiting],
-        inventory: &Inventory,
+        check: Check,
+        by: &Actor,
         report: &mut IntakeReport,
-        taken: &mut BTreeMap<(String, String), u64>,
     ) -> Result<(), AppError> {
-        let input: Vec<IntakeJob> = jobs
-            .iter()
-            .enumerate()
-            .map(|(i, w)| IntakeJob {
-                id: key(w),
-                seq: u64::try_from(i).unwrap_or(u64::MAX),
-                sku: text(&w.job, "sku"),
-                printable: w.job.data.get("printable") != Some(&Value::Bool(false)),
-                state: match w.job.data.get("purchase").and_then(Value::as_str) {
-                    Some(p) if w.job.status == "on_order" => JobIntakeState::OnOrder {
-                        purchase: p.to_owned(),
-                    },
-                    _ => JobIntakeState::IntakeHold,
-                },
-            })
-            .collect();
-        let outcome = intake::run(&input, inventory).map_err(|e| {
-            AppError::new("conflict", format!("intake at location {location}: {e}"))
-        })?;
-        let by_key: BTreeMap<String, &Waiting> = jobs.iter().map(|w| (key(w), w)).collect();
-        report.jobs += jobs.len();
-        for decision in &outcome.decisions {
-            let Some(w) = by_key.get(decision.job()) else {
-                continue;
-            };
-            let (action, inputs) = match decision {
-                Decision::Reserve { bin, .. } => ("pass_intake", json!({ "bin": bin })),
+        report.jobs += (check.jobs.len() + check.unknown.len()) as u64;
+        report.waiting += check.unknown.len() as u64;
+        report.refused.extend(check.unknown);
+        let outcome = intake::run(&check.jobs, &check.inventory)
+            .map_err(|e| AppError::internal("the intake check's inventory", e))?;
+        for d in &outcome.decisions {
+            let (action, inputs) = match d {
+                Decision::Reserve { bin, .. } => ("pass_intake", json!({"bin": bin})),
                 Decision::ReceiveFromPurchase { purchase, .. } => {
-                    ("pass_intake", json!({ "purchase": purchase }))
+                    ("pass_intake", json!({"purchase": purchase}))
                 }
                 Decision::TieToPurchase { purchase, .. } => {
-                    ("tie_to_purchase", json!({ "purchase": purchase }))
+                    ("tie_to_purchase", json!({"purchase": purchase}))
                 }
                 Decision::Wait { .. } => {
                     report.waiting += 1;
                     continue;
                 }
             };
-            match self
-                .act_as_system(&w.order, Some(&w.job.id), action, &inputs)
-                .await
-            {
-                Ok(()) if decision.passes() => {
-                    report.passed.push(key(w));
-                    if matches!(decision, Decision::Reserve { .. }) {
-                        let n = taken
-                            .entry((location.to_owned(), text(&w.job, "sku")))
-                            .or_default();
-                        *n = n.saturating_add(1);
-                    }
-                }
-                Ok(()) => report.tied.push(key(w)),
-                Err(e) if e.status() < 500 => {
-                    report.refused.push((key(w), e.detail().to_owned()));
+            let Some((order, job)) = check.at.get(d.job()) else {
+                continue;
+            };
+            match self.step_job(by, order, job, action, &inputs).await {
+                Ok(()) => match d {
+                    Decision::Reserve { .. } => report.reserved += 1,
+                    Decision::ReceiveFromPurchase { .. } => report.received += 1,
+                    _ => report.tied += 1,
+                },
+                Err(e) if e.status() < 500 || e.code() == "unavailable" => {
+                    report.refused.push(IntakeRefusal {
+                        job: d.job().to_owned(),
+                        reason: e.detail().to_owned(),
+                    });
                 }
                 Err(e) => return Err(e),
             }
@@ -208,85 +270,127 @@ impl App {
         Ok(())
     }
 
-    /// Takes the units jobs took off the shop's stock setting.
-    async fn take_stock(
+    /// Takes `action` on a job as `by`, through the engine and one commit.
+    async fn step_job(
         &self,
-        org: &str,
-        taken: &BTreeMap<(String, String), u64>,
+        by: &Actor,
+        order: &str,
+        job: &str,
+        action: &str,
+        inputs: &Value,
     ) -> Result<(), AppError> {
-        let Some(mut organization) = self.store.organization(org).await? else {
-            return Ok(());
-        };
-        let Some(locations) = organization
-            .settings
-            .get_mut("locations")
-            .and_then(Value::as_array_mut)
-        else {
-            return Ok(());
-        };
-        for location in locations.iter_mut() {
-            let id = location
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let Some(stock) = location.get_mut("stock").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            for ((at, sku), n) in taken {
-                if *at == id
-                    && let Some(units) = stock.get_mut(sku)
-                {
-                    let left = units.as_u64().unwrap_or(0).saturating_sub(*n);
-                    *units = json!(left);
-                }
+        let v = self.load_any(order).await?;
+        let child = self.find_child(&v.order, job).await?;
+        let settings = self.party_settings(&v.order).await?;
+        let change = engine::decide_child(
+            &v.wf,
+            &v.order,
+            &child,
+            &settings,
+            by,
+            action,
+            inputs,
+            self.now(),
+        )?;
+        let commit = commit_of(&v.wf, &v.order, Some(&child), &change);
+        self.commit(
+            &Prepared {
+                wf: v.wf.clone(),
+                commit,
+                change,
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Records a delivery of `quantity` units of `purchase` and hands them
+    /// to the jobs tied to it, oldest first; units left over stay on the
+    /// purchase for the next check.
+    pub async fn receive(
+        &self,
+        caller: &UserCaller,
+        purchase: &str,
+        quantity: u64,
+    ) -> Result<ReceiptResult, AppError> {
+        let org = self.stock_keeper(caller)?;
+        if quantity == 0 || i64::try_from(quantity).is_err() {
+            return Err(AppError::invalid("quantity", "at least 1 unit"));
+        }
+        let p = self
+            .store
+            .purchase(&org, purchase)
+            .await?
+            .ok_or_else(|| AppError::not_found("purchase"))?;
+        self.store
+            .receive(&Receipt {
+                organization: org.clone(),
+                purchase: p.id.clone(),
+                seq: 0,
+                quantity,
+                received_at: self.now(),
+                user: Some(caller.user().id.clone()),
+            })
+            .await?;
+        let started = Instant::now();
+        let mut report = IntakeReport::default();
+        for kind in intake_kinds(&self.workflows) {
+            let tied: Vec<WaitingJob> = self
+                .store
+                .waiting_jobs(&org, STOCK_SLOT, &kind, &["on_order"], &p.location, WAITING_MAX)
+                .await?
+                .into_iter()
+                .filter(|w| text(&w.job, "purchase") == Some(p.id.as_str()))
+                .collect();
+            let now = self
+                .store
+                .purchase(&org, &p.id)
+                .await?
+                .ok_or_else(|| AppError::not_found("purchase"))?;
+            let check = check_of(tied, Vec::new(), vec![now]);
+            self.run_check(check, &Actor::System, &mut report).await?;
+        }
+        report.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let after = self
+            .store
+            .purchase(&org, &p.id)
+            .await?
+            .ok_or_else(|| AppError::not_found("purchase"))?;
+        let tied = self
+            .tied_jobs(&org, &after.location)
+            .await?
+            .get(&after.id)
+            .copied()
+            .unwrap_or(0);
+        Ok(ReceiptResult {
+            purchase: purchase_view(after, tied),
+            intake: report,
+        })
+    }
+
+    /// The intake check asked for by a manager of the caller's
+    /// organisation; its steps are the system's, as on the schedule.
+    pub async fn intake_on_demand(
+        &self,
+        caller: &UserCaller,
+        location: Option<&str>,
+    ) -> Result<IntakeReport, AppError> {
+        let org = self.stock_keeper(caller)?;
+        self.intake_check(&org, location).await
+    }
+
+    /// The scheduled intake check (`[[schedules]] fifo_intake`): every
+    /// organisation with stock locations, one after the other.
+    pub async fn intake_check_everywhere(
+        &self,
+    ) -> Result<Vec<(String, IntakeReport)>, AppError> {
+        let mut out = Vec::new();
+        for org in self.store.organizations().await? {
+            if !self.store.stock_locations(&org.id).await?.is_empty() {
+                let report = self.intake_check(&org.id, None).await?;
+                out.push((org.id, report));
             }
         }
-        self.store.update_organization(&organization).await?;
-        Ok(())
-    }
-}
-
-fn is_shop(order: &Order, org: &str) -> bool {
-    order.parties.get("shop").map(String::as_str) == Some(org)
-}
-
-fn key(w: &Waiting) -> String {
-    format!("{}/{}", w.order, w.job.id)
-}
-
-fn text(job: &Child, field: &str) -> String {
-    job.data
-        .get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// One bin per SKU in stock at `location`, from the shop's settings.
-fn stock_of(settings: &serde_json::Map<String, Value>, location: &str) -> Inventory {
-    let bins = settings
-        .get("locations")
-        .and_then(Value::as_array)
-        .and_then(|ls| {
-            ls.iter()
-                .find(|l| l.get("id").and_then(Value::as_str) == Some(location))
-        })
-        .and_then(|l| l.get("stock"))
-        .and_then(Value::as_object)
-        .map(|stock| {
-            stock
-                .iter()
-                .map(|(sku, units)| Bin {
-                    id: format!("{location}/{sku}"),
-                    sku: sku.clone(),
-                    quantity: units.as_u64().unwrap_or(0),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Inventory {
-        bins,
-        purchases: Vec::new(),
+        Ok(out)
     }
 }

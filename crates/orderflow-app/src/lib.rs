@@ -22,6 +22,7 @@ pub mod files;
 pub mod floor;
 pub mod health;
 pub mod intake;
+pub mod inventory;
 pub mod json;
 pub mod label;
 pub mod mail;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use orderflow_api::OrderView;
+use orderflow_core::builtins::stock::keeps_stock;
 use orderflow_core::engine::{self, Workflow};
 use orderflow_core::model::{Actor, Child, Order, PartySettings};
 
@@ -88,10 +89,18 @@ impl App {
 
     /// The settings of the organisations in the order's slots, by slot.
     pub async fn party_settings(&self, order: &Order) -> Result<PartySettings, AppError> {
+        let stock = self
+            .workflow(&order.workflow)
+            .is_some_and(|wf| keeps_stock(&wf.def));
         let mut out = PartySettings::new();
         for (slot, org) in &order.parties {
             if let Some(o) = self.store.organization(org).await? {
-                out.insert(slot.clone(), o.settings);
+                let settings = if stock {
+                    self.with_stock(slot, org, o.settings).await?
+                } else {
+                    o.settings
+                };
+                out.insert(slot.clone(), settings);
             }
         }
         Ok(out)

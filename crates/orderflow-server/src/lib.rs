@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod files;
 pub mod notifications;
+pub mod inventory;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
@@ -79,6 +80,24 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
             "/orders/{id}/children/{child_id}/actions/{action}",
             post(orders::act_on_child),
         )
+        .route(
+            "/inventory/locations",
+            get(inventory::list_locations).post(inventory::create_location),
+        )
+        .route(
+            "/inventory/locations/{location}/bins",
+            get(inventory::list_bins).post(inventory::create_bin),
+        )
+        .route(
+            "/inventory/locations/{location}/bins/{bin}/adjust",
+            post(inventory::adjust_bin),
+        )
+        .route(
+            "/inventory/purchases",
+            get(inventory::list_purchases).post(inventory::create_purchase),
+        )
+        .route("/inventory/purchases/{id}/receipts", post(inventory::receive))
+        .route("/inventory/intake", post(inventory::run_intake))
         .route("/organizations", post(admin::create_organization))
         .route(
             "/organizations/{id}",

@@ -11,7 +11,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    admin, events, files, notifications, ops, orders, timers, traceability, webhooks, workflows,
+    admin, events, files, inventory, notifications, ops, orders, timers, traceability, webhooks,
+    workflows,
 };
 
 struct Security;
@@ -152,6 +153,15 @@ impl Modify for CommonAnswers {
         orders::shipping_label,
         orders::act_on_child,
         orders::bulk_action,
+        inventory::list_locations,
+        inventory::create_location,
+        inventory::list_bins,
+        inventory::create_bin,
+        inventory::adjust_bin,
+        inventory::list_purchases,
+        inventory::create_purchase,
+        inventory::receive,
+        inventory::run_intake,
         admin::create_organization,
         admin::get_organization,
         admin::update_organization,
@@ -190,7 +200,7 @@ impl Modify for CommonAnswers {
     tags(
         (name = "orders"), (name = "children"), (name = "administration"),
         (name = "webhooks"), (name = "files"), (name = "events"), (name = "notifications"),
-        (name = "operations"), (name = "workflows"), (name = "timers"),
+        (name = "operations"), (name = "workflows"), (name = "timers"), (name = "inventory"),
     )
 )]
 pub struct ApiDoc;

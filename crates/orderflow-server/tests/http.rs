@@ -89,6 +89,7 @@ both_backends!(
     the_inbox_keeps_what_each_user_may_see,
     timers_are_listed_cancelled_and_rescheduled,
     orders_have_short_numbers_people_can_use,
+    inventory_and_the_intake_check,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server
@@ -1946,6 +1947,17 @@ async fn print_production_jobs_over_http(backend: Backend) {
     .await
     .problem(404, "not_found");
 
+    // The unit each job passes intake with comes out of a bin of its SKU.
+    s.post(&shop, "/api/v1/inventory/locations", json!({"id": "chi"}))
+        .await
+        .ok();
+    s.post(
+        &shop,
+        "/api/v1/inventory/locations/chi/bins",
+        json!({"id": "A-01", "sku": "tee", "quantity": 2}),
+    )
+    .await
+    .ok();
     let steps: [(&str, Value); 8] = [
         ("pass_intake", json!({"bin": "A-01"})),
         ("batch", json!({"batch": "B-12"})),
@@ -2949,6 +2961,154 @@ async fn the_inbox_keeps_what_each_user_may_see(backend: Backend) {
     s.get(&supplier, "/api/v1/outbox/dead")
         .await
         .problem(403, "forbidden");
+/// Print-production's inventory over the API: locations, bins and a
+/// purchase by a manager; the intake check oldest first (a bin's unit,
+/// then ties to the purchase); a unit never taken twice nor below zero;
+/// receipts handing units to the tied jobs in order.
+async fn inventory_and_the_intake_check(backend: Backend) {
+    let s = Server::start(backend).await;
+    s.org("merch", json!({})).await;
+    s.org(
+        "shop-co",
+        json!({"locations": [{"id": "chi", "name": "Chicago", "latitude": 41.88,
+               "longitude": -87.63, "capacity_units": 500, "decorations": ["dtf"]}]}),
+    )
+    .await;
+    s.org("other", json!({})).await;
+    let merchant = s.user("mia", "merch", &[]).await;
+    let manager = s.user("meg", "shop-co", &["manager"]).await;
+    let operator = s.user("otis", "shop-co", &["operator"]).await;
+    let stranger = s.user("olga", "other", &["manager"]).await;
+
+    s.post(&operator, "/api/v1/inventory/locations", json!({"id": "chi"}))
+        .await
+        .problem(403, "forbidden");
+    s.post(&manager, "/api/v1/inventory/locations", json!({"id": "chi", "name": "Chicago"}))
+        .await
+        .ok();
+    s.post(&manager, "/api/v1/inventory/locations", json!({"id": "chi"}))
+        .await
+        .problem(409, "conflict");
+    s.post(
+        &manager,
+        "/api/v1/inventory/locations/nowhere/bins",
+        json!({"id": "A-01", "sku": "tee", "quantity": 1}),
+    )
+    .await
+    .problem(404, "not_found");
+    s.post(
+        &manager,
+        "/api/v1/inventory/locations/chi/bins",
+        json!({"id": "A-01", "sku": "tee", "quantity": 1}),
+    )
+    .await
+    .ok();
+    s.post(
+        &manager,
+        "/api/v1/inventory/purchases",
+        json!({"id": "PO-1", "location": "chi", "sku": "tee", "ordered": 2, "supplier": "Blanks Inc"}),
+    )
+    .await
+    .ok();
+    s.post(
+        &manager,
+        "/api/v1/inventory/purchases",
+        json!({"id": "PO-2", "location": "chi", "sku": "tee", "ordered": 0}),
+    )
+    .await
+    .problem(422, "invalid_input");
+
+    let design = upload_image(&s, &merchant, "tee.png", 3000, 3000).await;
+    let order = s
+        .post(
+            &merchant,
+            "/api/v1/orders",
+            json!({"workflow": "print-production", "parties": {"shop": "shop-co"},
+                   "inputs": {"recipient": "Ada Lovelace", "address1": "1 Lake Dr",
+                     "city": "Milwaukee", "country": "US", "latitude": 43.04, "longitude": -87.91,
+                     "items": [{"sku": "tee", "quantity": 3, "decoration": "dtf", "design": [design]}]}}),
+        )
+        .await
+        .ok();
+    assert_eq!(order["status"]["id"], "intake_hold");
+    let id = order["id"].as_str().unwrap().to_owned();
+    let job = |n: u32| format!("/api/v1/orders/{id}/children/job-{n}");
+    let status = |v: Value| v["status"]["id"].as_str().unwrap().to_owned();
+
+    s.post(&operator, "/api/v1/inventory/intake", json!({}))
+        .await
+        .problem(403, "forbidden");
+    let report = s
+        .post(&manager, "/api/v1/inventory/intake", json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        (&report["jobs"], &report["reserved"], &report["tied"], &report["waiting"]),
+        (&json!(3), &json!(1), &json!(2), &json!(0)),
+        "{report}"
+    );
+    assert_eq!(status(s.get(&manager, &job(1)).await.ok()), "pending");
+    assert_eq!(s.get(&manager, &job(1)).await.ok()["data"]["bin"], "A-01");
+    for n in [2, 3] {
+        let j = s.get(&manager, &job(n)).await.ok();
+        assert_eq!((status(j.clone()), &j["data"]["purchase"]), ("on_order".to_owned(), &json!("PO-1")));
+    }
+    let bins = s.get(&manager, "/api/v1/inventory/locations/chi/bins").await.ok();
+    assert_eq!(bins[0]["quantity"], 0);
+    let purchases = s.get(&manager, "/api/v1/inventory/purchases").await.ok();
+    assert_eq!(
+        (&purchases[0]["tied"], &purchases[0]["received"], &purchases[0]["consumed"]),
+        (&json!(2), &json!(0), &json!(0))
+    );
+
+    // The bin is empty: a manager's step by hand naming it is refused and
+    // changes nothing, and no adjustment takes it below zero.
+    let before = s.get(&manager, &format!("/api/v1/orders/{id}")).await.ok()["version"].clone();
+    let refused = s
+        .post(&manager, &format!("{}/actions/pass_intake", job(2)), json!({"bin": "A-01"}))
+        .await;
+    let detail = refused.problem(409, "conflict")["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("A-01"), "{detail}");
+    assert_eq!(s.get(&manager, &format!("/api/v1/orders/{id}")).await.ok()["version"], before);
+    assert_eq!(status(s.get(&manager, &job(2)).await.ok()), "on_order");
+    s.post(&manager, "/api/v1/inventory/locations/chi/bins/A-01/adjust", json!({"delta": -1}))
+        .await
+        .problem(409, "conflict");
+
+    // Deliveries go to the tied jobs, oldest first.
+    s.post(&manager, "/api/v1/inventory/purchases/PO-9/receipts", json!({"quantity": 1}))
+        .await
+        .problem(404, "not_found");
+    s.post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 0}))
+        .await
+        .problem(422, "invalid_input");
+    let receipt = s
+        .post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 1}))
+        .await
+        .ok();
+    assert_eq!(receipt["intake"]["received"], 1, "{receipt}");
+    assert_eq!(
+        (&receipt["purchase"]["received"], &receipt["purchase"]["consumed"], &receipt["purchase"]["tied"]),
+        (&json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(status(s.get(&manager, &job(2)).await.ok()), "pending");
+    assert_eq!(status(s.get(&manager, &job(3)).await.ok()), "on_order");
+    // A unit of the purchase is not taken twice: none is left.
+    s.post(&manager, &format!("{}/actions/pass_intake", job(3)), json!({"purchase": "PO-1"}))
+        .await
+        .problem(409, "conflict");
+    s.post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 1}))
+        .await
+        .ok();
+    assert_eq!(status(s.get(&manager, &job(3)).await.ok()), "pending");
+    let order = s.get(&merchant, &format!("/api/v1/orders/{id}")).await.ok();
+    assert_eq!(order["status"]["id"], "open");
+
+    // Another organisation sees none of it.
+    let theirs = s.get(&stranger, "/api/v1/inventory/purchases").await.ok();
+    assert_eq!(theirs, json!([]));
+    let theirs = s.get(&stranger, "/api/v1/inventory/locations").await.ok();
+    assert_eq!(theirs, json!([]));
 }
 
 /// An order's timers over HTTP: shown with the order and listed; the

@@ -32,11 +32,13 @@ mod floor;
 mod notifications;
 mod numbers;
 mod schedule;
+mod inventory;
 mod store;
 mod webhooks;
 mod workflows;
 
 pub use floor::json_member_pattern;
+pub use inventory::InventoryOp;
 
 use chrono::{DateTime, Utc};
 use orderflow_core::model::Order;
@@ -97,6 +99,7 @@ pub enum Op {
         organization: String,
         prefix: String,
     },
+    Inventory(InventoryOp),
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.

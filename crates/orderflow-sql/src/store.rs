@@ -503,6 +503,7 @@ macro_rules! sql_store {
         pub(crate) async fn apply(conn: &mut $conn, op: &Op) -> Result<Done> {
             match op {
                 Op::Commit(commit) => commit_one(conn, commit).await.map(|()| Done::Unit),
+                Op::Inventory(op) => apply_inventory(conn, op).await.map(|()| Done::Unit),
                 Op::CreateOrganization(org) => {
                     create_organization(conn, org).await.map(|()| Done::Unit)
                 }
@@ -892,6 +893,8 @@ macro_rules! sql_store {
                 }
             }
 
+            take_stock(conn, &c.stock).await?;
+
             for moved in &c.moved_children {
                 if moved.from.is_empty() {
                     continue;
@@ -1010,6 +1013,7 @@ macro_rules! sql_store {
             claim_lock: $lock
         );
         $crate::sql_numbers!(database: $db, row: $row, pool: $pool, connection: $conn);
+        $crate::sql_inventory!(database: $db, row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
 
         // ------------------------------------------------------------ Store ---
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use orderflow_core::builtins::stock;
 use orderflow_core::engine::{self, Change, Workflow};
 use orderflow_core::event::Event;
 use orderflow_core::model::{Actor, Child, Order};
@@ -22,9 +23,12 @@ use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage, TimerWrite};
 /// left to the caller.
 pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &Change) -> Commit {
     let order = engine::apply(wf, before, change);
-    let child = acted
-        .filter(|c| before.child(&c.id).is_none())
-        .map(|c| engine::apply_child(c, change));
+    let acted_stored = acted.filter(|c| before.child(&c.id).is_none());
+    let child = acted_stored.map(|c| engine::apply_child(c, change));
+    let stock = match (acted_stored, &child) {
+        (Some(b), Some(a)) => stock::moves(&wf.def, before, b, a),
+        _ => Vec::new(),
+    };
     let events = || change.steps.iter().flat_map(|s| s.events.iter());
     let moved_children = events()
         .filter_map(|e| match e {
@@ -135,6 +139,7 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
         idempotency: None,
         timers: timer_writes(change),
         numbered_by: None,
+        stock,
         order,
     }
 }

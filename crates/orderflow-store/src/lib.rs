@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod schedule;
 pub mod webhooks;
 pub mod workflows;
+pub mod inventory;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,10 @@ pub use notifications::{DeadLetter, InboxEntry, Notifications};
 pub use schedule::{OrderTimer, ScheduleRun, ScheduleStore, TimerStatus, TimerWrite};
 pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
 pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
+pub use inventory::{
+    InventoryStore, PurchaseRecord, Receipt, StockBin, StockLocation, WAITING_MAX, WaitingJob,
+};
+pub use orderflow_core::builtins::stock::StockMove;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -50,6 +55,10 @@ pub enum StoreError {
     Duplicate(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// A unit a commit takes is not in the inventory (a bin without stock
+    /// of its SKU, a purchase with no received unit left): nothing written.
+    #[error("{0}")]
+    OutOfStock(String),
     /// The request contradicts itself or the contract (a malformed cursor,
     /// a commit whose order version is not `expected_version + 1`): a bug
     /// or a bad client input, not a database failure.
@@ -200,6 +209,10 @@ pub struct Commit {
     /// The organisation whose counter gave `order.number` (creates only):
     /// numbers are unique per organisation.
     pub numbered_by: Option<String>,
+    /// Units the change takes from the inventory (a job passing intake),
+    /// in the same transaction: a unit that is not there refuses the whole
+    /// commit with `OutOfStock`.
+    pub stock: Vec<StockMove>,
 }
 
 /// An order found by its number, and who numbered it.
@@ -332,7 +345,15 @@ pub fn clamp_limit(limit: u32) -> u32 {
 /// when an order or child moved on, `Backend` for everything else.
 #[async_trait]
 pub trait Store:
-    Notifications + WorkflowStore + WebhookStore + ScheduleStore + ChangeFeed + Send + Sync + 'static
+    InventoryStore
+    + Notifications
+    + WorkflowStore
+    + WebhookStore
+    + ScheduleStore
+    + ChangeFeed
+    + Send
+    + Sync
+    + 'static
 {
     async fn create_organization(&self, org: &Organization) -> Result<()>;
     async fn organization(&self, id: &str) -> Result<Option<Organization>>;

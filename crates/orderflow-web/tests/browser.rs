@@ -502,6 +502,17 @@ async fn print_production_from_received_to_shipped_job_by_job() {
     let shop = server
         .user("sid", "shop-co", &["manager", "operator", "shipper"])
         .await;
+    server
+        .api("POST", "/inventory/locations", &shop.token, json!({"id": "chi"}))
+        .await;
+    server
+        .api(
+            "POST",
+            "/inventory/locations/chi/bins",
+            &shop.token,
+            json!({"id": "A-01", "sku": "tee", "quantity": 1}),
+        )
+        .await;
     let design = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
     std::fs::write(design.path(), png(3000, 3000)).unwrap();
     let b = Browser::open(&server, DESKTOP).await;

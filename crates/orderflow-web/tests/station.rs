@@ -46,6 +46,17 @@ async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
     let merchant = server.user("mia", "merch", &[]).await;
     let manager = server.user("meg", "shop-co", &["manager"]).await;
     let operator = server.user("otis", "shop-co", &["operator"]).await;
+    server
+        .api("POST", "/inventory/locations", &manager.token, json!({"id": "chi"}))
+        .await;
+    server
+        .api(
+            "POST",
+            "/inventory/locations/chi/bins",
+            &manager.token,
+            json!({"id": "A-01", "sku": "TEE-BLK-M", "quantity": units}),
+        )
+        .await;
     let design = server
         .upload(&merchant.token, "tee.png", "image/png", png(3000, 3000))
         .await;

@@ -904,11 +904,9 @@ async fn compliance(w: &mut World) -> anyhow::Result<()> {
 /// The steps that take one job from `intake_hold` to `shipped`, for its
 /// decoration and pretreat path.
 fn job_path(job: &Json, n: usize) -> Vec<(&'static str, Json)> {
+    let sku = job["sku"].as_str().unwrap_or_default();
     let mut steps = vec![
-        (
-            "pass_intake",
-            json!({"bin": format!("B-{:02}", 1 + n % 40)}),
-        ),
+        ("pass_intake", json!({"bin": stock_bin(sku)})),
         ("batch", json!({"batch": format!("Q-{}", 400 + n / 4)})),
         ("label", json!({})),
         ("pick", json!({})),
@@ -929,6 +927,11 @@ fn job_path(job: &Json, n: usize) -> Vec<(&'static str, Json)> {
         json!({"tracking_number": format!("9400 1000 0000 {:04}", 2200 + n), "carrier": "USPS"}),
     ));
     steps
+}
+
+/// The demo's one bin of `sku` at each location.
+fn stock_bin(sku: &str) -> String {
+    format!("stock-{sku}")
 }
 
 async fn jobs(client: &Client, order: &str) -> anyhow::Result<Vec<orderflow_api::ChildView>> {
@@ -977,11 +980,9 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
                 "time_zone": "America/Chicago",
                 "locations": [
                     {"id": "chicago", "name": "Chicago", "latitude": 41.88, "longitude": -87.63,
-                     "capacity_units": 500, "uses_pretreat": true, "decorations": ["dtg", "dtf"],
-                     "stock": {"tee-black-m": 120, "tee-white-l": 80, "hoodie-grey-l": 30}},
+                     "capacity_units": 500, "uses_pretreat": true, "decorations": ["dtg", "dtf"]},
                     {"id": "dallas", "name": "Dallas", "latitude": 32.78, "longitude": -96.80,
-                     "capacity_units": 300, "uses_pretreat": false, "decorations": ["dtf", "embroidery"],
-                     "stock": {"cap-navy": 60, "tee-white-l": 40, "polo-navy-m": 25}}
+                     "capacity_units": 300, "uses_pretreat": false, "decorations": ["dtf", "embroidery"]}
                 ]
             }),
         )
@@ -1004,6 +1005,30 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
             "sam@inkworks.example",
         )
         .await?;
+    // The shop's inventory: a bin per SKU at each location
+    // (docs/inventory.md); jobs pass intake with a unit from it.
+    let stock = [
+        ("chicago", "Chicago", &[("tee-black-m", 120), ("tee-white-l", 80), ("hoodie-grey-l", 30)]),
+        ("dallas", "Dallas", &[("cap-navy", 60), ("tee-white-l", 40), ("polo-navy-m", 25)]),
+    ];
+    for (location, name, bins) in stock {
+        let _: Json = manager
+            .post(
+                "/api/v1/inventory/locations",
+                &json!({"id": location, "name": name}),
+            )
+            .await
+            .with_context(|| format!("stock location {location}"))?;
+        for (sku, quantity) in bins {
+            let _: Json = manager
+                .post(
+                    &format!("/api/v1/inventory/locations/{location}/bins"),
+                    &json!({"id": stock_bin(sku), "sku": sku, "quantity": quantity}),
+                )
+                .await
+                .with_context(|| format!("bin of {sku} at {location}"))?;
+        }
+    }
     w.user(
         &shop,
         "dana-kim",

@@ -12,6 +12,7 @@
 pub mod intake;
 mod json;
 pub mod location;
+pub mod stock;
 
 use serde_json::{Map, Value};
 
