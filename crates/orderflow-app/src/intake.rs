@@ -337,7 +337,14 @@ impl App {
         for kind in intake_kinds(&self.workflows) {
             let tied: Vec<WaitingJob> = self
                 .store
-                .waiting_jobs(&org, STOCK_SLOT, &kind, &["on_order"], &p.location, WAITING_MAX)
+                .waiting_jobs(
+                    &org,
+                    STOCK_SLOT,
+                    &kind,
+                    &["on_order"],
+                    &p.location,
+                    WAITING_MAX,
+                )
                 .await?
                 .into_iter()
                 .filter(|w| text(&w.job, "purchase") == Some(p.id.as_str()))
@@ -381,9 +388,7 @@ impl App {
 
     /// The scheduled intake check (`[[schedules]] fifo_intake`): every
     /// organisation with stock locations, one after the other.
-    pub async fn intake_check_everywhere(
-        &self,
-    ) -> Result<Vec<(String, IntakeReport)>, AppError> {
+    pub async fn intake_check_everywhere(&self) -> Result<Vec<(String, IntakeReport)>, AppError> {
         let mut out = Vec::new();
         for org in self.store.organizations().await? {
             if !self.store.stock_locations(&org.id).await?.is_empty() {

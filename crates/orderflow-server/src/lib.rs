@@ -96,7 +96,10 @@ pub fn router_with_pages(state: AppState, pages: Option<Router>) -> Router {
             "/inventory/purchases",
             get(inventory::list_purchases).post(inventory::create_purchase),
         )
-        .route("/inventory/purchases/{id}/receipts", post(inventory::receive))
+        .route(
+            "/inventory/purchases/{id}/receipts",
+            post(inventory::receive),
+        )
         .route("/inventory/intake", post(inventory::run_intake))
         .route("/organizations", post(admin::create_organization))
         .route(

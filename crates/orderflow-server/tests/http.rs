@@ -2980,15 +2980,27 @@ async fn inventory_and_the_intake_check(backend: Backend) {
     let operator = s.user("otis", "shop-co", &["operator"]).await;
     let stranger = s.user("olga", "other", &["manager"]).await;
 
-    s.post(&operator, "/api/v1/inventory/locations", json!({"id": "chi"}))
-        .await
-        .problem(403, "forbidden");
-    s.post(&manager, "/api/v1/inventory/locations", json!({"id": "chi", "name": "Chicago"}))
-        .await
-        .ok();
-    s.post(&manager, "/api/v1/inventory/locations", json!({"id": "chi"}))
-        .await
-        .problem(409, "conflict");
+    s.post(
+        &operator,
+        "/api/v1/inventory/locations",
+        json!({"id": "chi"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    s.post(
+        &manager,
+        "/api/v1/inventory/locations",
+        json!({"id": "chi", "name": "Chicago"}),
+    )
+    .await
+    .ok();
+    s.post(
+        &manager,
+        "/api/v1/inventory/locations",
+        json!({"id": "chi"}),
+    )
+    .await
+    .problem(409, "conflict");
     s.post(
         &manager,
         "/api/v1/inventory/locations/nowhere/bins",
@@ -3043,7 +3055,12 @@ async fn inventory_and_the_intake_check(backend: Backend) {
         .await
         .ok();
     assert_eq!(
-        (&report["jobs"], &report["reserved"], &report["tied"], &report["waiting"]),
+        (
+            &report["jobs"],
+            &report["reserved"],
+            &report["tied"],
+            &report["waiting"]
+        ),
         (&json!(3), &json!(1), &json!(2), &json!(0)),
         "{report}"
     );
@@ -3051,13 +3068,23 @@ async fn inventory_and_the_intake_check(backend: Backend) {
     assert_eq!(s.get(&manager, &job(1)).await.ok()["data"]["bin"], "A-01");
     for n in [2, 3] {
         let j = s.get(&manager, &job(n)).await.ok();
-        assert_eq!((status(j.clone()), &j["data"]["purchase"]), ("on_order".to_owned(), &json!("PO-1")));
+        assert_eq!(
+            (status(j.clone()), &j["data"]["purchase"]),
+            ("on_order".to_owned(), &json!("PO-1"))
+        );
     }
-    let bins = s.get(&manager, "/api/v1/inventory/locations/chi/bins").await.ok();
+    let bins = s
+        .get(&manager, "/api/v1/inventory/locations/chi/bins")
+        .await
+        .ok();
     assert_eq!(bins[0]["quantity"], 0);
     let purchases = s.get(&manager, "/api/v1/inventory/purchases").await.ok();
     assert_eq!(
-        (&purchases[0]["tied"], &purchases[0]["received"], &purchases[0]["consumed"]),
+        (
+            &purchases[0]["tied"],
+            &purchases[0]["received"],
+            &purchases[0]["consumed"]
+        ),
         (&json!(2), &json!(0), &json!(0))
     );
 
@@ -3065,41 +3092,79 @@ async fn inventory_and_the_intake_check(backend: Backend) {
     // changes nothing, and no adjustment takes it below zero.
     let before = s.get(&manager, &format!("/api/v1/orders/{id}")).await.ok()["version"].clone();
     let refused = s
-        .post(&manager, &format!("{}/actions/pass_intake", job(2)), json!({"bin": "A-01"}))
+        .post(
+            &manager,
+            &format!("{}/actions/pass_intake", job(2)),
+            json!({"bin": "A-01"}),
+        )
         .await;
-    let detail = refused.problem(409, "conflict")["detail"].as_str().unwrap().to_owned();
+    let detail = refused.problem(409, "conflict")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(detail.contains("A-01"), "{detail}");
-    assert_eq!(s.get(&manager, &format!("/api/v1/orders/{id}")).await.ok()["version"], before);
+    assert_eq!(
+        s.get(&manager, &format!("/api/v1/orders/{id}")).await.ok()["version"],
+        before
+    );
     assert_eq!(status(s.get(&manager, &job(2)).await.ok()), "on_order");
-    s.post(&manager, "/api/v1/inventory/locations/chi/bins/A-01/adjust", json!({"delta": -1}))
-        .await
-        .problem(409, "conflict");
+    s.post(
+        &manager,
+        "/api/v1/inventory/locations/chi/bins/A-01/adjust",
+        json!({"delta": -1}),
+    )
+    .await
+    .problem(409, "conflict");
 
     // Deliveries go to the tied jobs, oldest first.
-    s.post(&manager, "/api/v1/inventory/purchases/PO-9/receipts", json!({"quantity": 1}))
-        .await
-        .problem(404, "not_found");
-    s.post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 0}))
-        .await
-        .problem(422, "invalid_input");
+    s.post(
+        &manager,
+        "/api/v1/inventory/purchases/PO-9/receipts",
+        json!({"quantity": 1}),
+    )
+    .await
+    .problem(404, "not_found");
+    s.post(
+        &manager,
+        "/api/v1/inventory/purchases/PO-1/receipts",
+        json!({"quantity": 0}),
+    )
+    .await
+    .problem(422, "invalid_input");
     let receipt = s
-        .post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 1}))
+        .post(
+            &manager,
+            "/api/v1/inventory/purchases/PO-1/receipts",
+            json!({"quantity": 1}),
+        )
         .await
         .ok();
     assert_eq!(receipt["intake"]["received"], 1, "{receipt}");
     assert_eq!(
-        (&receipt["purchase"]["received"], &receipt["purchase"]["consumed"], &receipt["purchase"]["tied"]),
+        (
+            &receipt["purchase"]["received"],
+            &receipt["purchase"]["consumed"],
+            &receipt["purchase"]["tied"]
+        ),
         (&json!(1), &json!(1), &json!(1))
     );
     assert_eq!(status(s.get(&manager, &job(2)).await.ok()), "pending");
     assert_eq!(status(s.get(&manager, &job(3)).await.ok()), "on_order");
     // A unit of the purchase is not taken twice: none is left.
-    s.post(&manager, &format!("{}/actions/pass_intake", job(3)), json!({"purchase": "PO-1"}))
-        .await
-        .problem(409, "conflict");
-    s.post(&manager, "/api/v1/inventory/purchases/PO-1/receipts", json!({"quantity": 1}))
-        .await
-        .ok();
+    s.post(
+        &manager,
+        &format!("{}/actions/pass_intake", job(3)),
+        json!({"purchase": "PO-1"}),
+    )
+    .await
+    .problem(409, "conflict");
+    s.post(
+        &manager,
+        "/api/v1/inventory/purchases/PO-1/receipts",
+        json!({"quantity": 1}),
+    )
+    .await
+    .ok();
     assert_eq!(status(s.get(&manager, &job(3)).await.ok()), "pending");
     let order = s.get(&merchant, &format!("/api/v1/orders/{id}")).await.ok();
     assert_eq!(order["status"]["id"], "open");

@@ -503,7 +503,12 @@ async fn print_production_from_received_to_shipped_job_by_job() {
         .user("sid", "shop-co", &["manager", "operator", "shipper"])
         .await;
     server
-        .api("POST", "/inventory/locations", &shop.token, json!({"id": "chi"}))
+        .api(
+            "POST",
+            "/inventory/locations",
+            &shop.token,
+            json!({"id": "chi"}),
+        )
         .await;
     server
         .api(

@@ -47,7 +47,12 @@ async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
     let manager = server.user("meg", "shop-co", &["manager"]).await;
     let operator = server.user("otis", "shop-co", &["operator"]).await;
     server
-        .api("POST", "/inventory/locations", &manager.token, json!({"id": "chi"}))
+        .api(
+            "POST",
+            "/inventory/locations",
+            &manager.token,
+            json!({"id": "chi"}),
+        )
         .await;
     server
         .api(

@@ -1008,8 +1008,20 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
     // The shop's inventory: a bin per SKU at each location
     // (docs/inventory.md); jobs pass intake with a unit from it.
     let stock = [
-        ("chicago", "Chicago", &[("tee-black-m", 120), ("tee-white-l", 80), ("hoodie-grey-l", 30)]),
-        ("dallas", "Dallas", &[("cap-navy", 60), ("tee-white-l", 40), ("polo-navy-m", 25)]),
+        (
+            "chicago",
+            "Chicago",
+            &[
+                ("tee-black-m", 120),
+                ("tee-white-l", 80),
+                ("hoodie-grey-l", 30),
+            ],
+        ),
+        (
+            "dallas",
+            "Dallas",
+            &[("cap-navy", 60), ("tee-white-l", 40), ("polo-navy-m", 25)],
+        ),
     ];
     for (location, name, bins) in stock {
         let _: Json = manager

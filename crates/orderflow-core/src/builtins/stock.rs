@@ -63,16 +63,17 @@ fn text<'a>(c: &'a Child, key: &str) -> Option<&'a str> {
 
 /// The unit a step of job `before` → `after` of `order` takes, if any.
 pub fn moves(def: &Definition, order: &Order, before: &Child, after: &Child) -> Vec<StockMove> {
-    if !keeps_stock(def) || !WAITING.contains(&before.status.as_str()) || after.status != PASSED
-    {
+    if !keeps_stock(def) || !WAITING.contains(&before.status.as_str()) || after.status != PASSED {
         return Vec::new();
     }
     let Some(organization) = order.parties.get(STOCK_SLOT).cloned() else {
         return Vec::new();
     };
-    if let (Some(bin), Some(location), Some(sku)) =
-        (text(after, "bin"), text(after, "location"), text(after, "sku"))
-    {
+    if let (Some(bin), Some(location), Some(sku)) = (
+        text(after, "bin"),
+        text(after, "location"),
+        text(after, "sku"),
+    ) {
         return vec![StockMove::Bin {
             organization,
             location: location.to_owned(),
