@@ -184,8 +184,8 @@ impl App {
     /// The intake check of `organization`'s jobs at `location` (every stock
     /// location when `None`), its steps taken by the system. The one
     /// function behind the API, the CLI, the web page's **Run intake
-    /// check** and the schedule.
-    pub async fn intake_check(
+    /// check** and the schedule ([`App::intake_check`]).
+    pub async fn intake_check_of(
         &self,
         organization: &str,
         location: Option<&str>,
@@ -383,19 +383,28 @@ impl App {
         location: Option<&str>,
     ) -> Result<IntakeReport, AppError> {
         let org = self.stock_keeper(caller)?;
-        self.intake_check(&org, location).await
+        self.intake_check_of(&org, location).await
     }
 
     /// The scheduled intake check (`[[schedules]] fifo_intake`): every
-    /// organisation with stock locations, one after the other.
-    pub async fn intake_check_everywhere(&self) -> Result<Vec<(String, IntakeReport)>, AppError> {
-        let mut out = Vec::new();
+    /// organisation with stock locations, one after the other; one report
+    /// for all of them.
+    pub async fn intake_check(&self) -> Result<IntakeReport, AppError> {
+        let started = Instant::now();
+        let mut all = IntakeReport::default();
         for org in self.store.organizations().await? {
-            if !self.store.stock_locations(&org.id).await?.is_empty() {
-                let report = self.intake_check(&org.id, None).await?;
-                out.push((org.id, report));
+            if self.store.stock_locations(&org.id).await?.is_empty() {
+                continue;
             }
+            let r = self.intake_check_of(&org.id, None).await?;
+            all.jobs += r.jobs;
+            all.reserved += r.reserved;
+            all.received += r.received;
+            all.tied += r.tied;
+            all.waiting += r.waiting;
+            all.refused.extend(r.refused);
         }
-        Ok(out)
+        all.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ok(all)
     }
 }

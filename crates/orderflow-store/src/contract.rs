@@ -17,6 +17,7 @@ mod numbers;
 mod schedule;
 mod webhooks;
 mod workflows;
+mod inventory;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ pub use numbers::{list_sorts, order_numbers, search_inside_orders, status_since_
 pub use schedule::{schedule_runs_claimed_once, timers_lifecycle};
 pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
+pub use inventory::{inventory_records, units_taken_once};
 
 /// What a contract function answers: `Err` names the broken promise.
 pub type Outcome = anyhow::Result<()>;
@@ -66,7 +68,8 @@ macro_rules! contract_suite {
             workflow_versions_round_trip, workflow_orders_and_delete,
             webhook_endpoints_round_trip, webhook_deliveries_lease,
             schedule_runs_claimed_once, timers_lifecycle,
-            order_numbers, status_since_kept, search_inside_orders, list_sorts
+            order_numbers, status_since_kept, search_inside_orders, list_sorts,
+            inventory_records, units_taken_once
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {
@@ -723,6 +726,7 @@ pub async fn history_in_order(store: &dyn Store) -> Outcome {
 /// Jobs created by a change are stored beside the order: read by id,
 /// listed oldest first with paging, and a job's own step updates its row.
 pub async fn children_rows(store: &dyn Store) -> Outcome {
+    inventory::stocked(store, "shop-co", &[("A-01", "tee", 1)]).await?;
     let print = Flow::print("merch", "shop-co")?;
     let commit = print.create_commit(
         "p1",
@@ -783,6 +787,7 @@ pub async fn children_rows(store: &dyn Store) -> Outcome {
 /// A job step decided on a stale job is refused with `VersionConflict`
 /// and writes nothing, even when the order's version is right.
 pub async fn stale_child_refused(store: &dyn Store) -> Outcome {
+    inventory::stocked(store, "shop-co", &[("A-01", "tee", 1), ("B-02", "tee", 1)]).await?;
     let print = Flow::print("merch", "shop-co")?;
     let order = print
         .create(store, "p1", print_inputs("SO-1", 2), at(1))

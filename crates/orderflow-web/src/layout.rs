@@ -13,6 +13,8 @@ pub struct Who {
     pub unread: u64,
     /// They manage the organisation's webhooks (its `admin` role).
     pub admin: bool,
+    /// The inventory is theirs to manage (`Session::stock`).
+    pub stock: bool,
 }
 
 /// The frame of a page (`templates/base.html`).
@@ -44,6 +46,7 @@ impl Layout {
                 floor: session.floor,
                 unread: session.unread,
                 admin: session.user.roles.iter().any(|r| r == "admin"),
+                stock: session.stock,
             }),
             csrf: session.csrf.clone(),
         }

@@ -20,6 +20,7 @@ mod error;
 mod format;
 mod forms;
 mod inbox;
+mod inventory;
 mod layout;
 mod list;
 mod live;
@@ -82,6 +83,8 @@ pub fn router(app: App) -> Router {
             "/orders/{id}/actions/{action}",
             get(order::action_page).post(order::act),
         )
+        .route("/inventory", get(inventory::page))
+        .route("/inventory/{form}", post(inventory::submit))
         .route("/station", get(station::page))
         .route("/station/step", post(station::step))
         .route("/station/batch", post(station::batch))

@@ -35,6 +35,10 @@ pub struct Session {
     pub floor: bool,
     /// Notifications the user has not read (the bell's count).
     pub unread: u64,
+    /// The user manages a print shop's stock (a stock role in an
+    /// organisation with production locations): the navigation shows the
+    /// inventory.
+    pub stock: bool,
 }
 
 impl Session {
@@ -86,10 +90,11 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         .unread_notifications(&caller)
         .await
         .map_err(|e| PageError::from_problem(e.problem()))?;
+    let keeper = web.app.stock_keeper(&caller).is_ok();
     let user = caller.0;
-    let organization_name = match web.app.store.organization(&user.organization).await {
-        Ok(Some(o)) => o.name,
-        Ok(None) => user.organization.clone(),
+    let (organization_name, stock) = match web.app.store.organization(&user.organization).await {
+        Ok(Some(o)) => (o.name, keeper && o.settings.contains_key("locations")),
+        Ok(None) => (user.organization.clone(), false),
         Err(e) => {
             tracing::error!(error = %e, "the store failed");
             return Err(PageError::Internal);
@@ -102,6 +107,7 @@ async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageEr
         secret: secret.to_owned(),
         floor,
         unread,
+        stock,
     }))
 }
 

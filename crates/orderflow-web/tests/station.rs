@@ -1,6 +1,7 @@
-//! The shop floor's station page in a real browser: an operator scans a
-//! job and takes its next step with one button; a batch reports each job,
-//! refusals with the engine's reason, and a refused job stays as it was.
+//! The shop floor's pages in a real browser: an operator scans a job at the
+//! station and takes its next step with one button; a batch reports each
+//! job, refusals with the engine's reason, and a refused job stays as it
+//! was; a manager runs the intake check from the inventory page.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -31,6 +32,26 @@ struct Shop {
 /// A print-production order of `units` DTF tees at the shop's one
 /// location, its jobs passed intake by the manager.
 async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
+    let shop = shop_with_held_jobs(server, units).await;
+    for n in 1..=units {
+        server
+            .api(
+                "POST",
+                &format!(
+                    "/orders/{}/children/job-{n}/actions/pass_intake",
+                    shop.order
+                ),
+                &shop.manager.token,
+                json!({"bin": "A-01"}),
+            )
+            .await;
+    }
+    shop
+}
+
+/// The same order, its jobs waiting for intake, and a bin `A-01` at the
+/// location with a unit for each.
+async fn shop_with_held_jobs(server: &Server, units: u32) -> Shop {
     server
         .organization("merch", "Tee Merchant", json!({}))
         .await;
@@ -80,16 +101,6 @@ async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
         .await;
     assert_eq!(order["status"]["id"], "intake_hold", "{order}");
     let order = order["id"].as_str().unwrap().to_owned();
-    for n in 1..=units {
-        server
-            .api(
-                "POST",
-                &format!("/orders/{order}/children/job-{n}/actions/pass_intake"),
-                &manager.token,
-                json!({"bin": "A-01"}),
-            )
-            .await;
-    }
     Shop {
         manager,
         operator,
@@ -189,6 +200,55 @@ async fn a_shipper_enters_the_tracking_number_and_the_label_barcode_finds_the_jo
     let text = b.text().await;
     assert!(text.contains(&format!("{}/job-1", shop.order)), "{text}");
     assert!(text.contains("Shipped"), "{text}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_runs_the_intake_check_from_the_inventory_page() {
+    let server = Server::start().await;
+    let shop = shop_with_held_jobs(&server, 2).await;
+    let b = Browser::open(&server, PHONE).await;
+    b.sign_in(&shop.operator).await;
+    assert!(
+        !b.text().await.contains("Inventory"),
+        "an operator does not manage stock"
+    );
+    b.sign_out().await;
+
+    b.sign_in(&shop.manager).await;
+    b.link("Inventory").await.click().await.unwrap();
+    b.wait_text("Locations and bins").await;
+    b.click("Run intake check").await;
+    b.wait_text("2 took a unit from a bin").await;
+    for n in 1..=2 {
+        assert_eq!(
+            job_status(
+                &server,
+                &shop.manager.token,
+                &shop.order,
+                &format!("job-{n}")
+            )
+            .await,
+            "pending"
+        );
+    }
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "axe-core found: {violations:?}");
+
+    // The bin is empty now: taking a unit out by hand is refused.
+    b.fill("Bin to adjust", "A-01").await;
+    b.fill("Units put in (negative: taken out)", "-1").await;
+    b.click("Adjust").await;
+    b.wait_text("cannot give 1").await;
+    let bins: Value = server
+        .api(
+            "GET",
+            "/inventory/locations/chi/bins",
+            &shop.manager.token,
+            json!(null),
+        )
+        .await;
+    assert_eq!(bins[0]["quantity"], 0);
     b.close().await;
 }
 

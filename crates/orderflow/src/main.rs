@@ -1,7 +1,7 @@
 //! `orderflow`: the one binary. `serve` runs the server, `demo` fills one
 //! with example data; `orders`, `organizations`, `users`, `tokens`,
-//! `notifications`, `outbox` and `webhooks` are a thin client of its HTTP
-//! API; `workflow` checks and draws definitions.
+//! `notifications`, `outbox`, `webhooks` and `inventory` are a thin client
+//! of its HTTP API; `workflow` checks and draws definitions.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ mod config;
 mod demo;
 mod deploy;
 mod inbox;
+mod inventory;
 mod listen;
 mod serve;
 mod webhooks;
@@ -71,6 +72,14 @@ enum Command {
         connection: commands::AdminConnection,
         #[command(subcommand)]
         command: commands::Users,
+    },
+    /// Print-production's inventory: stock locations, bins, purchases,
+    /// receipts and the intake check (a manager's token).
+    Inventory {
+        #[command(flatten)]
+        connection: commands::Connection,
+        #[command(subcommand)]
+        command: inventory::Inventory,
     },
     /// API tokens of the calling user.
     Tokens {
@@ -226,6 +235,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             connection,
             command,
         } => client_output(runtime()?.block_on(commands::users(&connection, command))),
+        Command::Inventory {
+            connection,
+            command,
+        } => client_output(runtime()?.block_on(inventory::inventory(&connection, command))),
         Command::Tokens {
             connection,
             command,

@@ -600,3 +600,120 @@ fn demo_leaves_orders_in_every_state() {
     assert_eq!(job_states, want);
     server.stop();
 }
+
+#[test]
+fn inventory_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let admin = |args: &[&str]| {
+        run(
+            args,
+            &[
+                ("ORDERFLOW_URL", &server.url),
+                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
+            ],
+        )
+    };
+    admin(&[
+        "organizations",
+        "add",
+        "shop",
+        "--name",
+        "Print Shop",
+        "--setting",
+        r#"locations=[{"id": "chi", "latitude": 41.88, "longitude": -87.63, "capacity_units": 10}]"#,
+    ])
+    .ok();
+    let user = |id: &str, role: &str| {
+        token_of(
+            &admin(&[
+                "users",
+                "add",
+                "--organization",
+                "shop",
+                "--name",
+                id,
+                "--id",
+                id,
+                "--role",
+                role,
+            ])
+            .ok(),
+        )
+    };
+    let manager = user("meg", "manager");
+    let operator = user("otis", "operator");
+
+    let out = server
+        .cli(
+            &manager,
+            &["inventory", "add-location", "chi", "--name", "Chicago"],
+        )
+        .ok();
+    assert_eq!(out, "location chi (Chicago) added\n");
+    server
+        .cli(
+            &manager,
+            &[
+                "inventory",
+                "add-bin",
+                "A-01",
+                "--location",
+                "chi",
+                "--sku",
+                "tee",
+                "--quantity",
+                "2",
+            ],
+        )
+        .ok();
+    // Never below zero: one line naming the bin, exit 1.
+    let refused = server.cli(
+        &manager,
+        &["inventory", "adjust", "A-01", "-5", "--location", "chi"],
+    );
+    assert_eq!(refused.code, 1);
+    assert_eq!(refused.err.lines().count(), 1, "{}", refused.err);
+    assert!(
+        refused.err.starts_with("orderflow: conflict"),
+        "{}",
+        refused.err
+    );
+    assert!(refused.err.contains("A-01"), "{}", refused.err);
+    let out = server
+        .cli(&manager, &["inventory", "bins", "--location", "chi"])
+        .ok();
+    assert_eq!(out, "A-01\ttee\t2\n");
+    server
+        .cli(
+            &manager,
+            &[
+                "inventory",
+                "add-purchase",
+                "PO-1",
+                "--location",
+                "chi",
+                "--sku",
+                "tee",
+                "--ordered",
+                "4",
+            ],
+        )
+        .ok();
+    let out = server
+        .cli(&manager, &["inventory", "receive", "PO-1", "3"])
+        .ok();
+    assert!(
+        out.starts_with("PO-1\tchi\ttee\tordered 4\treceived 3\t"),
+        "{out}"
+    );
+    let out = server.cli(&manager, &["inventory", "intake"]).ok();
+    assert!(out.starts_with("intake: 0 jobs, 0 reserved"), "{out}");
+    let refused = server.cli(&operator, &["inventory", "intake"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.err.starts_with("orderflow: forbidden"),
+        "{}",
+        refused.err
+    );
+}
