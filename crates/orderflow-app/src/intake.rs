@@ -13,28 +13,29 @@
 //! changes nothing and the next check tries again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use orderflow_api::{IntakeRefusal, IntakeReport, ReceiptResult};
 use orderflow_core::builtins::intake::{self, Bin, Decision, IntakeJob, Inventory, JobIntakeState};
 use orderflow_core::builtins::stock::{PASSED, STOCK_SLOT, WAITING, keeps_stock};
-use orderflow_core::engine;
+use orderflow_core::engine::{self, Workflow};
 use orderflow_core::model::{Actor, Child};
 use orderflow_store::{PurchaseRecord, Receipt, WAITING_MAX, WaitingJob, commit_of};
 use serde_json::{Value, json};
 
+use crate::App;
 use crate::auth::UserCaller;
 use crate::commit::Prepared;
 use crate::error::AppError;
 use crate::floor::job_code;
 use crate::inventory::purchase_view;
-use crate::{App, Workflows};
 
 /// The job kinds intake serves: of workflows that keep stock, the kinds
 /// with the waiting states and the state they pass to.
-fn intake_kinds(workflows: &Workflows) -> Vec<String> {
+fn intake_kinds(workflows: &[Arc<Workflow>]) -> Vec<String> {
     let mut kinds: Vec<String> = workflows
-        .values()
+        .iter()
         .filter(|wf| keeps_stock(&wf.def))
         .flat_map(|wf| wf.def.children.iter())
         .filter(|k| {
@@ -162,7 +163,7 @@ impl App {
         location: &str,
     ) -> Result<BTreeMap<String, u64>, AppError> {
         let mut tied = BTreeMap::new();
-        for kind in intake_kinds(&self.workflows) {
+        for kind in intake_kinds(&self.workflows.all_versions()) {
             let jobs = self
                 .store
                 .waiting_jobs(
@@ -208,7 +209,7 @@ impl App {
                 .collect(),
         };
         let mut report = IntakeReport::default();
-        for kind in intake_kinds(&self.workflows) {
+        for kind in intake_kinds(&self.workflows.all_versions()) {
             for loc in &locations {
                 let waiting = self
                     .store
@@ -334,7 +335,7 @@ impl App {
             .await?;
         let started = Instant::now();
         let mut report = IntakeReport::default();
-        for kind in intake_kinds(&self.workflows) {
+        for kind in intake_kinds(&self.workflows.all_versions()) {
             let tied: Vec<WaitingJob> = self
                 .store
                 .waiting_jobs(

@@ -90,7 +90,7 @@ impl App {
     /// The settings of the organisations in the order's slots, by slot.
     pub async fn party_settings(&self, order: &Order) -> Result<PartySettings, AppError> {
         let stock = self
-            .workflow(&order.workflow)
+            .workflow_of(order)
             .is_some_and(|wf| keeps_stock(&wf.def));
         let mut out = PartySettings::new();
         for (slot, org) in &order.parties {

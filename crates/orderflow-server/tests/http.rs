@@ -2961,6 +2961,8 @@ async fn the_inbox_keeps_what_each_user_may_see(backend: Backend) {
     s.get(&supplier, "/api/v1/outbox/dead")
         .await
         .problem(403, "forbidden");
+}
+
 /// Print-production's inventory over the API: locations, bins and a
 /// purchase by a manager; the intake check oldest first (a bin's unit,
 /// then ties to the purchase); a unit never taken twice nor below zero;

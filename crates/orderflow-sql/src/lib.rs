@@ -33,6 +33,7 @@ mod notifications;
 mod numbers;
 mod schedule;
 mod inventory;
+mod notifications;
 mod store;
 mod webhooks;
 mod workflows;

@@ -12,12 +12,12 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 mod accounts;
+mod inventory;
 mod notifications;
 mod numbers;
 mod schedule;
 mod webhooks;
 mod workflows;
-mod inventory;
 
 use std::collections::BTreeMap;
 
@@ -34,12 +34,12 @@ use crate::{
 };
 
 pub use accounts::{passwords_and_emails, sessions_round_trip};
+pub use inventory::{inventory_records, units_taken_once};
 pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
 pub use numbers::{list_sorts, order_numbers, search_inside_orders, status_since_kept};
 pub use schedule::{schedule_runs_claimed_once, timers_lifecycle};
 pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
-pub use inventory::{inventory_records, units_taken_once};
 
 /// What a contract function answers: `Err` names the broken promise.
 pub type Outcome = anyhow::Result<()>;

@@ -12,11 +12,11 @@ pub mod change;
 pub mod contract;
 pub mod cursor;
 pub mod feed;
+pub mod inventory;
 pub mod notifications;
 pub mod schedule;
 pub mod webhooks;
 pub mod workflows;
-pub mod inventory;
 
 use std::collections::BTreeMap;
 
