@@ -33,7 +33,6 @@ mod notifications;
 mod numbers;
 mod schedule;
 mod inventory;
-mod notifications;
 mod store;
 mod webhooks;
 mod workflows;
