@@ -117,6 +117,9 @@ pub struct IntakeReport {
     pub reserved: u64,
     /// Jobs that took a received unit of a purchase and became `pending`.
     pub received: u64,
+    /// The jobs that passed intake (`<order id>/<job id>`), in the order
+    /// they passed: oldest first.
+    pub passed: Vec<String>,
     /// Jobs tied to a purchase (`on_order`).
     pub tied: u64,
     /// Jobs left as they were (no stock, design not printable, awaiting a

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use orderflow_api::{IntakeRefusal, IntakeReport, ReceiptResult};
+pub use orderflow_api::IntakeReport;
+use orderflow_api::{IntakeRefusal, ReceiptResult};
 use orderflow_core::builtins::intake::{self, Bin, Decision, IntakeJob, Inventory, JobIntakeState};
 use orderflow_core::builtins::stock::{PASSED, STOCK_SLOT, WAITING, keeps_stock};
 use orderflow_core::engine::{self, Workflow};
@@ -255,8 +256,14 @@ impl App {
             };
             match self.step_job(by, order, job, action, &inputs).await {
                 Ok(()) => match d {
-                    Decision::Reserve { .. } => report.reserved += 1,
-                    Decision::ReceiveFromPurchase { .. } => report.received += 1,
+                    Decision::Reserve { .. } => {
+                        report.reserved += 1;
+                        report.passed.push(d.job().to_owned());
+                    }
+                    Decision::ReceiveFromPurchase { .. } => {
+                        report.received += 1;
+                        report.passed.push(d.job().to_owned());
+                    }
                     _ => report.tied += 1,
                 },
                 Err(e) if e.status() < 500 || e.code() == "unavailable" => {
@@ -403,6 +410,7 @@ impl App {
             all.received += r.received;
             all.tied += r.tied;
             all.waiting += r.waiting;
+            all.passed.extend(r.passed);
             all.refused.extend(r.refused);
         }
         all.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -170,8 +170,8 @@ impl World {
     }
 }
 
-/// A shop with one location holding `stock` units of SKU `tee`, a merchant,
-/// and their users.
+/// A shop with one location holding `stock` units of SKU `tee` in bin
+/// `A-01` (docs/inventory.md), a merchant, and their users.
 async fn print_shop(w: &World, stock: u64) -> (UserCaller, UserCaller) {
     w.org("merch", json!({})).await;
     w.org(
@@ -179,12 +179,25 @@ async fn print_shop(w: &World, stock: u64) -> (UserCaller, UserCaller) {
         json!({"locations": [{
             "id": "chi", "name": "Chicago", "latitude": 41.88, "longitude": -87.63,
             "capacity_units": 500, "decorations": ["dtg", "dtf", "embroidery"],
-            "stock": {"tee": stock},
         }]}),
     )
     .await;
     let merchant = w.user("mia", "merch", &[]).await;
     let manager = w.user("sid", "shop-co", &["manager", "operator"]).await;
+    let location = orderflow_api::NewStockLocation {
+        id: "chi".into(),
+        name: None,
+    };
+    w.app
+        .create_stock_location(&manager, &location)
+        .await
+        .unwrap();
+    let bin = orderflow_api::NewBin {
+        id: "A-01".into(),
+        sku: "tee".into(),
+        quantity: stock,
+    };
+    w.app.create_bin(&manager, "chi", &bin).await.unwrap();
     (merchant, manager)
 }
 
@@ -262,9 +275,9 @@ async fn intake_runs_when_due_oldest_jobs_first() {
     assert_eq!(job_states(&w, &first).await, ["pending", "pending"]);
     assert_eq!(job_states(&w, &second).await, ["pending"]);
     assert_eq!(job_states(&w, &third).await, ["intake_hold", "intake_hold"]);
-    // The units are gone from the shop's stock.
-    let shop = w.app.store.organization("shop-co").await.unwrap().unwrap();
-    assert_eq!(shop.settings["locations"][0]["stock"]["tee"], json!(0));
+    // The units are gone from the shop's bin.
+    let bins = w.app.store.bins("shop-co", Some("chi")).await.unwrap();
+    assert_eq!(bins[0].quantity, 0);
     // The system passed them, as history says.
     let history = w.app.store.history(&first, 0, 100).await.unwrap();
     assert!(
@@ -274,9 +287,11 @@ async fn intake_runs_when_due_oldest_jobs_first() {
     );
 
     // More stock arrives; the next run serves the third order.
-    let mut shop = shop;
-    shop.settings["locations"][0]["stock"]["tee"] = json!(5);
-    w.app.store.update_organization(&shop).await.unwrap();
+    w.app
+        .store
+        .adjust_bin("shop-co", "chi", "A-01", 5)
+        .await
+        .unwrap();
     w.clock.advance(30);
     let tick = w.app.scheduler_tick(&config).await.unwrap();
     assert_eq!(tick.runs[0].intake.passed.len(), 2);

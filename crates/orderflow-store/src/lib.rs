@@ -36,10 +36,7 @@ pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 pub use inventory::{
     InventoryStore, PurchaseRecord, Receipt, StockBin, StockLocation, WAITING_MAX, WaitingJob,
 };
-pub use notifications::{DeadLetter, InboxEntry, Notifications};
 pub use orderflow_core::builtins::stock::StockMove;
-pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
-pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
