@@ -29,14 +29,14 @@ use serde_json::{Map, Value as Json};
 pub use change::{commit_of, visibility, visibility_once_seen};
 pub use cursor::Cursor;
 pub use feed::ChangeFeed;
-pub use notifications::{DeadLetter, InboxEntry, Notifications};
-pub use schedule::{OrderTimer, ScheduleRun, ScheduleStore, TimerStatus, TimerWrite};
-pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
-pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 pub use inventory::{
     InventoryStore, PurchaseRecord, Receipt, StockBin, StockLocation, WAITING_MAX, WaitingJob,
 };
+pub use notifications::{DeadLetter, InboxEntry, Notifications};
 pub use orderflow_core::builtins::stock::StockMove;
+pub use schedule::{OrderTimer, ScheduleRun, ScheduleStore, TimerStatus, TimerWrite};
+pub use webhooks::{WebhookDelivery, WebhookEndpoint, WebhookStore};
+pub use workflows::{DeployedWorkflow, WorkflowStore, WorkflowVersion};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
