@@ -29,10 +29,10 @@
 
 mod accounts;
 mod floor;
+mod inventory;
 mod notifications;
 mod numbers;
 mod schedule;
-mod inventory;
 mod store;
 mod webhooks;
 mod workflows;
