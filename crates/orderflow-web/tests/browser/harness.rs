@@ -19,8 +19,10 @@ use tokio::sync::{Mutex, MutexGuard, oneshot};
 
 pub const ADMIN: &str = "admin-secret-for-browser-tests";
 const CHROMIUM: &str = "/usr/bin/chromium";
-/// How long a page may take to show what a test waits for.
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a page may take to show what a test waits for: generous, as
+/// CI runs the browser beside other test binaries on two cores (a check of
+/// a pasted definition once took more than 10 s there).
+const WAIT: Duration = Duration::from_secs(30);
 
 /// One browser at a time: two cores do not run several Chromiums well.
 fn one_at_a_time() -> &'static Mutex<()> {
