@@ -29,47 +29,46 @@ impl App {
     /// first, else the only one; several numbered alike by others are a
     /// `conflict` naming their ids.
     pub async fn load_visible(&self, caller: &UserCaller, id: &str) -> Result<Visible, AppError> {
-        let id = self.resolve_number(caller, id).await?;
-        let v = self.load_any(&id).await?;
+        if looks_like_number(id) {
+            return self.load_numbered(caller, id).await;
+        }
+        let v = self.load_any(id).await?;
         if !v.wf.can_see(&v.order, &caller.actor()) {
             return Err(AppError::not_found("order"));
         }
         Ok(v)
     }
 
-    /// The order id `id` names for `caller`: itself, or the visible order
-    /// numbered so.
-    async fn resolve_number(&self, caller: &UserCaller, id: &str) -> Result<String, AppError> {
-        if !looks_like_number(id) {
-            return Ok(id.to_owned());
-        }
+    /// The visible order numbered `number` for `caller`, each candidate
+    /// read once.
+    async fn load_numbered(&self, caller: &UserCaller, number: &str) -> Result<Visible, AppError> {
         let mut visible = Vec::new();
-        for n in self.store.numbered(id, caller.organization()).await? {
+        for n in self.store.numbered(number, caller.organization()).await? {
             let v = self.load_any(&n.id).await?;
             if v.wf.can_see(&v.order, &caller.actor()) {
-                visible.push(n);
+                visible.push((n.numbered_by == caller.organization(), v));
             }
         }
-        if let Some(own) = visible
-            .iter()
-            .find(|n| n.numbered_by == caller.organization())
-        {
-            return Ok(own.id.clone());
+        if let Some(i) = visible.iter().position(|(own, _)| *own) {
+            return Ok(visible.swap_remove(i).1);
         }
-        match visible.as_slice() {
-            [] => Err(AppError::not_found("order")),
-            [one] => Ok(one.id.clone()),
-            many => Err(AppError::new(
+        if visible.len() > 1 {
+            return Err(AppError::new(
                 "conflict",
                 format!(
-                    "several orders are numbered {id}; use one of their ids: {}",
-                    many.iter()
-                        .map(|n| n.id.as_str())
+                    "several orders are numbered {number}; use one of their ids: {}",
+                    visible
+                        .iter()
+                        .map(|(_, v)| v.order.id.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )),
+            ));
         }
+        visible
+            .pop()
+            .map(|(_, v)| v)
+            .ok_or_else(|| AppError::not_found("order"))
     }
 
     /// The order whoever asks (the administrator, the system).
