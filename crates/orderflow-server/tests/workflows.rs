@@ -17,55 +17,8 @@ use sqlx::postgres::PgConnectOptions;
 
 const ADMIN: &str = "admin-secret-for-workflow-tests";
 
-/// The small workflow of `docs/workflows.md`.
-const REPAIRS: &str = r#"
-id = "repairs"
-label = "Repairs"
-
-[[parties]]
-id = "customer"
-label = "Customer"
-creates = true
-
-[[parties]]
-id = "shop"
-label = "Repair shop"
-
-[[states]]
-id = "booked"
-label = "Booked"
-
-[[states]]
-id = "repaired"
-label = "Repaired"
-
-[[states]]
-id = "collected"
-label = "Collected"
-final = true
-
-[[actions]]
-id = "create"
-label = "Book a repair"
-creates = true
-to = "booked"
-by = ["customer"]
-inputs = [{ id = "problem", type = "text", required = true, max_length = 2000 }]
-
-[[actions]]
-id = "repair"
-label = "Mark repaired"
-from = ["booked"]
-to = "repaired"
-by = ["shop"]
-
-[[actions]]
-id = "collect"
-label = "Collected"
-from = ["repaired"]
-to = "collected"
-by = ["shop"]
-"#;
+/// The repair-shop workflow of the tutorial, shared with the binary's deploy test.
+const REPAIRS: &str = include_str!("../../../docs/examples/repairs.toml");
 
 /// Version 2: `repaired` is now `ready` (a state version 1's orders may
 /// be in, so migrating them needs a mapping).

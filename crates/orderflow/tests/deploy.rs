@@ -15,53 +15,7 @@ use support::{BIN, Server};
 
 const ADMIN: &str = "admin-token-for-deploy-tests";
 
-const REPAIRS: &str = r#"id = "repairs"
-label = "Repairs"
-
-[[parties]]
-id = "customer"
-label = "Customer"
-creates = true
-
-[[parties]]
-id = "shop"
-label = "Repair shop"
-
-[[states]]
-id = "booked"
-label = "Booked"
-
-[[states]]
-id = "repaired"
-label = "Repaired"
-
-[[states]]
-id = "collected"
-label = "Collected"
-final = true
-
-[[actions]]
-id = "create"
-label = "Book a repair"
-creates = true
-to = "booked"
-by = ["customer"]
-inputs = [{ id = "problem", type = "text", required = true }]
-
-[[actions]]
-id = "repair"
-label = "Mark repaired"
-from = ["booked"]
-to = "repaired"
-by = ["shop"]
-
-[[actions]]
-id = "collect"
-label = "Collected"
-from = ["repaired"]
-to = "collected"
-by = ["shop"]
-"#;
+const REPAIRS: &str = include_str!("../../../docs/examples/repairs.toml");
 
 /// Runs the binary in `dir` against `server`; (success, stdout + stderr).
 fn run(server: &Server, dir: &Path, args: &[&str]) -> (bool, String) {
