@@ -28,6 +28,7 @@
 //! each database's own placeholder.
 
 mod accounts;
+pub mod counts;
 mod floor;
 mod inventory;
 mod notifications;

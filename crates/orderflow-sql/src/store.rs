@@ -484,6 +484,9 @@ macro_rules! sql_store {
             pool: &$pool,
             filter: &OrderFilter,
         ) -> Result<Vec<(String, String, u64)>> {
+            if let Some(counts) = counts(pool, filter).await? {
+                return Ok(counts);
+            }
             let mut q = sqlx::QueryBuilder::new("SELECT o.workflow, o.status, COUNT(*) AS n");
             push_filter(&mut q, filter, false);
             q.push(" GROUP BY o.workflow, o.status ORDER BY o.workflow, o.status LIMIT ")
@@ -760,6 +763,10 @@ macro_rules! sql_store {
                 .map(str::to_owned);
             let snapshot = text(order)?;
             let search = $crate::search_text(order);
+            let before = match c.expected_version {
+                0 => None,
+                _ => Some(counts_before(conn, &order.id).await?),
+            };
             if c.expected_version == 0 {
                 sqlx::query(
                     "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
@@ -835,6 +842,7 @@ macro_rules! sql_store {
                 .await
                 .map_err(db)?;
             }
+            recount(conn, before.as_ref(), order).await?;
 
             for child in &c.new_children {
                 sqlx::query(
@@ -1012,6 +1020,7 @@ macro_rules! sql_store {
             reads: $reads,
             claim_lock: $lock
         );
+        $crate::sql_counts!(pool: $pool, connection: $conn);
         $crate::sql_numbers!(database: $db, row: $row, pool: $pool, connection: $conn);
         $crate::sql_inventory!(database: $db, row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
 

@@ -272,3 +272,62 @@ async fn a_full_disk_is_an_outage_and_passes() {
     assert!(store.order("after").await.unwrap().is_some());
     store.close().await.unwrap();
 }
+
+/// A database written before orders were counted per status gets its
+/// counts when it is upgraded: the migration counts the orders it finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_database_counts_the_orders_it_had() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dental();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    for n in 0..12 {
+        let c = create(&wf, &format!("d{n:02}"), n);
+        let order = c.order.clone();
+        store.commit(c).await.unwrap();
+        if n % 3 == 0 {
+            store
+                .commit(act(&wf, &order, "publish", 20 + n))
+                .await
+                .unwrap();
+        }
+    }
+    let path = store.path().to_owned();
+    store.close().await.unwrap();
+
+    // Back to the schema before counts, as an older orderflow left it.
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for statement in [
+        "DROP TABLE status_counts",
+        "DELETE FROM _sqlx_migrations WHERE version = 11",
+    ] {
+        sqlx::query(statement).execute(&mut raw).await.unwrap();
+    }
+    raw.close().await.unwrap();
+
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let counts = |org: &str| {
+        let filter = orderflow_store::OrderFilter {
+            organization: org.into(),
+            visible_statuses: orderflow_store::visibility([&wf]),
+            ..Default::default()
+        };
+        let store = &store;
+        async move { store.count_by_status(&filter).await.unwrap() }
+    };
+    let row = |status: &str, n: u64| ("dental-lab".to_owned(), status.to_owned(), n);
+    assert_eq!(
+        counts("clinic").await,
+        vec![row("draft", 8), row("published", 4)]
+    );
+    assert_eq!(counts("lab-co").await, vec![row("published", 4)]);
+    // And it goes on counting from there.
+    let d01 = store.order("d01").await.unwrap().unwrap();
+    store.commit(act(&wf, &d01, "publish", 40)).await.unwrap();
+    assert_eq!(
+        counts("clinic").await,
+        vec![row("draft", 7), row("published", 5)]
+    );
+}

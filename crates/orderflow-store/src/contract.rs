@@ -12,6 +12,7 @@
 //! [`contract_suite!`]: crate::contract_suite
 
 mod accounts;
+mod counts;
 mod inventory;
 mod notifications;
 mod numbers;
@@ -34,6 +35,7 @@ use crate::{
 };
 
 pub use accounts::{passwords_and_emails, sessions_round_trip};
+pub use counts::counts_match_a_scan;
 pub use inventory::{inventory_records, units_taken_once};
 pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
 pub use numbers::{list_sorts, order_numbers, search_inside_orders, status_since_kept};
@@ -62,7 +64,7 @@ macro_rules! contract_suite {
             stale_version_writes_nothing, existing_order_refused, history_in_order,
             children_rows, stale_child_refused, cascade_moves_children,
             idempotency_round_trip, outbox_lease, list_filters, list_visibility,
-            list_paging, count_by_status, files_round_trip, limits_bounded,
+            list_paging, count_by_status, counts_match_a_scan, files_round_trip, limits_bounded,
             malformed_cursor_refused, passwords_and_emails, sessions_round_trip, health_probe_writes,
             inbox_unread_first, email_opt_outs_round_trip, dead_letters_kept,
             workflow_versions_round_trip, workflow_orders_and_delete,

@@ -1,0 +1,296 @@
+//! Orders counted per status without scanning the orders.
+//!
+//! `status_counts` holds one row per organisation, workflow, status and
+//! *slots key*: the organisation's slots in an order, sorted, each with
+//! whether it has seen the order (`lab=1`, `clinic=0,lab=1`). Every commit
+//! moves its order from the row of its state before to the row of its
+//! state after, in the same transaction, so the rows are exact. Which
+//! orders an organisation may count depends on its slots and what they
+//! have seen, and that is exactly what the key keeps: a count reads a few
+//! rows and asks of each key what a list asks of each order.
+//!
+//! On PostgreSQL, changes commit concurrently and an updated row stays
+//! locked until its transaction commits, so one row per key would make
+//! every change of a status wait for the fsync of the one before. Each key
+//! is therefore spread over [`SHARDS`] rows, an order always moving within
+//! its own shard; a count adds them up.
+//!
+//! [`sql_counts!`] holds the SQL, expanded by [`sql_store!`](crate::sql_store).
+
+use std::collections::BTreeMap;
+
+use orderflow_core::model::Order;
+use orderflow_store::OrderFilter;
+
+/// Rows per counted key.
+pub const SHARDS: u64 = 8;
+
+/// The shard an order's counts live in: stable for the order's life.
+pub fn shard(order_id: &str) -> i64 {
+    // FNV-1a: any stable spread will do, it need not resist anyone.
+    let hash = order_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    i64::try_from(hash % SHARDS).unwrap_or_default()
+}
+
+/// Each organisation of the order with its slots key.
+pub fn slots_keys(order: &Order) -> BTreeMap<String, String> {
+    keys(
+        order
+            .parties
+            .iter()
+            .map(|(slot, org)| (org.as_str(), slot.as_str(), order.seen_by.contains(slot))),
+    )
+}
+
+/// The slots keys of (organisation, slot, seen) rows, in any order.
+pub fn keys<'a>(
+    rows: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
+) -> BTreeMap<String, String> {
+    let mut slots: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
+    for (org, slot, seen) in rows {
+        slots.entry(org).or_default().insert(slot, seen);
+    }
+    slots
+        .into_iter()
+        .map(|(org, slots)| {
+            let key = slots
+                .into_iter()
+                .map(|(slot, seen)| format!("{slot}={}", u8::from(seen)))
+                .collect::<Vec<_>>()
+                .join(",");
+            (org.to_owned(), key)
+        })
+        .collect()
+}
+
+/// Whether the table answers this filter: it knows the organisation, the
+/// workflow, the status and the slots, nothing about text, other parties
+/// or times.
+pub fn answers(filter: &OrderFilter) -> bool {
+    filter.party.is_none()
+        && filter.text.is_none()
+        && filter.created_from.is_none()
+        && filter.created_to.is_none()
+        && filter.updated_from.is_none()
+        && filter.updated_to.is_none()
+}
+
+/// Whether an order of `workflow` in `status` whose organisation holds the
+/// slots of `key` is listed for it: one of its slots sees the status, or
+/// has seen the order and sees the status once seen (as the list's query
+/// asks of each order).
+pub fn counted(filter: &OrderFilter, workflow: &str, status: &str, key: &str) -> bool {
+    let sees = |of: &BTreeMap<String, BTreeMap<String, Vec<String>>>, slot: &str| {
+        of.get(workflow)
+            .and_then(|slots| slots.get(slot))
+            .is_some_and(|statuses| statuses.iter().any(|s| s == status))
+    };
+    key.split(',').any(|entry| {
+        let (slot, seen) = entry.rsplit_once('=').unwrap_or((entry, "0"));
+        sees(&filter.visible_statuses, slot) || (seen == "1" && sees(&filter.seen_statuses, slot))
+    })
+}
+
+/// Expands to `counts_before(conn, order_id)`, `recount(conn, before,
+/// order)` and the read `counts(pool, filter)`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! sql_counts {
+    (pool: $pool:ty, connection: $conn:ty) => {
+        /// What the order counted as before a change: its workflow, its
+        /// status and each organisation's slots key.
+        async fn counts_before(
+            conn: &mut $conn,
+            order_id: &str,
+        ) -> Result<(String, String, std::collections::BTreeMap<String, String>)> {
+            let rows = sqlx::query(
+                "SELECT o.workflow, o.status, p.organization, p.slot, p.seen FROM orders o \
+                 LEFT JOIN order_parties p ON p.order_id = o.id WHERE o.id = $1",
+            )
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+            let Some(first) = rows.first() else {
+                return Err(StoreError::NotFound(format!("order {order_id}")));
+            };
+            let (workflow, status): (String, String) =
+                (get(first, "workflow")?, get(first, "status")?);
+            let mut parties = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let org: Option<String> = get(row, "organization")?;
+                if let Some(org) = org {
+                    let slot: String = get(row, "slot")?;
+                    let seen: i64 = get(row, "seen")?;
+                    parties.push((org, slot, seen != 0));
+                }
+            }
+            let keys = $crate::counts::keys(
+                parties
+                    .iter()
+                    .map(|(org, slot, seen)| (org.as_str(), slot.as_str(), *seen)),
+            );
+            Ok((workflow, status, keys))
+        }
+
+        /// Moves the order from the rows it counted in before (none for a
+        /// create) to the rows it counts in now, touching nothing when a
+        /// change moved neither its status nor its slots.
+        async fn recount(
+            conn: &mut $conn,
+            before: Option<&(String, String, std::collections::BTreeMap<String, String>)>,
+            order: &Order,
+        ) -> Result<()> {
+            let after = $crate::counts::slots_keys(order);
+            let shard = $crate::counts::shard(&order.id);
+            let mut moves: Vec<(&str, &str, &str, &str, i64)> = Vec::new();
+            if let Some((workflow, status, keys)) = before {
+                for (org, key) in keys {
+                    let same = workflow == &order.workflow
+                        && status == &order.status
+                        && after.get(org) == Some(key);
+                    if !same {
+                        moves.push((org, workflow, status, key, -1));
+                    }
+                }
+            }
+            for (org, key) in &after {
+                let same = before.is_some_and(|(workflow, status, keys)| {
+                    workflow == &order.workflow
+                        && status == &order.status
+                        && keys.get(org) == Some(key)
+                });
+                if !same {
+                    moves.push((org, &order.workflow, &order.status, key, 1));
+                }
+            }
+            for (org, workflow, status, key, delta) in moves {
+                sqlx::query(
+                    "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (organization, workflow, status, slots, shard) \
+                     DO UPDATE SET n = status_counts.n + excluded.n",
+                )
+                .bind(org)
+                .bind(workflow)
+                .bind(status)
+                .bind(key)
+                .bind(shard)
+                .bind(delta)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            }
+            Ok(())
+        }
+
+        /// Orders per (workflow, status) from the kept counts; `None` when
+        /// the filter asks what the counts do not know.
+        async fn counts(
+            pool: &$pool,
+            filter: &OrderFilter,
+        ) -> Result<Option<Vec<(String, String, u64)>>> {
+            if !$crate::counts::answers(filter) {
+                return Ok(None);
+            }
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT workflow, status, slots, n FROM status_counts WHERE n <> 0 AND organization = ",
+            );
+            q.push_bind(&filter.organization);
+            if let Some(workflow) = &filter.workflow {
+                q.push(" AND workflow = ").push_bind(workflow);
+            }
+            let rows = all(q.build(), pool, |row| {
+                Ok((
+                    get::<String>(row, "workflow")?,
+                    get::<String>(row, "status")?,
+                    get::<String>(row, "slots")?,
+                    get::<i64>(row, "n")?,
+                ))
+            })
+            .await?;
+            let mut totals: std::collections::BTreeMap<(String, String), i64> =
+                std::collections::BTreeMap::new();
+            for (workflow, status, key, n) in rows {
+                if $crate::counts::counted(filter, &workflow, &status, &key) {
+                    *totals.entry((workflow, status)).or_default() += n;
+                }
+            }
+            Ok(Some(
+                totals
+                    .into_iter()
+                    .filter(|(_, n)| *n != 0)
+                    .map(|((workflow, status), n)| Ok((workflow, status, uint(n)?)))
+                    .collect::<Result<_>>()?,
+            ))
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter() -> OrderFilter {
+        let slots = |slot: &str, statuses: &[&str]| {
+            BTreeMap::from([(
+                "w".to_owned(),
+                BTreeMap::from([(
+                    slot.to_owned(),
+                    statuses.iter().map(|s| (*s).to_owned()).collect(),
+                )]),
+            )])
+        };
+        OrderFilter {
+            organization: "lab-co".into(),
+            visible_statuses: slots("lab", &["open"]),
+            seen_statuses: slots("lab", &["cancelled"]),
+            ..OrderFilter::default()
+        }
+    }
+
+    #[test]
+    fn keys_sort_slots_per_organisation() {
+        let keys = keys([
+            ("b", "lab", true),
+            ("a", "clinic", false),
+            ("a", "billing", true),
+        ]);
+        assert_eq!(keys["a"], "billing=1,clinic=0");
+        assert_eq!(keys["b"], "lab=1");
+    }
+
+    #[test]
+    fn a_key_counts_as_its_slots_see() {
+        let f = filter();
+        assert!(counted(&f, "w", "open", "lab=0"));
+        assert!(!counted(&f, "w", "cancelled", "lab=0"), "not seen yet");
+        assert!(counted(&f, "w", "cancelled", "lab=1"));
+        assert!(!counted(&f, "w", "draft", "lab=1"));
+        assert!(!counted(&f, "other", "open", "lab=1"));
+        assert!(
+            counted(&f, "w", "open", "clinic=1,lab=0"),
+            "one slot is enough"
+        );
+    }
+
+    #[test]
+    fn an_order_keeps_its_shard() {
+        assert_eq!(shard("ord-1"), shard("ord-1"));
+        let spread: std::collections::BTreeSet<i64> =
+            (0..200).map(|i| shard(&format!("ord-{i}"))).collect();
+        assert_eq!(spread.len(), 8, "every shard used");
+    }
+
+    #[test]
+    fn only_filters_the_counts_know_are_answered() {
+        assert!(answers(&filter()));
+        let text = OrderFilter {
+            text: Some("crown".into()),
+            ..filter()
+        };
+        assert!(!answers(&text));
+    }
+}
