@@ -166,6 +166,10 @@ macro_rules! sql_counts {
                     moves.push((org, &order.workflow, &order.status, key, 1));
                 }
             }
+            // In one order for every change, so two PostgreSQL commits
+            // moving orders between the same rows lock them in the same
+            // order and never wait on each other in a cycle.
+            moves.sort_unstable();
             for (org, workflow, status, key, delta) in moves {
                 sqlx::query(
                     "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
