@@ -136,18 +136,37 @@ impl App {
         q: &ListQuery,
     ) -> Result<OrderCounts, AppError> {
         let filter = self.filter_of(caller, q)?;
-        let rows = self.store.count_by_status(&filter).await?;
-        let counts: Vec<StatusCount> = rows
+        let mut rows: Vec<_> = self
+            .store
+            .count_by_status(&filter)
+            .await?
             .into_iter()
-            .map(|(workflow, status, count)| StatusCount {
-                status: match self.workflow(&workflow) {
+            .map(|(workflow, status, count)| {
+                let wf = self.workflow(&workflow);
+                // People read statuses in the order their workflow declares
+                // them (draft before published), not alphabetically.
+                let place = wf
+                    .as_ref()
+                    .and_then(|wf| wf.def.states.iter().position(|s| s.id == status))
+                    .unwrap_or(usize::MAX);
+                let status = match wf {
                     Some(wf) => views::status(&wf, &status),
                     None => views::child_status_unknown(&status),
-                },
-                workflow,
-                count,
+                };
+                (
+                    place,
+                    StatusCount {
+                        status,
+                        workflow,
+                        count,
+                    },
+                )
             })
             .collect();
+        rows.sort_by(|(a, x), (b, y)| {
+            (&x.workflow, a, &x.status.id).cmp(&(&y.workflow, b, &y.status.id))
+        });
+        let counts: Vec<StatusCount> = rows.into_iter().map(|(_, c)| c).collect();
         let total = counts.iter().map(|c| c.count).sum();
         Ok(OrderCounts { counts, total })
     }

@@ -88,4 +88,20 @@ pub(super) async fn orders_have_short_numbers_people_can_use(backend: Backend) {
     hidden.problem(404, "not_found");
     let own = s.get(&d.clinic, "/api/v1/orders/DL-1003").await.ok();
     assert_eq!(own["id"], drafts.as_str(), "a draft is the clinic's alone");
+
+    // Counts come in the order the workflow declares its statuses (draft,
+    // published ... cancelled), not alphabetically.
+    let dropped = create_dental_order(s, &d.clinic).await;
+    s.act(&d.clinic, &dropped, "publish", json!({})).await.ok();
+    s.act(&d.lab, &dropped, "cancel", json!({"reason": "Duplicate"}))
+        .await
+        .ok();
+    let counts = s.get(&d.clinic, "/api/v1/orders/counts").await.ok();
+    let statuses: Vec<&str> = counts["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["draft", "published", "cancelled"], "{counts}");
 }
