@@ -295,20 +295,24 @@ fn read_record(fields: &[Field], prefix: &str, posted: &[(String, String)]) -> M
                     .collect();
                 (!records.is_empty()).then_some(Value::Array(records))
             }
+            // Typed as one field (`1, 3`) or ticked as several
+            // checkboxes of one name (a work plan's tasks): all of them.
             FieldKind::List {
                 items: Some(item), ..
-            } => text.filter(|t| !t.is_empty()).map(|t| {
-                Value::Array(
-                    t.split(',')
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(|v| match **item {
-                            FieldKind::Number { .. } => number(v),
-                            _ => Value::String(v.to_owned()),
-                        })
-                        .collect(),
-                )
-            }),
+            } => {
+                let values: Vec<Value> = posted
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .flat_map(|(_, v)| v.split(','))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| match **item {
+                        FieldKind::Number { .. } => number(v),
+                        _ => Value::String(v.to_owned()),
+                    })
+                    .collect();
+                (!values.is_empty()).then_some(Value::Array(values))
+            }
             FieldKind::Files { .. } => None,
             FieldKind::Number { .. } => text.filter(|t| !t.is_empty()).map(number),
             _ => text
@@ -399,6 +403,7 @@ mod tests {
             ("due", ""),
             ("note", " hello "),
             ("tasks", "1, 3,"),
+            ("tasks", "7"),
         ]);
         assert_eq!(
             read(&fields(), &posted),
@@ -409,7 +414,7 @@ mod tests {
                 ],
                 "partial": false,
                 "note": "hello",
-                "tasks": [1, 3]
+                "tasks": [1, 3, 7]
             })
         );
     }

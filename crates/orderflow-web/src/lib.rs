@@ -12,11 +12,13 @@ mod account;
 mod app;
 mod assets;
 mod badge;
+mod checklist;
 mod create;
 mod dashboard;
 mod deploy;
 mod display;
 mod error;
+mod files;
 mod format;
 mod forms;
 mod inbox;
@@ -31,6 +33,7 @@ mod posted;
 mod print;
 mod session;
 mod station;
+mod timers;
 mod view;
 mod webhooks;
 mod workflows;
@@ -75,6 +78,12 @@ pub fn router(app: App) -> Router {
         .route("/orders/{id}/print", get(print::page))
         .route("/orders/{id}/print.pdf", get(print::pdf))
         .route("/orders/{id}/live", get(live::order))
+        .route("/orders/{id}/files/{file}", get(files::download))
+        .route("/orders/{id}/timers/{timer}/cancel", post(timers::cancel))
+        .route(
+            "/orders/{id}/timers/{timer}/reschedule",
+            post(timers::reschedule),
+        )
         .route(
             "/orders/{id}/children/{child}/actions/{action}",
             get(order::child_action_page).post(order::act_on_child),

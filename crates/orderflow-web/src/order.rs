@@ -12,13 +12,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use orderflow_api::{ActionView, HistoryEntryView, OrderView, Problem};
-use orderflow_core::definition::{Action, Field};
+use orderflow_core::definition::{Action, Field, FieldKind};
 use orderflow_core::diagram::svg::{self, Highlight};
 use orderflow_core::engine::Workflow;
 use orderflow_core::model::PartySettings;
 
 use crate::Web;
 use crate::app;
+use crate::checklist;
 use crate::display;
 use crate::error::{PageError, html};
 use crate::forms::{self, Input, Posted, Today};
@@ -62,6 +63,37 @@ pub struct Timeline {
     pub to: String,
     pub moved: bool,
     pub inputs: Vec<(String, String)>,
+    /// The files the step's inputs carried, each with its input's label.
+    pub files: Vec<(String, Attachment)>,
+}
+
+/// A file an order refers to, downloaded through the order
+/// (`/orders/{id}/files/{file}`): images shown as thumbnails, other
+/// files as a link named by the file.
+pub struct Attachment {
+    pub name: String,
+    pub href: String,
+    pub image: bool,
+}
+
+impl Attachment {
+    /// The file `meta` (its stored metadata: `id`, `name`, `media_type`)
+    /// of order `order`.
+    fn of(order: &str, meta: &serde_json::Value) -> Option<Self> {
+        let id = meta.get("id")?.as_str()?;
+        Some(Attachment {
+            name: meta
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(id)
+                .to_owned(),
+            href: format!("/orders/{}/files/{}", url_encode(order), url_encode(id)),
+            image: meta
+                .get("media_type")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|t| t.starts_with("image/")),
+        })
+    }
 }
 
 #[derive(Template)]
@@ -73,6 +105,7 @@ struct OrderPage {
     blocked: Vec<ActionButton>,
     children: Vec<ChildSection>,
     history: Vec<Timeline>,
+    timers: Vec<crate::timers::TimerRow>,
     /// The workflow drawn with the order's path and where it is now.
     diagram: String,
     workflow_id: String,
@@ -250,6 +283,7 @@ fn is_forbidden(a: &ActionView) -> bool {
 async fn timeline(
     web: &Web,
     wf: &Workflow,
+    order: &str,
     history: &[HistoryEntryView],
     currency: Option<&str>,
 ) -> Vec<Timeline> {
@@ -281,10 +315,28 @@ async fn timeline(
                     .flat_map(|k| &k.actions)
                     .find(|a| a.id == e.action),
             };
+            let field = |k: &str| def.and_then(|d| d.inputs.iter().find(|f| f.id == k));
+            let is_files =
+                |k: &str| field(k).is_some_and(|f| matches!(f.kind, FieldKind::Files { .. }));
+            let files = match &e.inputs {
+                serde_json::Value::Object(m) => m
+                    .iter()
+                    .filter(|(k, _)| is_files(k))
+                    .flat_map(|(k, v)| {
+                        let label = field(k).map(display::label).unwrap_or_else(|| k.clone());
+                        v.as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|meta| Attachment::of(order, meta))
+                            .map(move |a| (label.clone(), a))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             let inputs = match (&e.inputs, def) {
                 (serde_json::Value::Object(m), Some(def)) => m
                     .iter()
-                    .filter(|(_, v)| !v.is_null() && *v != &serde_json::json!([]))
+                    .filter(|(k, v)| !v.is_null() && *v != &serde_json::json!([]) && !is_files(k))
                     .map(|(k, v)| {
                         let field: Option<&Field> = def.inputs.iter().find(|f| f.id == *k);
                         (
@@ -315,6 +367,7 @@ async fn timeline(
                 to: state(&e.status_after),
                 moved: e.status_before != e.status_after,
                 inputs,
+                files,
             }
         })
         .collect()
@@ -325,13 +378,39 @@ pub async fn page(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let l = load(&web, &session, &id).await?;
-    let history = app::history(&web, &session.caller(), &id)
+    render(&web, &session, &id, None).await
+}
+
+/// The order page; `timer_refusal` is a refused change of a timer, shown
+/// beside that timer's controls.
+pub async fn render(
+    web: &Web,
+    session: &Session,
+    id: &str,
+    timer_refusal: Option<(&str, String)>,
+) -> Result<Html<String>, PageError> {
+    let l = load(web, session, id).await?;
+    let history = app::history(web, &session.caller(), id)
         .await
         .map_err(refused)?;
-    let o = view::order_page(&web, &l, &session).await;
-    let (actions, blocked) = buttons(&web, &l, &session);
-    let children = children(&web, &l, &session, o.currency.as_deref()).await?;
+    let mut o = view::order_page(web, &l, session).await;
+    for t in &mut o.tables {
+        let Some(c) = t.collection.as_deref().and_then(|c| l.wf.def.collection(c)) else {
+            continue;
+        };
+        let records = l.view.data.get(&c.id).and_then(serde_json::Value::as_array);
+        t.checklist = checklist::of(
+            &l.wf,
+            c,
+            records.map(Vec::as_slice).unwrap_or_default(),
+            (&l.view.id, l.view.version),
+            &l.view.actions,
+            &session.csrf,
+        );
+    }
+    let timers = crate::timers::rows(web, session, &l, timer_refusal).await?;
+    let (actions, blocked) = buttons(web, &l, session);
+    let children = children(web, &l, session, o.currency.as_deref()).await?;
     let path = path_of(&history);
     let diagram = svg::order(
         &l.wf.def,
@@ -340,14 +419,15 @@ pub async fn page(
             current: Some(&l.view.status.id),
         },
     );
-    let history = timeline(&web, &l.wf, &history, o.currency.as_deref()).await;
+    let history = timeline(web, &l.wf, &l.view.id, &history, o.currency.as_deref()).await;
     html(&OrderPage {
-        layout: Layout::signed_in(o.title.clone(), &session),
+        layout: Layout::signed_in(o.title.clone(), session),
         o,
         actions,
         blocked,
         children,
         history,
+        timers,
         diagram,
         workflow_id: l.wf.def.id.clone(),
     })

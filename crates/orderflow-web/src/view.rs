@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::Web;
 use crate::badge::Badge;
+use crate::checklist::Checklist;
 use crate::display;
 use crate::format;
 use crate::names::{Names, order_name};
@@ -19,6 +20,23 @@ pub struct Table {
     /// Columns aligned as numbers.
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// The collection the rows are the records of.
+    pub collection: Option<String>,
+    /// The rows as progress bars, when they measure progress.
+    pub bars: Vec<Bar>,
+    /// The rows' tick controls (the order page fills them in).
+    pub checklist: Option<Checklist>,
+}
+
+/// A record that measures progress (`allocated` of `required`) as a bar.
+pub struct Bar {
+    pub id: String,
+    pub label: String,
+    /// The bar's `value` and `max` (a requirement of zero is met: 1 of 1).
+    pub value: f64,
+    pub max: f64,
+    /// What the bar says in words: `12 of 20 (60%)`.
+    pub text: String,
 }
 
 pub struct OrderPage {
@@ -89,6 +107,9 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
             continue;
         }
         tables.push(Table {
+            collection: Some(c.id.clone()),
+            bars: Vec::new(),
+            checklist: None,
             title: if c.label.is_empty() {
                 c.id.replace('_', " ")
             } else {
@@ -117,6 +138,9 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
         let mut numeric_cols = vec![false];
         numeric_cols.extend(fields.iter().map(|f| numeric(f)));
         tables.push(Table {
+            collection: None,
+            bars: Vec::new(),
+            checklist: None,
             title: kind
                 .map(|k| k.label.clone())
                 .unwrap_or_else(|| "Items".to_owned()),
@@ -173,6 +197,9 @@ fn records_table(title: &str, rows: &[Value], currency: Option<&str>) -> Option<
     let first = rows.first()?.as_object()?;
     let keys: Vec<String> = first.keys().cloned().collect();
     Some(Table {
+        collection: None,
+        bars: bars(title, rows, &keys),
+        checklist: None,
         title: title.to_owned(),
         columns: keys.iter().map(|k| k.replace('_', " ")).collect(),
         numeric: keys
@@ -188,4 +215,59 @@ fn records_table(title: &str, rows: &[Value], currency: Option<&str>) -> Option<
             })
             .collect(),
     })
+}
+
+/// Records that measure progress — numeric `allocated` and `required`
+/// (compliance's allocation by product type) — as bars named by their
+/// first text; none when the records are not such.
+fn bars(title: &str, rows: &[Value], keys: &[String]) -> Vec<Bar> {
+    let name_key = keys.iter().find(|k| {
+        rows.first()
+            .and_then(|r| r.get(k.as_str()))
+            .is_some_and(Value::is_string)
+    });
+    let measured = |r: &Value, k: &str| r.get(k).and_then(Value::as_f64);
+    if rows
+        .iter()
+        .any(|r| measured(r, "allocated").is_none() || measured(r, "required").is_none())
+    {
+        return Vec::new();
+    }
+    let prefix: String = title
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    rows.iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let done = measured(r, "allocated").unwrap_or_default();
+            let needed = measured(r, "required").unwrap_or_default();
+            let shown = |k: &str| display::value(None, r.get(k).unwrap_or(&Value::Null), None);
+            let (value, max) = if needed > 0.0 {
+                (done.clamp(0.0, needed), needed)
+            } else {
+                (1.0, 1.0)
+            };
+            Bar {
+                id: format!("bar-{prefix}-{n}"),
+                label: name_key
+                    .and_then(|k| r.get(k.as_str()))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("#{}", n + 1), str::to_owned),
+                value,
+                max,
+                text: format!(
+                    "{} of {} ({:.0}%)",
+                    shown("allocated"),
+                    shown("required"),
+                    if needed > 0.0 {
+                        done / needed * 100.0
+                    } else {
+                        100.0
+                    }
+                ),
+            }
+        })
+        .collect()
 }

@@ -1,0 +1,441 @@
+//! The order page's work plan, attachments, allocation bars and timers in
+//! a real browser (headless Chromium through chromedriver), found by
+//! their accessible names, each change checked through the API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::{Browser, Login, Server};
+use serde_json::{Value, json};
+
+const DESKTOP: u32 = 1280;
+
+/// A 1×1 PNG a browser can draw.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xd0, 0xaa, 0x3a, 0x00,
+    0x00, 0x02, 0x36, 0x01, 0x65, 0x0c, 0x92, 0x78, 0xbb, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+async fn get(server: &Server, token: &str, path: &str) -> Value {
+    server.api("GET", path, token, json!(null)).await
+}
+
+/// A published dental-lab order with a work plan of three tasks; the
+/// clinic's and the lab's logins and the order's id.
+async fn planned_order(server: &Server) -> (Login, Login, String) {
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    server.organization("lab", "Dental Lab Co", json!({})).await;
+    let clinic = server.user("carla", "clinic", &[]).await;
+    let lab = server.user("luis", "lab", &[]).await;
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &clinic.token,
+            json!({"workflow": "dental-lab", "parties": {"lab": "lab"},
+                   "inputs": {"lines": [{"product": "Crown", "quantity": 1, "unit_price": "120.00"}]}}),
+        )
+        .await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let act = |action: &'static str, token: &str, inputs: Value| {
+        let path = format!("/orders/{id}/actions/{action}");
+        let token = token.to_owned();
+        async move { server.api("POST", &path, &token, inputs).await }
+    };
+    act("publish", &clinic.token, json!({})).await;
+    for task in ["Scan impression", "Mill crown", "Polish"] {
+        act("add_task", &lab.token, json!({"name": task})).await;
+    }
+    (clinic, lab, id)
+}
+
+/// The work plan's `done` flags by task name, and the history's length.
+async fn plan(server: &Server, lab: &Login, id: &str) -> (Vec<(String, bool)>, usize) {
+    let order = get(server, &lab.token, &format!("/orders/{id}")).await;
+    let tasks = order["data"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["done"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let history = get(server, &lab.token, &format!("/orders/{id}/history")).await;
+    (tasks, history["items"].as_array().unwrap().len())
+}
+
+fn done(plan: &[(String, bool)]) -> Vec<&str> {
+    plan.iter()
+        .filter(|(_, d)| *d)
+        .map(|(n, _)| n.as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lab_ticks_tasks_one_click_each_and_several_at_once() {
+    let server = Server::start().await;
+    let (clinic, lab, id) = planned_order(&server).await;
+    let (_, steps) = plan(&server, &lab, &id).await;
+    let b = Browser::open(&server, DESKTOP).await;
+
+    b.sign_in(&lab).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("Work plan").await;
+
+    // One click marks one task, as one step of the history.
+    b.click("Mark done: Mill crown").await;
+    b.button("Mark not done: Mill crown").await;
+    let (tasks, after_one) = plan(&server, &lab, &id).await;
+    assert_eq!(done(&tasks), vec!["Mill crown"]);
+    assert_eq!(after_one, steps + 1, "one click, one history step");
+
+    // Several at once: tick their boxes, one button, one step.
+    b.field("Select Scan impression")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.field("Select Polish").await.click().await.unwrap();
+    b.click("Mark selected done").await;
+    b.button("Mark not done: Polish").await;
+    let (tasks, after_many) = plan(&server, &lab, &id).await;
+    assert_eq!(
+        done(&tasks),
+        vec!["Scan impression", "Mill crown", "Polish"]
+    );
+    assert_eq!(after_many, steps + 2, "three tasks in one step");
+
+    // And undone with one click again.
+    b.click("Mark not done: Polish").await;
+    b.button("Mark done: Polish").await;
+    let (tasks, _) = plan(&server, &lab, &id).await;
+    assert_eq!(done(&tasks), vec!["Scan impression", "Mill crown"]);
+    b.wait_text("Mark task").await;
+
+    // The clinic may not mark tasks: it sees the plan, no controls.
+    b.sign_out().await;
+    b.sign_in(&clinic).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("Work plan").await;
+    assert!(b.buttons("Mark done: Polish").await.is_empty());
+    assert!(b.buttons("Mark selected done").await.is_empty());
+    b.close().await;
+}
+
+/// A purchasing outlet (time zone Europe/Berlin, pending orders abandoned
+/// after 3 days), its supplier and a stranger; logins of the buyer, the
+/// supplier and the stranger.
+async fn purchasing_world(server: &Server) -> (Login, Login, Login) {
+    server
+        .organization(
+            "cafe",
+            "Corner Café",
+            json!({"time_zone": "Europe/Berlin", "abandon_pending_after_days": 3}),
+        )
+        .await;
+    server
+        .organization("beans", "Bean Supplier", json!({}))
+        .await;
+    server.organization("other", "Other Café", json!({})).await;
+    let buyer = server.user("bea", "cafe", &["buyer"]).await;
+    let supplier = server.user("sam", "beans", &[]).await;
+    let stranger = server.user("stan", "other", &["buyer"]).await;
+    (buyer, supplier, stranger)
+}
+
+async fn purchasing_order(server: &Server, buyer: &Login) -> String {
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &buyer.token,
+            json!({"workflow": "purchasing", "parties": {"supplier": "beans"},
+                   "inputs": {"lines": [{"product": "Espresso beans", "quantity": 2, "unit_price": "12.00"}]}}),
+        )
+        .await;
+    assert_eq!(order["status"]["id"], "pending");
+    order["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_show_as_thumbnails_and_links_for_the_parties_only() {
+    let server = Server::start().await;
+    let (buyer, supplier, stranger) = purchasing_world(&server).await;
+    let id = purchasing_order(&server, &buyer).await;
+    let photo = server
+        .upload(
+            &buyer.token,
+            "torn-bag.png",
+            "image/png",
+            PIXEL_PNG.to_vec(),
+        )
+        .await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/add_note"),
+            &buyer.token,
+            json!({"note": "One bag torn", "images": [photo]}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+
+    // The supplier, who did not upload it, sees the picture drawn.
+    b.sign_in(&supplier).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("One bag torn").await;
+    let img = b
+        .client
+        .find(fantoccini::Locator::Css(
+            ".timeline img[alt='Images: torn-bag.png']",
+        ))
+        .await
+        .expect("a thumbnail named by its input and file");
+    let drawn = b
+        .client
+        .execute(
+            "const i = arguments[0]; return new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth));",
+            vec![serde_json::to_value(&img).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn, json!(1), "the thumbnail is the image itself");
+    let href = b
+        .client
+        .find(fantoccini::Locator::XPath(
+            "//a[img[@alt='Images: torn-bag.png']]",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        href.ends_with(&format!("/orders/{id}/files/{photo}")),
+        "{href}"
+    );
+    b.sign_out().await;
+
+    // A stranger gets the 404 page for the order's file.
+    b.sign_in(&stranger).await;
+    b.goto(&format!("/orders/{id}/files/{photo}")).await;
+    b.wait_text("Not found").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_is_no_image_is_a_link_named_by_the_file() {
+    let server = Server::start().await;
+    server
+        .organization("acme", "Acme Compliance", json!({}))
+        .await;
+    let editor = server.user("eve", "acme", &["edit"]).await;
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &editor.token,
+            json!({"workflow": "compliance", "inputs": {"reference": "PO-77",
+                   "requirements": [{"name": "Origin certificate"}]}}),
+        )
+        .await;
+    let id = order["id"].as_str().unwrap();
+    let pdf = server
+        .upload(
+            &editor.token,
+            "origin.pdf",
+            "application/pdf",
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
+        )
+        .await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/provide_evidence"),
+            &editor.token,
+            json!({"requirement": 1, "file": [pdf]}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&editor).await;
+    b.goto(&format!("/orders/{id}")).await;
+    let link = b.link("File: origin.pdf").await;
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(
+        href.ends_with(&format!("/orders/{id}/files/{pdf}")),
+        "{href}"
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allocation_per_product_type_shows_as_progress_bars() {
+    let server = Server::start().await;
+    server
+        .organization("acme", "Acme Compliance", json!({}))
+        .await;
+    let editor = server.user("eve", "acme", &["edit"]).await;
+    let order = server
+        .api(
+            "POST",
+            "/orders",
+            &editor.token,
+            json!({"workflow": "compliance", "inputs": {"reference": "PO-77",
+                   "product_types": [{"product_type": "Cotton", "quantity": 20},
+                                     {"product_type": "Wool", "quantity": 5}]}}),
+        )
+        .await;
+    let id = order["id"].as_str().unwrap();
+    server
+        .api(
+            "POST",
+            &format!("/orders/{id}/actions/allocate"),
+            &editor.token,
+            json!({"product_type": "Cotton", "quantity": 12, "batch_reference": "B-1"}),
+        )
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&editor).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("12 of 20 (60%)").await;
+    b.wait_text("0 of 5 (0%)").await;
+    for (label, value, max) in [("Cotton", "12", "20"), ("Wool", "0", "5")] {
+        let bar = b.field(label).await;
+        assert_eq!(bar.tag_name().await.unwrap(), "progress", "{label}");
+        assert_eq!(bar.attr("value").await.unwrap().as_deref(), Some(value));
+        assert_eq!(bar.attr("max").await.unwrap().as_deref(), Some(max));
+    }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outlet_reschedules_and_cancels_a_timer_the_supplier_only_sees() {
+    let server = Server::start().await;
+    let (buyer, supplier, _) = purchasing_world(&server).await;
+    let id = purchasing_order(&server, &buyer).await;
+    let timers = |token: String| {
+        let path = format!("/orders/{id}/timers");
+        let server = &server;
+        async move { get(server, &token, &path).await["items"].clone() }
+    };
+    let due = timers(buyer.token.clone()).await[0]["due_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due: chrono::DateTime<chrono::Utc> = due.parse().unwrap();
+    let berlin = due.with_timezone(&chrono_tz::Europe::Berlin);
+    let b = Browser::open(&server, DESKTOP).await;
+
+    // The supplier sees what will happen and when, and no control.
+    b.sign_in(&supplier).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("Abandon if not accepted: Abandon at").await;
+    assert!(
+        b.text()
+            .await
+            .contains(&due.format("%H:%M UTC").to_string())
+    );
+    assert!(
+        b.buttons("Cancel timer Abandon if not accepted")
+            .await
+            .is_empty()
+    );
+    b.sign_out().await;
+
+    // The outlet reads it in its own time zone and moves it.
+    b.sign_in(&buyer).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text(&berlin.format("%-d %b %Y, %H:%M %Z").to_string())
+        .await;
+    b.set_date("New time for Abandon if not accepted", "2031-07-01T10:30")
+        .await;
+    b.click("Reschedule Abandon if not accepted").await;
+    b.wait_text("1 Jul 2031, 10:30 CEST").await;
+    assert_eq!(
+        timers(buyer.token.clone()).await[0]["due_at"],
+        "2031-07-01T08:30:00Z",
+        "read in Europe/Berlin"
+    );
+
+    // A time that never happens there is refused beside the field.
+    b.set_date("New time for Abandon if not accepted", "2031-03-30T02:30")
+        .await;
+    b.click("Reschedule Abandon if not accepted").await;
+    let message = b.error_beside("New time for Abandon if not accepted").await;
+    assert!(message.contains("2031-03-30T02:30"), "{message}");
+    assert_eq!(
+        timers(buyer.token.clone()).await[0]["due_at"],
+        "2031-07-01T08:30:00Z"
+    );
+
+    b.click("Cancel timer Abandon if not accepted").await;
+    b.wait_text("History").await;
+    let after = timers(supplier.token.clone()).await;
+    assert_eq!(after[0]["status"], "canceled");
+    assert!(!b.text().await.contains("Abandon if not accepted"));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_violation_on_work_plans_bars_timers_and_thumbnails() {
+    let server = Server::start().await;
+    let (_, lab, dental) = planned_order(&server).await;
+    let (buyer, _, _) = purchasing_world(&server).await;
+    let purchase = purchasing_order(&server, &buyer).await;
+    let photo = server
+        .upload(&buyer.token, "bag.png", "image/png", PIXEL_PNG.to_vec())
+        .await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{purchase}/actions/add_note"),
+            &buyer.token,
+            json!({"note": "Bag", "images": [photo]}),
+        )
+        .await;
+    server
+        .organization("acme", "Acme Compliance", json!({}))
+        .await;
+    let editor = server.user("eve", "acme", &["edit"]).await;
+    let compliance = server
+        .api(
+            "POST",
+            "/orders",
+            &editor.token,
+            json!({"workflow": "compliance", "inputs": {"reference": "PO-9",
+                   "product_types": [{"product_type": "Cotton", "quantity": 20}]}}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let b = Browser::open(&server, DESKTOP).await;
+    let mut found = Vec::new();
+    for (login, id, shows) in [
+        (&lab, &dental, "Mark selected done"),
+        (&buyer, &purchase, "Cancel timer"),
+        (&editor, &compliance, "0 of 20"),
+    ] {
+        b.sign_in(login).await;
+        b.goto(&format!("/orders/{id}")).await;
+        b.wait_text(shows).await;
+        for v in b.axe().await {
+            found.push(format!("{id}: {v}"));
+        }
+        b.sign_out().await;
+    }
+    b.close().await;
+    assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+}
