@@ -15,17 +15,38 @@ pub fn value(kind: Option<&FieldKind>, v: &Value, currency: Option<&str>) -> Str
         (Some(FieldKind::Date { .. }), Value::String(s)) => format::date(s),
         (Some(FieldKind::Timestamp), Value::String(s)) => format::time_text(s),
         (Some(FieldKind::Enum { .. }), Value::String(s)) => s.replace('_', " "),
+        (Some(FieldKind::List { fields, .. }), Value::Array(records)) if !fields.is_empty() => {
+            records
+                .iter()
+                .map(|r| record(fields, r, currency))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        (
+            Some(FieldKind::List {
+                items: Some(kind), ..
+            }),
+            Value::Array(items),
+        ) => items
+            .iter()
+            .map(|i| value(Some(kind), i, currency))
+            .collect::<Vec<_>>()
+            .join(", "),
         (_, Value::Bool(b)) => if *b { "Yes" } else { "No" }.to_owned(),
         (_, Value::String(s)) => s.clone(),
         (_, Value::Number(n)) => n.to_string(),
         (_, Value::Array(items)) => items
             .iter()
             .map(|i| match i {
-                Value::Object(m) => m
-                    .get("name")
-                    .or_else(|| m.get("id"))
-                    .map(|n| value(None, n, currency))
-                    .unwrap_or_else(|| i.to_string()),
+                Value::Object(m) => match m.get("name").or_else(|| m.get("id")) {
+                    Some(name) => value(None, name, currency),
+                    None => m
+                        .values()
+                        .map(|v| value(None, v, currency))
+                        .filter(|t| !t.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
                 other => value(None, other, currency),
             })
             .collect::<Vec<_>>()
@@ -36,6 +57,25 @@ pub fn value(kind: Option<&FieldKind>, v: &Value, currency: Option<&str>) -> Str
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// One record of a list with declared fields, as people read a line:
+/// "Crown, quantity 2, unit price €150.00" (the first field unlabelled, as
+/// it names the record).
+fn record(fields: &[Field], r: &Value, currency: Option<&str>) -> String {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let text = value(Some(&f.kind), r.get(&f.id)?, currency);
+            (!text.is_empty()).then_some((f, text))
+        })
+        .enumerate()
+        .map(|(n, (f, text))| match n {
+            0 => text,
+            _ => format!("{} {text}", label(f).to_lowercase()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A computed value (no declared type): a decimal string is money.
@@ -76,7 +116,40 @@ mod tests {
             value(None, &json!([{"id": "f1", "name": "invoice.png"}]), None),
             "invoice.png"
         );
+        assert_eq!(
+            value(
+                None,
+                &json!([{"product_type": "jersey", "quantity": 1200}]),
+                None
+            ),
+            "jersey, 1200",
+            "a record without a name is its values, never JSON"
+        );
         assert_eq!(computed(&json!("12.50"), Some("EUR")), "€12.50");
         assert_eq!(computed(&json!("full"), Some("EUR")), "full");
+    }
+
+    #[test]
+    fn lines_read_as_lines() {
+        let lines = orderflow_core::catalog::built_in("dental-lab")
+            .and_then(Result::ok)
+            .and_then(|wf| {
+                wf.def
+                    .actions
+                    .iter()
+                    .find(|a| a.id == "create")
+                    .and_then(|a| a.inputs.iter().find(|f| f.id == "lines"))
+                    .cloned()
+            });
+        assert!(lines.is_some(), "dental-lab's create takes lines");
+        let Some(lines) = lines else { return };
+        let written = json!([
+            {"product": "Crown", "quantity": 2, "unit_price": "150.00"},
+            {"product": "Bridge", "quantity": 1, "unit_price": "400"},
+        ]);
+        assert_eq!(
+            value(Some(&lines.kind), &written, Some("EUR")),
+            "Crown, quantity 2, unit price €150.00; Bridge, quantity 1, unit price €400.00"
+        );
     }
 }

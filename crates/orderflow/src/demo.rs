@@ -833,7 +833,7 @@ async fn compliance(w: &mut World) -> anyhow::Result<()> {
                     {"name": "OEKO-TEX test report"}
                 ],
                 "reference": format!("PO-2024-{:03}", 310 + i),
-                "notes": "Spring collection, style NW-{i}"
+                "notes": format!("Spring collection, style NW-{i}")
             }),
         )
         .await?;
