@@ -1,6 +1,7 @@
 //! Taking an action on an order or on one of its children, with the
 //! version the client saw (`if_match`) and an idempotency key.
 
+use orderflow_core::builtins::stock;
 use orderflow_core::definition::Action;
 use orderflow_core::engine::{self, Workflow};
 use orderflow_store::commit_of;
@@ -101,6 +102,11 @@ impl App {
             .map_err(|r| AppError::from(r).with_current_version(current))
             .inspect_err(|e| count_refusal(&v.wf, action, e))?;
         let commit = commit_of(&v.wf, &v.order, child.as_ref(), &change);
+        if let (Some(before), Some(after)) = (&child, &commit.child)
+            && let Some(tie) = stock::tie(&v.wf.def, &v.order, before, after)
+        {
+            self.check_tie(&tie).await?;
+        }
         let p = Prepared {
             wf: v.wf.clone(),
             commit,

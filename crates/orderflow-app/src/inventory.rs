@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use orderflow_api::{
     BinView, NewBin, NewPurchase, NewStockLocation, PurchaseView, StockLocationView,
 };
-use orderflow_core::builtins::stock::STOCK_SLOT;
+use orderflow_core::builtins::stock::{STOCK_SLOT, Tie};
 use orderflow_store::{PurchaseRecord, StockBin, StockLocation};
 use serde_json::{Map, Value};
 
@@ -48,6 +48,47 @@ pub(crate) fn purchase_view(p: PurchaseRecord, tied: u64) -> PurchaseView {
 }
 
 impl App {
+    /// Refuses a step tying a job to a purchase that would never serve it:
+    /// one the shop has not recorded, or of another SKU or location than
+    /// the job's. Purchases keep their SKU and location once recorded, so
+    /// a tie checked here stays good.
+    pub(crate) async fn check_tie(&self, tie: &Tie) -> Result<(), AppError> {
+        let Some(purchase) = self
+            .store
+            .purchase(&tie.organization, &tie.purchase)
+            .await?
+        else {
+            return Err(AppError::invalid(
+                "purchase",
+                format!(
+                    "no purchase {:?} is recorded in the shop's inventory: record it first, or name one that is",
+                    tie.purchase
+                ),
+            ));
+        };
+        let differs = |what: &str, of_purchase: &str, of_job: Option<&String>| {
+            AppError::invalid(
+                "purchase",
+                format!(
+                    "purchase {:?} is for {what} {of_purchase:?}, not this job's {what} {}",
+                    tie.purchase,
+                    of_job.map_or_else(|| "(none)".to_owned(), |v| format!("{v:?}"))
+                ),
+            )
+        };
+        if tie.sku.as_ref() != Some(&purchase.sku) {
+            return Err(differs("SKU", &purchase.sku, tie.sku.as_ref()));
+        }
+        if tie.location.as_ref() != Some(&purchase.location) {
+            return Err(differs(
+                "location",
+                &purchase.location,
+                tie.location.as_ref(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The caller's organisation, if one of their roles manages stock.
     pub fn stock_keeper(&self, caller: &UserCaller) -> Result<String, AppError> {
         if caller

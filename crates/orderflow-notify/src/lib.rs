@@ -51,6 +51,8 @@ pub enum NotifyError {
     From(String),
     #[error("HTTP client: {0}")]
     Http(String),
+    #[error("the webhooks' CA file: {0}")]
+    CaFile(String),
     #[error(transparent)]
     Store(#[from] orderflow_store::StoreError),
 }

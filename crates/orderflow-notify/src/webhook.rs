@@ -16,6 +16,8 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use hmac::{Hmac, KeyInit, Mac};
 use orderflow_store::{Store, WebhookDelivery, WebhookEndpoint};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use sha2::{Digest, Sha256};
 
 use crate::NotifyError;
@@ -39,6 +41,9 @@ pub struct WebhookPolicy {
     pub concurrency: usize,
     /// How long a claim lasts before another server may take the delivery.
     pub lease_secs: u32,
+    /// Certificates (PEM) of authorities trusted for `https://` endpoints
+    /// besides the bundled public ones: a deployment's private CA.
+    pub extra_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for WebhookPolicy {
@@ -54,6 +59,7 @@ impl Default for WebhookPolicy {
             batch: 200,
             concurrency: 32,
             lease_secs: 120,
+            extra_ca_pem: None,
         }
     }
 }
@@ -110,6 +116,7 @@ pub struct WebhookDeliverer {
 impl WebhookDeliverer {
     pub fn new(store: Arc<dyn Store>, policy: WebhookPolicy) -> Result<Self, NotifyError> {
         let client = reqwest::Client::builder()
+            .tls_certs_only(trusted_roots(policy.extra_ca_pem.as_deref())?)
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
             // A receiver answers where it is; following a redirect would
@@ -246,21 +253,79 @@ enum Outcome {
     Dead,
 }
 
+/// The public authorities (Mozilla's list, bundled, so a server trusts the
+/// same ones whatever its system has installed) and the deployment's own.
+fn trusted_roots(extra_pem: Option<&[u8]>) -> Result<Vec<reqwest::Certificate>, NotifyError> {
+    let mut roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| NotifyError::Http(e.to_string()))?;
+    let Some(pem) = extra_pem else {
+        return Ok(roots);
+    };
+    let public = roots.len();
+    for (n, der) in CertificateDer::pem_slice_iter(pem).enumerate() {
+        let refused = |why: String| NotifyError::CaFile(format!("certificate {}: {why}", n + 1));
+        let der = der.map_err(|e| refused(e.to_string()))?;
+        // Parsed now, so a damaged file stops the start rather than every
+        // delivery.
+        rustls::RootCertStore::empty()
+            .add(der.clone())
+            .map_err(|e| refused(e.to_string()))?;
+        roots.push(reqwest::Certificate::from_der(&der).map_err(|e| refused(e.to_string()))?);
+    }
+    if roots.len() == public {
+        return Err(NotifyError::CaFile(
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    Ok(roots)
+}
+
 /// A transport error with its causes (reqwest's own message says only
-/// "error sending request").
+/// "error sending request"), led by what a person should do about a
+/// certificate the deliverer refused.
 fn describe(e: &reqwest::Error) -> String {
     let mut out = if e.is_timeout() {
         "timed out".to_owned()
     } else {
         e.to_string()
     };
+    let mut refused = None;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         out.push_str(": ");
         out.push_str(&s.to_string());
+        refused = refused.or_else(|| certificate_refused(s));
         source = s.source();
     }
-    out
+    match refused {
+        Some(why) => format!("{why} ({out})"),
+        None => out,
+    }
+}
+
+/// Says why, when `e` is rustls refusing the endpoint's certificate. An
+/// I/O error hides what it wraps from `source()` (the connector wraps one
+/// in another), so those are opened.
+fn certificate_refused(mut e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let tls = loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            break tls;
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => Some(
+            "the endpoint's TLS certificate is not trusted: no trusted certificate authority issued it (a private CA goes in the webhooks' ca_file)"
+                .to_owned(),
+        ),
+        rustls::Error::InvalidCertificate(why) => Some(format!(
+            "the endpoint's TLS certificate is not trusted: {why}"
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -277,6 +342,21 @@ mod tests {
             sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).ok(),
             Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".to_owned())
         );
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_a_certificate() {
+        let refused = |pem: &[u8]| match trusted_roots(Some(pem)) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(refused(b"not a certificate").contains("holds no PEM certificate"));
+        assert!(
+            refused(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                .starts_with("the webhooks' CA file: certificate 1:")
+        );
+        let public = trusted_roots(None).map(|roots| roots.len()).unwrap_or(0);
+        assert!(public > 100, "{public} public authorities");
     }
 
     #[test]

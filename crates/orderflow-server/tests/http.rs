@@ -25,8 +25,11 @@ use tokio::task::JoinHandle;
 
 #[path = "http/numbers.rs"]
 mod numbers;
+#[path = "http/ties.rs"]
+mod ties;
 
 use numbers::orders_have_short_numbers_people_can_use;
+use ties::a_tie_by_hand_names_a_purchase_that_can_serve_the_job;
 
 const ADMIN: &str = "admin-secret-for-tests";
 
@@ -90,6 +93,7 @@ both_backends!(
     timers_are_listed_cancelled_and_rescheduled,
     orders_have_short_numbers_people_can_use,
     inventory_and_the_intake_check,
+    a_tie_by_hand_names_a_purchase_that_can_serve_the_job,
 );
 
 /// Where a server's data lives; it outlives the server, so a new server

@@ -27,6 +27,9 @@ use orderflow_store::Store;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+#[path = "webhooks/tls.rs"]
+mod tls;
+
 const ADMIN: &str = "admin-secret-for-tests";
 
 macro_rules! both_backends {

@@ -71,6 +71,13 @@ tick_seconds = 30
 # enabled = true
 # every_minutes_min = 30
 # every_minutes_max = 60
+
+# Webhook deliveries (docs/webhooks.md).
+[webhooks]
+# Certificates (PEM) of certificate authorities to trust for https://
+# endpoints besides the public ones bundled with orderflow: a private CA
+# that signed the receivers' certificates.    ORDERFLOW_WEBHOOK_CA_FILE
+# ca_file = "/etc/orderflow/webhook-ca.pem"
 "#;
 
 /// The keys of a config file. Unknown keys are refused: a misspelt key
@@ -89,6 +96,14 @@ pub struct FileConfig {
     pub log: Option<String>,
     pub workflows: Option<PathBuf>,
     pub scheduler: Option<SchedulerFile>,
+    pub webhooks: Option<WebhooksFile>,
+}
+
+/// `[webhooks]` of the config file.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksFile {
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[scheduler]` of the config file.
@@ -153,6 +168,8 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     /// Seconds between the scheduler's looks for due work.
     pub scheduler_tick_seconds: u64,
+    /// Extra certificate authorities (PEM) for webhook endpoints.
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -271,6 +288,10 @@ impl Config {
                 .or(file.workflows),
             scheduler,
             scheduler_tick_seconds,
+            webhook_ca_file: env("ORDERFLOW_WEBHOOK_CA_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or(file.webhooks.and_then(|w| w.ca_file)),
         })
     }
 }
@@ -495,6 +516,24 @@ mod tests {
             )
             .contains("at most every_minutes_max 3")
         );
+    }
+
+    #[test]
+    fn the_webhooks_ca_file_comes_from_the_file_or_the_environment() {
+        assert_eq!(
+            resolve(Flags::default(), &[], None)
+                .unwrap()
+                .webhook_ca_file,
+            None
+        );
+        let file = Some("[webhooks]\nca_file = \"/etc/ca.pem\"\n");
+        let c = resolve(with_file(), &[], file).unwrap();
+        assert_eq!(c.webhook_ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let env = [("ORDERFLOW_WEBHOOK_CA_FILE", "/run/ca.pem")];
+        let c = resolve(with_file(), &env, file).unwrap();
+        assert_eq!(c.webhook_ca_file, Some(PathBuf::from("/run/ca.pem")));
+        let err = resolve(with_file(), &[], Some("[webhooks]\nca = 1\n")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `ca`"), "{err}");
     }
 
     #[test]

@@ -127,7 +127,24 @@ pub async fn run_until(
         }
     };
 
-    let webhooks = WebhookDeliverer::new(Arc::clone(&store), WebhookPolicy::default())?;
+    let extra_ca_pem = match &config.webhook_ca_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("reading the webhooks' CA file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let webhooks = WebhookDeliverer::new(
+        Arc::clone(&store),
+        WebhookPolicy {
+            extra_ca_pem,
+            ..WebhookPolicy::default()
+        },
+    )
+    .with_context(|| match &config.webhook_ca_file {
+        Some(path) => format!("starting the webhook deliverer with {}", path.display()),
+        None => "starting the webhook deliverer".to_owned(),
+    })?;
     let webhooks = tokio::spawn(webhooks.run(WEBHOOKS_EVERY, stop_rx));
 
     tracing::info!(%address, "orderflow is listening");

@@ -89,3 +89,33 @@ pub fn moves(def: &Definition, order: &Order, before: &Child, after: &Child) -> 
         None => Vec::new(),
     }
 }
+
+/// A job a step ties to a purchase: it will wait for a unit of it, so the
+/// purchase must be one of `organization`'s for the job's SKU at the job's
+/// location, or no receipt and no intake check would ever serve the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tie {
+    pub organization: String,
+    pub purchase: String,
+    pub location: Option<String>,
+    pub sku: Option<String>,
+}
+
+/// The tie a step of job `before` → `after` of `order` makes, if any: the
+/// job arrives `on_order`, or stays there naming another purchase.
+pub fn tie(def: &Definition, order: &Order, before: &Child, after: &Child) -> Option<Tie> {
+    const ON_ORDER: &str = WAITING[1];
+    if !keeps_stock(def) || after.status != ON_ORDER {
+        return None;
+    }
+    let purchase = text(after, "purchase")?;
+    if before.status == ON_ORDER && text(before, "purchase") == Some(purchase) {
+        return None;
+    }
+    Some(Tie {
+        organization: order.parties.get(STOCK_SLOT)?.clone(),
+        purchase: purchase.to_owned(),
+        location: text(after, "location").map(str::to_owned),
+        sku: text(after, "sku").map(str::to_owned),
+    })
+}
