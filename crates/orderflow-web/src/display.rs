@@ -51,9 +51,12 @@ pub fn value(kind: Option<&FieldKind>, v: &Value, currency: Option<&str>) -> Str
             })
             .collect::<Vec<_>>()
             .join(", "),
+        // An address and the like: keys spelled out, empty parts left out.
         (_, Value::Object(m)) => m
             .iter()
-            .map(|(k, v)| format!("{k}: {}", value(None, v, currency)))
+            .map(|(k, v)| (k.replace('_', " "), value(None, v, currency)))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}: {v}"))
             .collect::<Vec<_>>()
             .join(", "),
     }
@@ -126,6 +129,14 @@ mod tests {
             "a record without a name is its values, never JSON"
         );
         assert_eq!(computed(&json!("12.50"), Some("EUR")), "€12.50");
+        assert_eq!(
+            value(
+                None,
+                &json!({"city": "Milwaukee", "address_2": "", "postal_code": null}),
+                None
+            ),
+            "city: Milwaukee"
+        );
         assert_eq!(computed(&json!("full"), Some("EUR")), "full");
     }
 

@@ -355,9 +355,14 @@ async fn timeline(
                     _ => "orderflow (automatic)".to_owned(),
                 },
                 what: {
-                    let what = def
-                        .map(|d| d.label.clone())
-                        .unwrap_or_else(|| e.action.replace('_', " "));
+                    // Automatic steps have no label: their id, spelled out.
+                    let what = def.map(|d| d.label.clone()).unwrap_or_else(|| {
+                        let words = e.action.replace('_', " ");
+                        let mut chars = words.chars();
+                        chars.next().map_or_else(String::new, |first| {
+                            first.to_uppercase().chain(chars).collect()
+                        })
+                    });
                     match &e.child {
                         Some(c) => format!("{what} · {c}"),
                         None => what,

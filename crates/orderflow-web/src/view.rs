@@ -28,6 +28,34 @@ pub struct Table {
     pub checklist: Option<Checklist>,
 }
 
+impl Table {
+    /// The table without the columns no record fills (a work plan with
+    /// no assignees): narrower, so it fits a phone.
+    fn without_empty_columns(mut self) -> Self {
+        let keep: Vec<bool> = (0..self.columns.len())
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .any(|r| r.get(c).is_some_and(|v| !v.is_empty()))
+            })
+            .collect();
+        self.columns = kept(self.columns, &keep);
+        self.numeric = kept(self.numeric, &keep);
+        self.rows = self.rows.into_iter().map(|r| kept(r, &keep)).collect();
+        self
+    }
+}
+
+/// The items whose column `keep` keeps (columns past its end are kept).
+fn kept<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(n, _)| keep.get(*n).copied().unwrap_or(true))
+        .map(|(_, v)| v)
+        .collect()
+}
+
 /// A record that measures progress (`allocated` of `required`) as a bar.
 pub struct Bar {
     pub id: String,
@@ -42,6 +70,9 @@ pub struct Bar {
 pub struct OrderPage {
     pub id: String,
     pub title: String,
+    /// The order's number (or short id), which the title ends with: kept
+    /// on one line at phone width.
+    pub name: String,
     pub href: String,
     pub print_href: String,
     pub pdf_href: String,
@@ -106,29 +137,36 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
         if records.is_empty() {
             continue;
         }
-        tables.push(Table {
-            collection: Some(c.id.clone()),
-            bars: Vec::new(),
-            checklist: None,
-            title: if c.label.is_empty() {
-                c.id.replace('_', " ")
-            } else {
-                c.label.clone()
-            },
-            columns: c.fields.iter().map(display::label).collect(),
-            numeric: c.fields.iter().map(numeric).collect(),
-            rows: records
-                .iter()
-                .map(|r| {
-                    c.fields
-                        .iter()
-                        .map(|f| {
-                            display::value(Some(&f.kind), r.get(&f.id).unwrap_or(&Value::Null), cur)
-                        })
-                        .collect()
-                })
-                .collect(),
-        });
+        tables.push(
+            Table {
+                collection: Some(c.id.clone()),
+                bars: Vec::new(),
+                checklist: None,
+                title: if c.label.is_empty() {
+                    c.id.replace('_', " ")
+                } else {
+                    c.label.clone()
+                },
+                columns: c.fields.iter().map(display::label).collect(),
+                numeric: c.fields.iter().map(numeric).collect(),
+                rows: records
+                    .iter()
+                    .map(|r| {
+                        c.fields
+                            .iter()
+                            .map(|f| {
+                                display::value(
+                                    Some(&f.kind),
+                                    r.get(&f.id).unwrap_or(&Value::Null),
+                                    cur,
+                                )
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            }
+            .without_empty_columns(),
+        );
     }
     if !v.items.is_empty() {
         let kind = def.children.iter().find(|k| k.parent == "order");
@@ -137,31 +175,34 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
         columns.extend(fields.iter().map(|f| display::label(f)));
         let mut numeric_cols = vec![false];
         numeric_cols.extend(fields.iter().map(|f| numeric(f)));
-        tables.push(Table {
-            collection: None,
-            bars: Vec::new(),
-            checklist: None,
-            title: kind
-                .map(|k| k.label.clone())
-                .unwrap_or_else(|| "Items".to_owned()),
-            columns,
-            numeric: numeric_cols,
-            rows: v
-                .items
-                .iter()
-                .map(|i| {
-                    let mut row = vec![format!("{}", i.status.label)];
-                    row.extend(fields.iter().map(|f| {
-                        display::value(
-                            Some(&f.kind),
-                            i.data.get(&f.id).unwrap_or(&Value::Null),
-                            cur,
-                        )
-                    }));
-                    row
-                })
-                .collect(),
-        });
+        tables.push(
+            Table {
+                collection: None,
+                bars: Vec::new(),
+                checklist: None,
+                title: kind
+                    .map(|k| k.label.clone())
+                    .unwrap_or_else(|| "Items".to_owned()),
+                columns,
+                numeric: numeric_cols,
+                rows: v
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let mut row = vec![format!("{}", i.status.label)];
+                        row.extend(fields.iter().map(|f| {
+                            display::value(
+                                Some(&f.kind),
+                                i.data.get(&f.id).unwrap_or(&Value::Null),
+                                cur,
+                            )
+                        }));
+                        row
+                    })
+                    .collect(),
+            }
+            .without_empty_columns(),
+        );
     }
     let now = web.app.now();
     OrderPage {
@@ -171,6 +212,7 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
             def.label,
             order_name(&v.id, v.number.as_deref())
         ),
+        name: order_name(&v.id, v.number.as_deref()).to_string(),
         href: format!("/orders/{}", url_encode(&v.id)),
         print_href: format!("/orders/{}/print", url_encode(&v.id)),
         pdf_href: format!("/orders/{}/print.pdf", url_encode(&v.id)),
