@@ -211,8 +211,18 @@ pub struct ScheduleView {
     pub builtin: String,
     /// Whether this deployment runs it.
     pub enabled: bool,
-    pub every_minutes_min: u32,
-    pub every_minutes_max: u32,
+    /// Minutes between runs, chosen in this window; absent for a cron
+    /// schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_minutes_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_minutes_max: Option<u32>,
+    /// The five-field cron expression it runs at, and the IANA time zone
+    /// it is read in; absent for a schedule run every so many minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_run_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,15 +11,20 @@
 //! A claimed run is not retried if its server dies before running it: the
 //! next run does the same work (intake picks up every waiting job).
 //!
-//! The interval between runs is chosen in `every_minutes_min ..=
-//! every_minutes_max`, from a hash of the schedule and the run's time, so
-//! deployments spread out over the window and tests can predict it.
+//! A schedule runs every so many minutes or at the times of a cron
+//! expression (`orderflow_core::cadence`). The interval between runs is
+//! chosen in `every_minutes_min ..= every_minutes_max`, from a hash of the
+//! schedule and the run's time, so deployments spread out over the window
+//! and tests can predict it; a cron schedule's next run is its next time
+//! after the run, and its first is its first time after the server first
+//! sees it (not at once, as an interval's is).
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 use orderflow_api::{ScheduleList, ScheduleView};
+use orderflow_core::cadence::{Cadence, CadenceError, CronTimes};
 use orderflow_core::definition::Schedule;
 use orderflow_store::OrderTimer;
 
@@ -54,33 +59,83 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// A deployment's change to one schedule.
+/// A deployment's change to one schedule: off, other minutes, or a cron
+/// expression (and its zone) instead of what the workflow declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleOverride {
     pub enabled: Option<bool>,
     pub every_minutes_min: Option<u32>,
     pub every_minutes_max: Option<u32>,
+    pub cron: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+impl ScheduleOverride {
+    /// What is wrong with it, as the config file's reader says it.
+    pub fn check(&self) -> Result<(), String> {
+        let minutes = self.every_minutes_min.is_some() || self.every_minutes_max.is_some();
+        if let Some(expression) = &self.cron {
+            if minutes {
+                return Err(
+                    "set cron or every_minutes_min and every_minutes_max, not both".to_owned(),
+                );
+            }
+            CronTimes::parse(expression, self.time_zone.as_deref())
+                .map_err(|e| format!("{}: {}", e.key, e.message))?;
+        } else if let Some(zone) = &self.time_zone {
+            CronTimes::parse("0 0 * * *", Some(zone))
+                .map_err(|e| format!("{}: {}", e.key, e.message))?;
+        }
+        match (self.every_minutes_min, self.every_minutes_max) {
+            (Some(min), Some(max)) if min == 0 || min > max => Err(format!(
+                "every_minutes_min {min} must be at least 1 and at most every_minutes_max {max}"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A schedule as this deployment runs it.
 #[derive(Debug, Clone, PartialEq)]
 struct Effective {
     enabled: bool,
-    min: u32,
-    max: u32,
+    cadence: Cadence,
 }
 
 impl SchedulerConfig {
-    fn effective(&self, key: &str, s: &Schedule) -> Effective {
+    /// The deployment's cron, else its minutes, else the declared cron
+    /// (read in the deployment's zone when it names one), else the
+    /// declared minutes. A side of the window the deployment leaves out
+    /// is the declared one, or the other side.
+    fn effective(&self, key: &str, s: &Schedule) -> Result<Effective, CadenceError> {
         let o = self.schedules.get(key).cloned().unwrap_or_default();
-        let min = o.every_minutes_min.unwrap_or(s.every_minutes_min).max(1);
-        let max = o.every_minutes_max.unwrap_or(s.every_minutes_max).max(min);
-        Effective {
+        let zone = o.time_zone.as_deref().or(s.time_zone.as_deref());
+        let minutes = o.every_minutes_min.is_some() || o.every_minutes_max.is_some();
+        let cadence = match (&o.cron, &s.cron) {
+            (Some(expression), _) => Cadence::Cron(CronTimes::parse(expression, zone)?),
+            (None, Some(expression)) if !minutes => {
+                Cadence::Cron(CronTimes::parse(expression, zone)?)
+            }
+            _ => {
+                let min = o
+                    .every_minutes_min
+                    .or(s.every_minutes_min)
+                    .or(o.every_minutes_max)
+                    .unwrap_or(1)
+                    .max(1);
+                let max = o
+                    .every_minutes_max
+                    .or(s.every_minutes_max)
+                    .unwrap_or(min)
+                    .max(min);
+                Cadence::Every { min, max }
+            }
+        };
+        Ok(Effective {
             enabled: self.enabled && o.enabled.unwrap_or(true),
-            min,
-            max,
-        }
+            cadence,
+        })
     }
 }
 
@@ -116,6 +171,22 @@ fn interval(key: &str, now: DateTime<Utc>, min: u32, max: u32) -> u32 {
     min.saturating_add(extra)
 }
 
+/// When the run claimed at `now` is followed by the next, and when a
+/// schedule never run before first runs.
+fn next_and_first(
+    key: &str,
+    cadence: &Cadence,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    match cadence {
+        Cadence::Every { min, max } => Some((
+            now + Duration::minutes(i64::from(interval(key, now, *min, *max))),
+            now,
+        )),
+        Cadence::Cron(times) => Some((times.next_after(now)?, times.next_from(now)?)),
+    }
+}
+
 impl App {
     /// Runs what is due now: the schedules this server claims, then the
     /// timers it claims. A failing run or timer is logged and counted; the
@@ -129,12 +200,23 @@ impl App {
         for wf in self.workflows.all_latest() {
             for s in &wf.def.schedules {
                 let key = format!("{}.{}", wf.id(), s.id);
-                let e = config.effective(&key, s);
-                if !e.enabled {
+                let e = match config.effective(&key, s) {
+                    Ok(e) if e.enabled => e,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        // The config and `workflow check` refuse these first.
+                        tracing::error!(schedule = %key, "{}: {}", e.key, e.message);
+                        continue;
+                    }
+                };
+                let Some((next, first)) = next_and_first(&key, &e.cadence, now) else {
                     continue;
-                }
-                let next = now + Duration::minutes(i64::from(interval(&key, now, e.min, e.max)));
-                if !self.store.claim_schedule_run(&key, now, next).await? {
+                };
+                if !self
+                    .store
+                    .claim_schedule_run(&key, now, next, first)
+                    .await?
+                {
                     continue;
                 }
                 metrics::counter!("orderflow_schedule_runs_total", "schedule" => key.clone())
@@ -208,7 +290,18 @@ impl App {
         for wf in self.workflows.all_latest() {
             for s in &wf.def.schedules {
                 let key = format!("{}.{}", wf.id(), s.id);
-                let e = config.effective(&key, s);
+                let Ok(e) = config.effective(&key, s) else {
+                    continue;
+                };
+                let (every_minutes_min, every_minutes_max, cron, time_zone) = match &e.cadence {
+                    Cadence::Every { min, max } => (Some(*min), Some(*max), None, None),
+                    Cadence::Cron(c) => (
+                        None,
+                        None,
+                        Some(c.expression().to_owned()),
+                        Some(c.zone().to_owned()),
+                    ),
+                };
                 let run = runs.get(&key);
                 items.push(ScheduleView {
                     key: key.clone(),
@@ -217,8 +310,10 @@ impl App {
                     label: s.label.clone(),
                     builtin: s.builtin.clone(),
                     enabled: e.enabled,
-                    every_minutes_min: e.min,
-                    every_minutes_max: e.max,
+                    every_minutes_min,
+                    every_minutes_max,
+                    cron,
+                    time_zone,
                     next_run_at: run.map(|r| r.next_run_at),
                     last_run_at: run.and_then(|r| r.last_run_at),
                     runs: run.map_or(0, |r| r.runs),

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use orderflow_api::{CreateOrganization, CreateUser};
-use orderflow_app::scheduler::{ScheduleOverride, SchedulerConfig};
+use orderflow_app::scheduler::{ScheduleOverride, SchedulerConfig, Tick};
 use orderflow_app::{Act, App, Body, Caller, Clock, Limits, UserCaller, built_in_workflows};
 use orderflow_store::Store;
 use serde_json::{Value, json};
@@ -52,6 +52,7 @@ fn every_30() -> SchedulerConfig {
             enabled: None,
             every_minutes_min: Some(30),
             every_minutes_max: Some(30),
+            ..ScheduleOverride::default()
         },
     );
     config
@@ -326,6 +327,122 @@ async fn a_deployment_turns_a_schedule_off_or_the_scheduler_off() {
     assert_eq!(listed.items.len(), 1);
     assert!(!listed.items[0].enabled);
     assert_eq!(listed.items[0].runs, 0);
+}
+
+fn run_keys(tick: Tick) -> Vec<String> {
+    tick.runs.into_iter().map(|r| r.key).collect()
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A workflow's cron schedule (`start()` is Monday 2 March 2026, 09:00
+/// UTC, 10:00 in Paris): not run at once but at its first time, then at
+/// each next one; a run missed while every server was down happens once
+/// when one comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cron_schedule_runs_at_its_times() {
+    let w = sqlite().await;
+    let (_, source) = orderflow_core::catalog::BUILT_IN
+        .iter()
+        .find(|(id, _)| *id == "print-production")
+        .unwrap();
+    let interval = "every_minutes_min = 30\nevery_minutes_max = 60\n";
+    assert!(source.contains(interval));
+    let by_cron = source.replace(
+        interval,
+        "cron = \"30 10 * * MON-FRI\"\ntime_zone = \"Europe/Paris\"\n",
+    );
+    w.app
+        .deploy_workflow(&Caller::Admin, "print-production", &by_cron)
+        .await
+        .unwrap();
+    let config = SchedulerConfig::default();
+    let key = "print-production.fifo_intake";
+
+    let tick = w.app.scheduler_tick(&config).await.unwrap();
+    assert!(tick.runs.is_empty(), "ran at once: {tick:?}");
+    let listed = w.app.schedules(&config).await.unwrap().items;
+    let s = listed.iter().find(|s| s.key == key).unwrap();
+    assert_eq!(
+        (
+            s.cron.as_deref(),
+            s.time_zone.as_deref(),
+            s.every_minutes_min
+        ),
+        (Some("30 10 * * MON-FRI"), Some("Europe/Paris"), None)
+    );
+    assert_eq!(s.next_run_at, Some(utc("2026-03-02T09:30:00Z")));
+
+    w.clock.advance(29);
+    assert!(w.app.scheduler_tick(&config).await.unwrap().runs.is_empty());
+    w.clock.advance(1);
+    assert_eq!(
+        run_keys(w.app.scheduler_tick(&config).await.unwrap()),
+        [key]
+    );
+    assert!(w.app.scheduler_tick(&config).await.unwrap().runs.is_empty());
+    // Tuesday, 10:30 in Paris.
+    w.clock.advance(24 * 60);
+    assert_eq!(
+        run_keys(w.app.scheduler_tick(&config).await.unwrap()),
+        [key]
+    );
+
+    // Down from Tuesday to Saturday: Wednesday's, Thursday's and Friday's
+    // runs make one run on Saturday; the next is Monday's.
+    w.clock.advance(4 * 24 * 60);
+    assert_eq!(
+        run_keys(w.app.scheduler_tick(&config).await.unwrap()),
+        [key]
+    );
+    assert!(w.app.scheduler_tick(&config).await.unwrap().runs.is_empty());
+    let listed = w.app.schedules(&config).await.unwrap().items;
+    let s = listed.iter().find(|s| s.key == key).unwrap();
+    assert_eq!(s.next_run_at, Some(utc("2026-03-09T09:30:00Z")));
+    assert_eq!(s.runs, 3);
+}
+
+/// A deployment runs a schedule by cron instead of the workflow's
+/// minutes, in its own time zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_runs_a_schedule_by_cron() {
+    let w = sqlite().await;
+    let key = "print-production.fifo_intake";
+    let mut config = SchedulerConfig::default();
+    config.schedules.insert(
+        key.into(),
+        ScheduleOverride {
+            cron: Some("0 4 * * *".into()),
+            time_zone: Some("America/Chicago".into()),
+            ..ScheduleOverride::default()
+        },
+    );
+    // 04:00 in Chicago is 10:00 UTC in March (before daylight saving time).
+    assert!(w.app.scheduler_tick(&config).await.unwrap().runs.is_empty());
+    w.clock.advance(59);
+    assert!(w.app.scheduler_tick(&config).await.unwrap().runs.is_empty());
+    w.clock.advance(1);
+    assert_eq!(
+        run_keys(w.app.scheduler_tick(&config).await.unwrap()),
+        [key]
+    );
+    let listed = w.app.schedules(&config).await.unwrap().items;
+    let s = listed.iter().find(|s| s.key == key).unwrap();
+    assert_eq!(s.cron.as_deref(), Some("0 4 * * *"));
+    // Chicago moves to daylight saving time on 8 March: 04:00 is 09:00 UTC.
+    assert_eq!(s.next_run_at, Some(utc("2026-03-03T10:00:00Z")));
+    w.clock.advance(7 * 24 * 60);
+    assert_eq!(
+        run_keys(w.app.scheduler_tick(&config).await.unwrap()),
+        [key]
+    );
+    let listed = w.app.schedules(&config).await.unwrap().items;
+    let s = listed.iter().find(|s| s.key == key).unwrap();
+    assert_eq!(s.next_run_at, Some(utc("2026-03-10T09:00:00Z")));
 }
 
 /// A purchasing outlet abandoning unaccepted orders after `days`.

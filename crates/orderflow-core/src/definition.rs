@@ -477,8 +477,23 @@ pub struct Schedule {
     pub label: String,
     /// A named built-in the server runs (`fifo_intake`).
     pub builtin: String,
-    pub every_minutes_min: u32,
-    pub every_minutes_max: u32,
+    /// The fewest minutes between two runs (the server picks in the window
+    /// up to `every_minutes_max` each time). A schedule has these two or
+    /// `cron`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_minutes_min: Option<u32>,
+    /// The most minutes between two runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_minutes_max: Option<u32>,
+    /// Instead of minutes: a five-field cron expression (minute, hour, day
+    /// of month, month, day of week) naming the times it runs, e.g.
+    /// `"30 2 * * *"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// The IANA time zone `cron` is read in (`Europe/Paris`); UTC when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A per-order timer. When a change brings the order into one of `states`

@@ -3,6 +3,7 @@
 //! ids and the actor are arguments (clippy's `disallowed-methods` enforces it).
 
 pub mod builtins;
+pub mod cadence;
 pub mod catalog;
 pub mod check;
 pub mod definition;

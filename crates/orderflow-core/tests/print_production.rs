@@ -1647,7 +1647,7 @@ fn fifo_intake_decisions_apply_as_job_actions() {
 #[test]
 fn the_intake_schedule_runs_every_30_to_60_minutes() {
     let wf = common::workflow(ID);
-    let schedules: Vec<(&str, &str, u32, u32)> = wf
+    let schedules: Vec<(&str, &str, Option<u32>, Option<u32>)> = wf
         .def
         .schedules
         .iter()
@@ -1660,7 +1660,10 @@ fn the_intake_schedule_runs_every_30_to_60_minutes() {
             )
         })
         .collect();
-    assert_eq!(schedules, [("fifo_intake", "fifo_intake", 30, 60)]);
+    assert_eq!(
+        schedules,
+        [("fifo_intake", "fifo_intake", Some(30), Some(60))]
+    );
 }
 
 #[test]

@@ -159,6 +159,7 @@ pub enum ScheduleOp {
         key: String,
         now: DateTime<Utc>,
         next: DateTime<Utc>,
+        first: DateTime<Utc>,
     },
     ClaimTimers {
         now: DateTime<Utc>,

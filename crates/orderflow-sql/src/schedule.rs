@@ -89,13 +89,18 @@ macro_rules! sql_schedule {
 
         async fn apply_schedule(conn: &mut $conn, op: &ScheduleOp) -> Result<Done> {
             match op {
-                ScheduleOp::ClaimRun { key, now, next } => {
+                ScheduleOp::ClaimRun {
+                    key,
+                    now,
+                    next,
+                    first,
+                } => {
                     sqlx::query(
                         "INSERT INTO schedule_runs (key, next_run_at, runs) VALUES ($1, $2, 0) \
                          ON CONFLICT (key) DO NOTHING",
                     )
                     .bind(key)
-                    .bind(micros(*now))
+                    .bind(micros(*first))
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
@@ -217,11 +222,13 @@ macro_rules! sql_schedule {
                 key: &str,
                 now: DateTime<Utc>,
                 next_run_at: DateTime<Utc>,
+                first_run_at: DateTime<Utc>,
             ) -> Result<bool> {
                 let op = ScheduleOp::ClaimRun {
                     key: key.to_owned(),
                     now,
                     next: next_run_at,
+                    first: first_run_at,
                 };
                 match self.write(Op::Schedule(op)).await? {
                     Done::RunClaimed(claimed) => Ok(claimed),

@@ -96,13 +96,15 @@ pub trait ScheduleStore: Send + Sync {
     /// Claims the run of schedule `key` due at `now`: when its row is due
     /// (`next_run_at <= now`) and no other server holds it, moves it to
     /// `next_run_at` and answers `true`, in one transaction. A schedule
-    /// seen for the first time is due at once. However many runs were
-    /// missed, one claim covers them all.
+    /// seen for the first time is due at `first_run_at` (`now` for one
+    /// that runs every so many minutes, its next time for a cron one).
+    /// However many runs were missed, one claim covers them all.
     async fn claim_schedule_run(
         &self,
         key: &str,
         now: DateTime<Utc>,
         next_run_at: DateTime<Utc>,
+        first_run_at: DateTime<Utc>,
     ) -> Result<bool>;
     /// Every schedule's row, by key.
     async fn schedule_runs(&self) -> Result<Vec<ScheduleRun>>;

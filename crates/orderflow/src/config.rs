@@ -71,6 +71,11 @@ tick_seconds = 30
 # enabled = true
 # every_minutes_min = 30
 # every_minutes_max = 60
+# Or at the times of a five-field cron expression (minute hour
+# day-of-month month day-of-week), read in an IANA time zone (UTC when
+# left out), instead of every so many minutes:
+# cron = "30 2 * * MON-FRI"
+# time_zone = "Europe/Paris"
 
 # Webhook deliveries (docs/webhooks.md).
 [webhooks]
@@ -260,12 +265,8 @@ impl Config {
             bail!("the scheduler's tick_seconds must be at least 1");
         }
         for (key, o) in &scheduler_file.schedules {
-            if let (Some(min), Some(max)) = (o.every_minutes_min, o.every_minutes_max)
-                && (min == 0 || min > max)
-            {
-                bail!(
-                    "scheduler.schedules.{key:?}: every_minutes_min {min} must be at least 1 and at most every_minutes_max {max}"
-                );
+            if let Err(e) = o.check() {
+                bail!("scheduler.schedules.{key:?}: {e}");
             }
         }
         let scheduler = SchedulerConfig {
@@ -515,6 +516,27 @@ mod tests {
                 )
             )
             .contains("at most every_minutes_max 3")
+        );
+        let file = "[scheduler.schedules.\"print-production.fifo_intake\"]\ncron = \"30 2 * * *\"\ntime_zone = \"America/Chicago\"\n";
+        let c = resolve(with_file(), &[], Some(file)).unwrap();
+        let o = &c.scheduler.schedules["print-production.fifo_intake"];
+        assert_eq!(
+            (o.cron.as_deref(), o.time_zone.as_deref()),
+            (Some("30 2 * * *"), Some("America/Chicago"))
+        );
+        assert!(
+            err(
+                &[],
+                Some("[scheduler.schedules.\"a.b\"]\ncron = \"30 25 * * *\"\n")
+            )
+            .contains("scheduler.schedules.\"a.b\": cron: cron \"30 25 * * *\" is not valid")
+        );
+        assert!(
+            err(
+                &[],
+                Some("[scheduler.schedules.\"a.b\"]\ncron = \"0 2 * * *\"\ntime_zone = \"Moon/Base\"\n")
+            )
+            .contains("unknown time zone \"Moon/Base\"")
         );
     }
 

@@ -10,8 +10,10 @@ use super::source::{Path, Tree};
 use super::templates;
 use super::vars::{self, CHILD_BUILTINS, Env, ORDER_BUILTINS, Shape, Shapes, known};
 use crate::builtins::{EFFECT_BUILTINS, SCHEDULE_BUILTINS};
+use crate::cadence::CronTimes;
 use crate::definition::{
-    Action, ChildKind, Definition, Effect, EffectKind, Field, FieldKind, State, StatusRule, Target,
+    Action, ChildKind, Definition, Effect, EffectKind, Field, FieldKind, Schedule, State,
+    StatusRule, Target,
 };
 use crate::expr::Expr;
 use crate::limits;
@@ -1443,21 +1445,48 @@ impl<'d, 's> Validator<'d, 's> {
                     ),
                 );
             }
-            if s.every_minutes_min == 0 {
-                self.err(
-                    path.key("every_minutes_min"),
-                    "every_minutes_min must be at least 1",
-                );
+            self.cadence(&path, s);
+        }
+    }
+
+    /// A schedule runs by `cron` (in `time_zone`) or every
+    /// `every_minutes_min` to `every_minutes_max` minutes, never both.
+    fn cadence(&mut self, path: &Path, s: &Schedule) {
+        let minutes = s.every_minutes_min.is_some() || s.every_minutes_max.is_some();
+        match (&s.cron, s.every_minutes_min, s.every_minutes_max) {
+            (Some(_), _, _) if minutes => self.err(
+                path.key("cron"),
+                "a schedule runs by cron or every so many minutes, not both: remove every_minutes_min and every_minutes_max, or cron",
+            ),
+            (Some(expression), _, _) => {
+                if let Err(e) = CronTimes::parse(expression, s.time_zone.as_deref()) {
+                    self.err(path.key(e.key), e.message);
+                }
             }
-            if s.every_minutes_min > s.every_minutes_max {
-                self.err(
-                    path.key("every_minutes_min"),
-                    format!(
-                        "every_minutes_min {} is above every_minutes_max {}",
-                        s.every_minutes_min, s.every_minutes_max
-                    ),
-                );
+            (None, Some(min), Some(max)) => {
+                if s.time_zone.is_some() {
+                    self.err(
+                        path.key("time_zone"),
+                        "time_zone is the zone of a cron expression; this schedule has none",
+                    );
+                }
+                if min == 0 {
+                    self.err(
+                        path.key("every_minutes_min"),
+                        "every_minutes_min must be at least 1",
+                    );
+                }
+                if min > max {
+                    self.err(
+                        path.key("every_minutes_min"),
+                        format!("every_minutes_min {min} is above every_minutes_max {max}"),
+                    );
+                }
             }
+            (None, _, _) => self.err(
+                path.clone(),
+                "a schedule needs cron = \"...\" (e.g. \"30 2 * * *\") or every_minutes_min and every_minutes_max",
+            ),
         }
     }
 

@@ -16,22 +16,30 @@ use crate::{Store, TimerStatus};
 pub async fn schedule_runs_claimed_once(store: &dyn Store) -> Outcome {
     let key = "print-production.fifo_intake";
     ensure!(
-        store.claim_schedule_run(key, at(0), at(30)).await?,
+        store.claim_schedule_run(key, at(0), at(30), at(0)).await?,
         "a schedule seen for the first time runs at once"
     );
-    ensure!(!store.claim_schedule_run(key, at(0), at(30)).await?);
-    ensure!(!store.claim_schedule_run(key, at(29), at(59)).await?);
-    ensure!(store.claim_schedule_run(key, at(30), at(60)).await?);
+    ensure!(!store.claim_schedule_run(key, at(0), at(30), at(0)).await?);
+    ensure!(
+        !store
+            .claim_schedule_run(key, at(29), at(59), at(29))
+            .await?
+    );
+    ensure!(
+        store
+            .claim_schedule_run(key, at(30), at(60), at(30))
+            .await?
+    );
     // Down for a day: one run when back, then the next one 30 minutes on.
     let back = 24 * 60;
     ensure!(
         store
-            .claim_schedule_run(key, at(back), at(back + 30))
+            .claim_schedule_run(key, at(back), at(back + 30), at(back))
             .await?
     );
     ensure!(
         !store
-            .claim_schedule_run(key, at(back + 1), at(back + 31))
+            .claim_schedule_run(key, at(back + 1), at(back + 31), at(back + 1))
             .await?
     );
     let runs = store.schedule_runs().await?;
@@ -42,7 +50,26 @@ pub async fn schedule_runs_claimed_once(store: &dyn Store) -> Outcome {
     assert_eq!(run.next_run_at, at(back + 30));
     ensure!(
         store
-            .claim_schedule_run("other.schedule", at(1), at(2))
+            .claim_schedule_run("other.schedule", at(1), at(2), at(1))
+            .await?
+    );
+    // A cron schedule seen for the first time waits for its first time.
+    let nightly = "print-production.nightly";
+    ensure!(
+        !store
+            .claim_schedule_run(nightly, at(0), at(120), at(90))
+            .await?,
+        "a first run set later is not due now"
+    );
+    ensure!(
+        !store
+            .claim_schedule_run(nightly, at(89), at(120), at(89))
+            .await?,
+        "the first time is kept from the first claim"
+    );
+    ensure!(
+        store
+            .claim_schedule_run(nightly, at(90), at(1530), at(90))
             .await?
     );
     Ok(())
