@@ -113,9 +113,9 @@ impl SchedulerConfig {
         let zone = o.time_zone.as_deref().or(s.time_zone.as_deref());
         let minutes = o.every_minutes_min.is_some() || o.every_minutes_max.is_some();
         let cadence = match (&o.cron, &s.cron) {
-            (Some(expression), _) => Cadence::Cron(CronTimes::parse(expression, zone)?),
+            (Some(expression), _) => Cadence::Cron(Box::new(CronTimes::parse(expression, zone)?)),
             (None, Some(expression)) if !minutes => {
-                Cadence::Cron(CronTimes::parse(expression, zone)?)
+                Cadence::Cron(Box::new(CronTimes::parse(expression, zone)?))
             }
             _ => {
                 let min = o

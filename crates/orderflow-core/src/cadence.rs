@@ -16,7 +16,7 @@ pub enum Cadence {
     /// Every `min ..= max` minutes.
     Every { min: u32, max: u32 },
     /// At each time the expression names.
-    Cron(CronTimes),
+    Cron(Box<CronTimes>),
 }
 
 /// A parsed cron expression and the zone it is read in.
@@ -113,10 +113,10 @@ impl Cadence {
     /// expression, so a checked definition always has one.
     pub fn of(schedule: &Schedule) -> Result<Self, CadenceError> {
         match (&schedule.cron, schedule.every_minutes_min, schedule.every_minutes_max) {
-            (Some(expression), _, _) => Ok(Cadence::Cron(CronTimes::parse(
+            (Some(expression), _, _) => Ok(Cadence::Cron(Box::new(CronTimes::parse(
                 expression,
                 schedule.time_zone.as_deref(),
-            )?)),
+            )?))),
             (None, Some(min), Some(max)) => Ok(Cadence::Every { min, max }),
             (None, _, _) => Err(CadenceError {
                 key: "cron",
