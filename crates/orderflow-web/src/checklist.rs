@@ -8,8 +8,10 @@
 //! action's own route, so the application decides each tick as it decides
 //! the action from its dialog or the API (one change, one history step).
 
+use std::collections::BTreeMap;
+
 use orderflow_api::ActionView;
-use orderflow_core::definition::{Action, Collection, EffectKind, FieldKind};
+use orderflow_core::definition::{Action, Collection, EffectKind, Field, FieldKind};
 use orderflow_core::engine::Workflow;
 use serde_json::Value;
 
@@ -54,35 +56,78 @@ fn ticking<'a>(wf: &'a Workflow, c: &Collection, now: &[ActionView]) -> Option<T
     now.iter()
         .filter(|a| a.available)
         .filter_map(|a| wf.def.action(&a.id))
-        .find_map(|action| {
-            let ids_input = action.inputs.iter().find(|i| {
-                matches!(&i.kind, FieldKind::List { items: Some(item), .. }
-                    if matches!(**item, FieldKind::Number { integer: true, .. }))
-            })?;
-            action.effects.iter().find_map(|e| {
-                let EffectKind::Update {
-                    collection, record, ..
-                } = &e.kind
-                else {
-                    return None;
-                };
-                let [(field, value)] = record.iter().collect::<Vec<_>>()[..] else {
-                    return None;
-                };
-                let flag = value.trim().strip_prefix("input.")?;
-                let bool_field =
-                    |f: &orderflow_core::definition::Field| matches!(f.kind, FieldKind::Bool);
-                (collection == &c.id
-                    && c.fields.iter().any(|f| f.id == *field && bool_field(f))
-                    && action.inputs.iter().any(|i| i.id == flag && bool_field(i)))
-                .then_some(Ticking {
-                    action,
-                    ids_input: &ids_input.id,
-                    flag_input: flag,
-                    flag_field: field,
-                })
-            })
+        .find_map(|action| ticks(action, c))
+}
+
+/// How `action` ticks `c`'s records, if it does.
+fn ticks<'a>(action: &'a Action, c: &Collection) -> Option<Ticking<'a>> {
+    let ids_input = action.inputs.iter().find(|i| {
+        matches!(&i.kind, FieldKind::List { items: Some(item), .. }
+            if matches!(**item, FieldKind::Number { integer: true, .. }))
+    })?;
+    let bool_field = |f: &Field| matches!(f.kind, FieldKind::Bool);
+    action.effects.iter().find_map(|e| {
+        let EffectKind::Update {
+            collection, record, ..
+        } = &e.kind
+        else {
+            return None;
+        };
+        let [(field, value)] = record.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let flag = value.trim().strip_prefix("input.")?;
+        (collection == &c.id
+            && c.fields.iter().any(|f| f.id == *field && bool_field(f))
+            && action.inputs.iter().any(|i| i.id == flag && bool_field(i)))
+        .then_some(Ticking {
+            action,
+            ids_input: &ids_input.id,
+            flag_input: flag,
+            flag_field: field,
         })
+    })
+}
+
+/// How a record of `c` is named to people: its first text field, else
+/// its id.
+fn record_name(c: &Collection, r: &Value) -> String {
+    c.fields
+        .iter()
+        .find(|f| matches!(f.kind, FieldKind::Text { .. }))
+        .and_then(|f| r.get(&f.id))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| format!("#{}", record_id(r)), str::to_owned)
+}
+
+fn record_id(r: &Value) -> String {
+    match r.get("id") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// For a history step of `action`, when it ticks records: its input
+/// naming them, and the names of the records by id in `data` (the
+/// order's), so the step reads "Tasks: Mill crown, Polish".
+pub fn names(
+    wf: &Workflow,
+    action: &Action,
+    data: &Value,
+) -> Option<(String, BTreeMap<String, String>)> {
+    wf.def.collections.iter().find_map(|c| {
+        let t = ticks(action, c)?;
+        let names = data
+            .get(&c.id)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| (record_id(r), record_name(c, r)))
+            .collect();
+        Some((t.ids_input.to_owned(), names))
+    })
 }
 
 /// The tick controls of collection `c` holding `records`, when one of the
@@ -96,29 +141,16 @@ pub fn of(
     csrf: &str,
 ) -> Option<Checklist> {
     let t = ticking(wf, c, now)?;
-    let name_field = c
-        .fields
-        .iter()
-        .find(|f| matches!(f.kind, FieldKind::Text { .. }));
     let form_id = format!("checklist-{}", c.id);
     let ticks = records
         .iter()
         .map(|r| {
-            let id = match r.get("id") {
-                Some(Value::Number(n)) => n.to_string(),
-                Some(Value::String(s)) => s.clone(),
-                _ => String::new(),
-            };
-            let name = name_field
-                .and_then(|f| r.get(&f.id))
-                .and_then(Value::as_str)
-                .filter(|n| !n.is_empty())
-                .map_or_else(|| format!("#{id}"), str::to_owned);
+            let id = record_id(r);
             Tick {
                 select_id: format!("{form_id}-{id}"),
                 done: r.get(t.flag_field) == Some(&Value::Bool(true)),
+                name: record_name(c, r),
                 id,
-                name,
             }
         })
         .collect();

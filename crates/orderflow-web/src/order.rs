@@ -283,7 +283,7 @@ fn is_forbidden(a: &ActionView) -> bool {
 async fn timeline(
     web: &Web,
     wf: &Workflow,
-    order: &str,
+    order: &OrderView,
     history: &[HistoryEntryView],
     currency: Option<&str>,
 ) -> Vec<Timeline> {
@@ -327,11 +327,26 @@ async fn timeline(
                         v.as_array()
                             .into_iter()
                             .flatten()
-                            .filter_map(|meta| Attachment::of(order, meta))
+                            .filter_map(|meta| Attachment::of(&order.id, meta))
                             .map(move |a| (label.clone(), a))
                     })
                     .collect(),
                 _ => Vec::new(),
+            };
+            // Records a step ticked are named, not numbered.
+            let ticked = def.and_then(|d| checklist::names(wf, d, &order.data));
+            let named = |k: &str, v: &serde_json::Value| {
+                let (_, names) = ticked.as_ref().filter(|(input, _)| input == k)?;
+                let ids = v.as_array()?;
+                Some(
+                    ids.iter()
+                        .map(|id| {
+                            let id = id.to_string();
+                            names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
             };
             let inputs = match (&e.inputs, def) {
                 (serde_json::Value::Object(m), Some(def)) => m
@@ -341,7 +356,9 @@ async fn timeline(
                         let field: Option<&Field> = def.inputs.iter().find(|f| f.id == *k);
                         (
                             field.map(display::label).unwrap_or_else(|| k.clone()),
-                            display::value(field.map(|f| &f.kind), v, currency),
+                            named(k, v).unwrap_or_else(|| {
+                                display::value(field.map(|f| &f.kind), v, currency)
+                            }),
                         )
                     })
                     .collect(),
@@ -424,7 +441,7 @@ pub async fn render(
             current: Some(&l.view.status.id),
         },
     );
-    let history = timeline(web, &l.wf, &l.view.id, &history, o.currency.as_deref()).await;
+    let history = timeline(web, &l.wf, &l.view, &history, o.currency.as_deref()).await;
     html(&OrderPage {
         layout: Layout::signed_in(o.title.clone(), session),
         o,

@@ -114,6 +114,8 @@ async fn the_lab_ticks_tasks_one_click_each_and_several_at_once() {
         vec!["Scan impression", "Mill crown", "Polish"]
     );
     assert_eq!(after_many, steps + 2, "three tasks in one step");
+    // The step names the tasks it marked.
+    b.wait_text("Scan impression, Polish").await;
 
     // And undone with one click again.
     b.click("Mark not done: Polish").await;
