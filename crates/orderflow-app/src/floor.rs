@@ -34,6 +34,8 @@ pub struct StationJob {
     /// The job's code, `<order id>/<job id>`.
     pub code: String,
     pub order: String,
+    /// The order's short number (`PP-1042`), when it has one.
+    pub number: Option<String>,
     pub workflow: String,
     /// The version of the workflow the order runs under.
     pub workflow_version: u32,
@@ -161,6 +163,7 @@ impl App {
         Ok(StationJob {
             code: job_code(&v.order.id, &child.id),
             order: v.order.id.clone(),
+            number: v.order.number.clone(),
             workflow: v.wf.id().to_owned(),
             workflow_version: v.order.workflow_version,
             reference: v

@@ -20,7 +20,7 @@ use crate::Web;
 use crate::error::{PageError, html};
 use crate::forms::{self, Input, Posted, Today};
 use crate::layout::Layout;
-use crate::names::short_id;
+use crate::names::order_name;
 use crate::posted::FormData;
 use crate::session::{Session, url_encode};
 
@@ -274,8 +274,14 @@ fn card(web: &Web, found: &StationJob, posted: &Posted<'_>) -> JobCard {
         code: found.code.clone(),
         order_href: format!("/orders/{}", url_encode(&found.order)),
         order_title: match &found.reference {
-            Some(r) => format!("Order {} · {r}", short_id(&found.order)),
-            None => format!("Order {}", short_id(&found.order)),
+            Some(r) => format!(
+                "Order {} · {r}",
+                order_name(&found.order, found.number.as_deref())
+            ),
+            None => format!(
+                "Order {}",
+                order_name(&found.order, found.number.as_deref())
+            ),
         },
         item,
         sku: data("sku"),

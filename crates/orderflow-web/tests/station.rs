@@ -135,7 +135,10 @@ async fn an_operator_scans_a_job_on_a_phone_and_takes_its_next_step() {
     b.wait_text("TEE-BLK-M").await;
     let text = b.text().await;
     assert!(text.contains("Pending"), "the job's state shows: {text}");
-    assert!(text.contains("SO-7"), "its order shows: {text}");
+    assert!(
+        text.contains("Order PP-1001 · SO-7"),
+        "its order shows by its number: {text}"
+    );
     assert!(text.contains("dtf"), "its decoration shows: {text}");
 
     b.click("Batch").await;
