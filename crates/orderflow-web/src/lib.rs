@@ -12,6 +12,7 @@ mod account;
 mod app;
 mod assets;
 mod badge;
+mod camera;
 mod checklist;
 mod create;
 mod dashboard;
@@ -97,6 +98,7 @@ pub fn router(app: App) -> Router {
         .route("/station", get(station::page))
         .route("/station/step", post(station::step))
         .route("/station/batch", post(station::batch))
+        .route("/station/photo", post(station::photo))
         .route("/webhooks", get(webhooks::list).post(webhooks::add))
         .route("/webhooks/{id}", get(webhooks::endpoint))
         .route("/webhooks/{id}/remove", post(webhooks::remove))

@@ -2,13 +2,16 @@
 //! terminal with a barcode scanner (which types the code, then Enter).
 //! One job: scan it, see it, take its next step with one large button.
 //! A batch: scan many, pick one step, take it on each; one line per job.
-//! The application finds the job and offers the step (`App::station_job`);
-//! the engine decides each step as it does on the order page.
+//! A phone without a scanner: **Scan with camera** takes a photo of the
+//! label, whose barcode is read on the server (`camera.rs`) and looked up
+//! as if typed. The application finds the job and offers the step
+//! (`App::station_job`); the engine decides each step as it does on the
+//! order page.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use orderflow_api::Problem;
 use orderflow_app::floor::{BatchLine, StationJob};
 use orderflow_core::definition::{Action, ChildKind};
@@ -17,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Web;
+use crate::camera;
 use crate::error::{PageError, html};
 use crate::forms::{self, Input, Posted, Today};
 use crate::layout::Layout;
@@ -59,6 +63,8 @@ struct StationPage {
     notice: Option<String>,
     /// What was refused or not found (`role=alert`).
     problem: Option<String>,
+    /// Why a photo gave no code, beside the camera's field.
+    photo_problem: Option<String>,
     job: Option<JobCard>,
     steps: Vec<(String, String, bool)>,
     batch_codes: String,
@@ -78,6 +84,7 @@ impl StationPage {
             csrf: session.csrf.clone(),
             notice: None,
             problem: None,
+            photo_problem: None,
             job: None,
             steps,
             batch_codes: String::new(),
@@ -110,6 +117,49 @@ pub async fn page(
         Err(e) => {
             page.problem = Some(not_found_text(&code, &e.into_problem()));
             Ok((StatusCode::NOT_FOUND, html(&page)?).into_response())
+        }
+    }
+}
+
+/// Reads the barcode in the posted photo and finds its job exactly as if
+/// the code had been typed into **Job** (a redirect to that look-up); a
+/// photo without one is said beside the camera's field.
+pub async fn photo(
+    State(web): State<Web>,
+    session: Session,
+    FormData { fields, files }: FormData,
+) -> Result<Response, PageError> {
+    session.check_csrf(&web, &fields)?;
+    let bytes = files
+        .into_iter()
+        .find(|f| f.field == "photo")
+        .map(|f| f.bytes)
+        .unwrap_or_default();
+    let read = if bytes.is_empty() {
+        Err("Take a photo of the job's label first.".to_owned())
+    } else if bytes.len() > web.app.limits.file_bytes_max {
+        Err(format!(
+            "The photo is larger than {} MB: take it again at a lower resolution.",
+            web.app.limits.file_bytes_max / (1024 * 1024)
+        ))
+    } else {
+        // Decoding a photo takes CPU for a while: off the request threads.
+        tokio::task::spawn_blocking(move || camera::read_code(&bytes))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading a photo failed");
+                PageError::Internal
+            })?
+            .map_err(|unread| unread.to_string())
+    };
+    match read {
+        Ok(code) => {
+            Ok(Redirect::to(&format!("/station?job={}", url_encode(&code))).into_response())
+        }
+        Err(why) => {
+            let mut page = StationPage::new(&session, &web);
+            page.photo_problem = Some(why);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response())
         }
     }
 }

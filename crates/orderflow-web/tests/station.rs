@@ -1,7 +1,8 @@
 //! The shop floor's pages in a real browser: an operator scans a job at the
 //! station and takes its next step with one button; a batch reports each
 //! job, refusals with the engine's reason, and a refused job stays as it
-//! was; a manager runs the intake check from the inventory page.
+//! was; a manager runs the intake check from the inventory page; a phone
+//! without a scanner photographs a label's barcode and the job appears.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -252,6 +253,132 @@ async fn a_manager_runs_the_intake_check_from_the_inventory_page() {
         )
         .await;
     assert_eq!(bins[0]["quantity"], 0);
+    b.close().await;
+}
+
+/// The Code 128 of `data` as a shipping label prints it
+/// (`orderflow_docs::code128`, the label's own encoder), drawn as a photo
+/// of it would show it: dark bars on a light label, `px` pixels a module,
+/// quiet zones and some background around.
+fn label_photo(data: &str, px: u32) -> image::GrayImage {
+    let modules = orderflow_docs::code128(data).unwrap();
+    let (quiet, margin, bar_height) = (10 * px, 60, 40 * px);
+    let width = modules.len() as u32 * px + 2 * (quiet + margin);
+    let height = bar_height + 2 * margin;
+    image::GrayImage::from_fn(width, height, |x, y| {
+        let on_label = (margin..height - margin).contains(&y);
+        let module = x.checked_sub(margin + quiet).map(|d| (d / px) as usize);
+        let bar = on_label && module.is_some_and(|m| modules.get(m) == Some(&1));
+        image::Luma([if bar {
+            25
+        } else if on_label {
+            240
+        } else {
+            170
+        }])
+    })
+}
+
+/// `picture` saved as a file a phone would upload.
+fn photo_file(picture: &image::GrayImage, format: image::ImageFormat) -> tempfile::TempPath {
+    let suffix = if format == image::ImageFormat::Png {
+        ".png"
+    } else {
+        ".jpg"
+    };
+    let file = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
+    picture.save_with_format(file.path(), format).unwrap();
+    file.into_temp_path()
+}
+
+async fn scan_with_camera(b: &Browser, photo: &tempfile::TempPath) {
+    b.field("Scan with camera")
+        .await
+        .send_keys(&photo.display().to_string())
+        .await
+        .unwrap();
+    b.click("Read barcode").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_photographs_the_barcode_and_the_job_appears() {
+    let server = Server::start().await;
+    let shop = shop_with_pending_jobs(&server, 2).await;
+    let b = Browser::open(&server, PHONE).await;
+    b.sign_in(&shop.operator).await;
+    b.goto("/station").await;
+    let input = b.field("Scan with camera").await;
+    assert_eq!(input.attr("type").await.unwrap().as_deref(), Some("file"));
+    assert_eq!(
+        input.attr("accept").await.unwrap().as_deref(),
+        Some("image/*")
+    );
+    assert_eq!(
+        input.attr("capture").await.unwrap().as_deref(),
+        Some("environment"),
+        "a phone opens its back camera"
+    );
+
+    // A job's code, printed in Code 128 and photographed.
+    // Each file stays until the browser has sent it.
+    let code = format!("{}/job-2", shop.order);
+    let photo = photo_file(&label_photo(&code, 3), image::ImageFormat::Png);
+    scan_with_camera(&b, &photo).await;
+    b.wait_text("TEE-BLK-M").await;
+    let title = b
+        .client
+        .find(fantoccini::Locator::Id("job-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, code, "the photo found the job it shows");
+    assert!(b.text().await.contains("Pending"));
+    // Its next step is one tap away, as after typing the code.
+    b.click("Batch").await;
+    b.wait_text("Pending → Open").await;
+    assert_eq!(
+        job_status(&server, &shop.operator.token, &shop.order, "job-2").await,
+        "open"
+    );
+
+    // A photo without a barcode says so beside the field.
+    let blank = image::GrayImage::from_pixel(800, 600, image::Luma([200]));
+    let blank = photo_file(&blank, image::ImageFormat::Png);
+    scan_with_camera(&b, &blank).await;
+    let said = b.error_beside("Scan with camera").await;
+    assert!(said.contains("No barcode found in the photo"), "{said}");
+    let violations = b.axe().await;
+    assert!(violations.is_empty(), "axe-core found: {violations:?}");
+
+    // A shipping label's tracking number, photographed as a JPEG.
+    for step in ["batch", "label", "pick", "scan", "print", "complete"] {
+        server
+            .api(
+                "POST",
+                &format!("/orders/{}/children/job-1/actions/{step}", shop.order),
+                &shop.operator.token,
+                json!({}),
+            )
+            .await;
+    }
+    let shipper = server.user("sue", "shop-co", &["shipper"]).await;
+    server
+        .api(
+            "POST",
+            &format!("/orders/{}/children/job-1/actions/ship", shop.order),
+            &shipper.token,
+            json!({"tracking_number": "1Z999AA10123456784"}),
+        )
+        .await;
+    let label = photo_file(
+        &label_photo("1Z999AA10123456784", 4),
+        image::ImageFormat::Jpeg,
+    );
+    scan_with_camera(&b, &label).await;
+    b.wait_text("Shipped").await;
+    assert!(b.text().await.contains(&format!("{}/job-1", shop.order)));
     b.close().await;
 }
 
