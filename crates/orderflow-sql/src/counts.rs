@@ -25,13 +25,17 @@ use orderflow_store::OrderFilter;
 /// Rows per counted key.
 pub const SHARDS: u64 = 8;
 
+/// A stable spread of order ids (FNV-1a): any will do, it need not resist
+/// anyone.
+pub fn spread(order_id: &str) -> u64 {
+    order_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The shard an order's counts live in: stable for the order's life.
 pub fn shard(order_id: &str) -> i64 {
-    // FNV-1a: any stable spread will do, it need not resist anyone.
-    let hash = order_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    i64::try_from(hash % SHARDS).unwrap_or_default()
+    i64::try_from(spread(order_id) % SHARDS).unwrap_or_default()
 }
 
 /// Each organisation of the order with its slots key.
@@ -65,6 +69,89 @@ pub fn keys<'a>(
         .collect()
 }
 
+/// What an order counted as before a change.
+pub struct Before {
+    pub workflow: String,
+    pub status: String,
+    /// Each organisation's slots key.
+    pub keys: BTreeMap<String, String>,
+}
+
+/// One row of `status_counts` moved by a change, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CountMove {
+    pub organization: String,
+    pub workflow: String,
+    pub status: String,
+    pub slots: String,
+    pub shard: i64,
+    pub delta: i64,
+}
+
+/// The moves that take `order` from the rows it counted in `before` (none
+/// for a create) to the rows it counts in now; none when a change moved
+/// neither its status nor its slots.
+pub fn moves(before: Option<&Before>, order: &Order) -> Vec<CountMove> {
+    let after = slots_keys(order);
+    let shard = shard(&order.id);
+    let unchanged = |org: &str| {
+        before.is_some_and(|b| {
+            b.workflow == order.workflow
+                && b.status == order.status
+                && b.keys.get(org) == after.get(org)
+        })
+    };
+    let mut moves = Vec::new();
+    if let Some(b) = before {
+        for (org, key) in b.keys.iter().filter(|(org, _)| !unchanged(org)) {
+            moves.push(CountMove {
+                organization: org.clone(),
+                workflow: b.workflow.clone(),
+                status: b.status.clone(),
+                slots: key.clone(),
+                shard,
+                delta: -1,
+            });
+        }
+    }
+    for (org, key) in after.iter().filter(|(org, _)| !unchanged(org)) {
+        moves.push(CountMove {
+            organization: org.clone(),
+            workflow: order.workflow.clone(),
+            status: order.status.clone(),
+            slots: key.clone(),
+            shard,
+            delta: 1,
+        });
+    }
+    moves
+}
+
+/// The moves of one transaction, one per row with their sum, none that
+/// cancel out, sorted: every PostgreSQL transaction then locks the rows
+/// it moves in the same order, so two never wait on each other in a cycle.
+pub fn merged(moves: Vec<CountMove>) -> Vec<CountMove> {
+    let mut rows: BTreeMap<(String, String, String, String, i64), i64> = BTreeMap::new();
+    for m in moves {
+        *rows
+            .entry((m.organization, m.workflow, m.status, m.slots, m.shard))
+            .or_default() += m.delta;
+    }
+    rows.into_iter()
+        .filter(|(_, delta)| *delta != 0)
+        .map(
+            |((organization, workflow, status, slots, shard), delta)| CountMove {
+                organization,
+                workflow,
+                status,
+                slots,
+                shard,
+                delta,
+            },
+        )
+        .collect()
+}
+
 /// Whether the table answers this filter: it knows the organisation, the
 /// workflow, the status and the slots, nothing about text, other parties
 /// or times.
@@ -93,18 +180,15 @@ pub fn counted(filter: &OrderFilter, workflow: &str, status: &str, key: &str) ->
     })
 }
 
-/// Expands to `counts_before(conn, order_id)`, `recount(conn, before,
-/// order)` and the read `counts(pool, filter)`.
+/// Expands to `counts_before(conn, order_id)`, `apply_counts(conn, moves)`
+/// and the read `counts(pool, filter)`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_counts {
     (pool: $pool:ty, connection: $conn:ty) => {
         /// What the order counted as before a change: its workflow, its
         /// status and each organisation's slots key.
-        async fn counts_before(
-            conn: &mut $conn,
-            order_id: &str,
-        ) -> Result<(String, String, std::collections::BTreeMap<String, String>)> {
+        async fn counts_before(conn: &mut $conn, order_id: &str) -> Result<$crate::counts::Before> {
             let rows = sqlx::query(
                 "SELECT o.workflow, o.status, p.organization, p.slot, p.seen FROM orders o \
                  LEFT JOIN order_parties p ON p.order_id = o.id WHERE o.id = $1",
@@ -132,57 +216,29 @@ macro_rules! sql_counts {
                     .iter()
                     .map(|(org, slot, seen)| (org.as_str(), slot.as_str(), *seen)),
             );
-            Ok((workflow, status, keys))
+            Ok($crate::counts::Before {
+                workflow,
+                status,
+                keys,
+            })
         }
 
-        /// Moves the order from the rows it counted in before (none for a
-        /// create) to the rows it counts in now, touching nothing when a
-        /// change moved neither its status nor its slots.
-        async fn recount(
-            conn: &mut $conn,
-            before: Option<&(String, String, std::collections::BTreeMap<String, String>)>,
-            order: &Order,
-        ) -> Result<()> {
-            let after = $crate::counts::slots_keys(order);
-            let shard = $crate::counts::shard(&order.id);
-            let mut moves: Vec<(&str, &str, &str, &str, i64)> = Vec::new();
-            if let Some((workflow, status, keys)) = before {
-                for (org, key) in keys {
-                    let same = workflow == &order.workflow
-                        && status == &order.status
-                        && after.get(org) == Some(key);
-                    if !same {
-                        moves.push((org, workflow, status, key, -1));
-                    }
-                }
-            }
-            for (org, key) in &after {
-                let same = before.is_some_and(|(workflow, status, keys)| {
-                    workflow == &order.workflow
-                        && status == &order.status
-                        && keys.get(org) == Some(key)
-                });
-                if !same {
-                    moves.push((org, &order.workflow, &order.status, key, 1));
-                }
-            }
-            // In one order for every change, so two PostgreSQL commits
-            // moving orders between the same rows lock them in the same
-            // order and never wait on each other in a cycle.
-            moves.sort_unstable();
-            for (org, workflow, status, key, delta) in moves {
+        /// Applies the count moves of a transaction's changes, merged and
+        /// in one sorted order.
+        async fn apply_counts(conn: &mut $conn, moves: Vec<$crate::counts::CountMove>) -> Result<()> {
+            for m in $crate::counts::merged(moves) {
                 sqlx::query(
                     "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
                      VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (organization, workflow, status, slots, shard) \
                      DO UPDATE SET n = status_counts.n + excluded.n",
                 )
-                .bind(org)
-                .bind(workflow)
-                .bind(status)
-                .bind(key)
-                .bind(shard)
-                .bind(delta)
+                .bind(&m.organization)
+                .bind(&m.workflow)
+                .bind(&m.status)
+                .bind(&m.slots)
+                .bind(m.shard)
+                .bind(m.delta)
                 .execute(&mut *conn)
                 .await
                 .map_err(db)?;
@@ -286,6 +342,26 @@ mod tests {
         let spread: std::collections::BTreeSet<i64> =
             (0..200).map(|i| shard(&format!("ord-{i}"))).collect();
         assert_eq!(spread.len(), 8, "every shard used");
+    }
+
+    #[test]
+    fn a_transaction_moves_each_row_once_in_order() {
+        let m = |org: &str, status: &str, delta: i64| CountMove {
+            organization: org.into(),
+            workflow: "w".into(),
+            status: status.into(),
+            slots: "lab=1".into(),
+            shard: 0,
+            delta,
+        };
+        let moves = vec![
+            m("b", "open", 1),
+            m("a", "draft", -1),
+            m("a", "open", 1),
+            m("a", "open", -1),
+            m("b", "open", 1),
+        ];
+        assert_eq!(merged(moves), vec![m("a", "draft", -1), m("b", "open", 2)]);
     }
 
     #[test]

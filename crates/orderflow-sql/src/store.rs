@@ -503,9 +503,66 @@ macro_rules! sql_store {
 
         // ----------------------------------------------------------- writes ---
 
-        pub(crate) async fn apply(conn: &mut $conn, op: &Op) -> Result<Done> {
+        /// Runs `ops` on `conn`, inside the caller's transaction: each in a
+        /// savepoint of its own when there are several, so a refused one
+        /// (a version conflict, a duplicate) undoes only itself; then the
+        /// count rows of those that held, once. Answers each op's result,
+        /// and why the transaction as a whole can no longer commit, if so.
+        pub(crate) async fn apply_all(
+            conn: &mut $conn,
+            ops: &[&Op],
+        ) -> (Vec<Result<Done>>, Option<StoreError>) {
+            use sqlx::Executor as _;
+            async fn exec(conn: &mut $conn, sql: &'static str) -> Result<()> {
+                conn.execute(sql).await.map(|_| ()).map_err(db)
+            }
+            let alone = ops.len() == 1;
+            let mut counts = Vec::new();
+            let mut results = Vec::with_capacity(ops.len());
+            let mut broken: Option<StoreError> = None;
+            for op in ops {
+                if let Some(why) = &broken {
+                    results.push(Err(why.clone()));
+                    continue;
+                }
+                if !alone && let Err(e) = exec(conn, "SAVEPOINT write").await {
+                    broken = Some(e.clone());
+                    results.push(Err(e));
+                    continue;
+                }
+                let mut moved = Vec::new();
+                let result = apply(conn, op, &mut moved).await;
+                let end = match (&result, alone) {
+                    (Ok(_), true) => Ok(()),
+                    (Ok(_), false) => exec(conn, "RELEASE write").await,
+                    (Err(e), true) => Err(e.clone()),
+                    (Err(_), false) => match exec(conn, "ROLLBACK TO write").await {
+                        Ok(()) => exec(conn, "RELEASE write").await,
+                        Err(e) => Err(e),
+                    },
+                };
+                match end {
+                    Ok(()) if result.is_ok() => counts.extend(moved),
+                    Ok(()) => {}
+                    Err(e) => broken = Some(e),
+                }
+                results.push(result);
+            }
+            if broken.is_none()
+                && let Err(e) = apply_counts(conn, counts).await
+            {
+                broken = Some(e);
+            }
+            (results, broken)
+        }
+
+        async fn apply(
+            conn: &mut $conn,
+            op: &Op,
+            counts: &mut Vec<$crate::counts::CountMove>,
+        ) -> Result<Done> {
             match op {
-                Op::Commit(commit) => commit_one(conn, commit).await.map(|()| Done::Unit),
+                Op::Commit(commit) => commit_one(conn, commit, counts).await.map(|()| Done::Unit),
                 Op::Inventory(op) => apply_inventory(conn, op).await.map(|()| Done::Unit),
                 Op::CreateOrganization(org) => {
                     create_organization(conn, org).await.map(|()| Done::Unit)
@@ -742,7 +799,13 @@ macro_rules! sql_store {
         /// rolls the transaction back). The conditional UPDATE on the version
         /// locks the order's row, so a racing commit waits, then finds the new
         /// version and is refused.
-        async fn commit_one(conn: &mut $conn, c: &Commit) -> Result<()> {
+        /// Writes the change and adds the count rows it moves to `counts`
+        /// (applied once for the whole transaction).
+        async fn commit_one(
+            conn: &mut $conn,
+            c: &Commit,
+            counts: &mut Vec<$crate::counts::CountMove>,
+        ) -> Result<()> {
             let order = &c.order;
             if order.version != c.expected_version.saturating_add(1) {
                 return Err(StoreError::Invalid(format!(
@@ -842,7 +905,7 @@ macro_rules! sql_store {
                 .await
                 .map_err(db)?;
             }
-            recount(conn, before.as_ref(), order).await?;
+            counts.extend($crate::counts::moves(before.as_ref(), order));
 
             for child in &c.new_children {
                 sqlx::query(

@@ -239,37 +239,19 @@ async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
     conn.execute(sql).await.map(|_| ()).map_err(db)
 }
 
-/// One transaction for the whole batch, one savepoint per write; answers
-/// go out once the transaction committed (or failed as a whole).
+/// One transaction for the whole batch, one savepoint per write (see
+/// `apply_all`); answers go out once the transaction committed (or failed
+/// as a whole).
 async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
     // Why the whole transaction failed, kept as the store error it was so
     // an outage (a full disk) still reads as one to every write of the batch.
-    let mut broken: Option<StoreError> = exec(conn, "BEGIN IMMEDIATE").await.err();
-    let mut results: Vec<Result<Done>> = Vec::with_capacity(batch.len());
-    for write in batch.iter() {
-        if let Some(why) = &broken {
-            results.push(Err(why.clone()));
-            continue;
+    let (results, mut broken) = match exec(conn, "BEGIN IMMEDIATE").await {
+        Err(e) => (Vec::new(), Some(e)),
+        Ok(()) => {
+            let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
+            sql::apply_all(conn, &ops).await
         }
-        if let Err(e) = exec(conn, "SAVEPOINT write").await {
-            broken = Some(e.clone());
-            results.push(Err(e));
-            continue;
-        }
-        let result = sql::apply(conn, &write.op).await;
-        let end = if result.is_ok() {
-            exec(conn, "RELEASE write").await
-        } else {
-            match exec(conn, "ROLLBACK TO write").await {
-                Ok(()) => exec(conn, "RELEASE write").await,
-                Err(e) => Err(e),
-            }
-        };
-        if let Err(e) = end {
-            broken = Some(e);
-        }
-        results.push(result);
-    }
+    };
     if broken.is_none()
         && let Err(e) = exec(conn, "COMMIT").await
     {
@@ -279,10 +261,12 @@ async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
         // Whatever happened, leave no transaction open for the next batch.
         let _ = exec(conn, "ROLLBACK").await;
     }
-    for (write, result) in batch.drain(..).zip(results) {
-        let result = match (&broken, result) {
-            (Some(why), Ok(_)) => Err(why.clone()),
-            (_, result) => result,
+    let mut results = results.into_iter();
+    for write in batch.drain(..) {
+        let result = match (&broken, results.next()) {
+            (Some(why), None | Some(Ok(_))) => Err(why.clone()),
+            (_, Some(result)) => result,
+            (None, None) => Err(backend("a write of the batch was not run")),
         };
         let _ = write.reply.send(result);
     }
