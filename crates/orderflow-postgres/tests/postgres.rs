@@ -75,3 +75,74 @@ async fn racing_commits_on_one_order_have_one_winner() {
     let versions: Vec<u64> = history.iter().map(|h| h.version).collect();
     assert_eq!(versions, vec![1, 2, 3, 4, 5]);
 }
+
+/// Changes per second through the store (no HTTP), 64 writers each on an
+/// order of its own, for 5 seconds; prints the figure. A measurement, not
+/// a check: `ORDERFLOW_TEST_POSTGRES_URL` should name a server with
+/// `fsync = on` (the throw-away cluster runs without it).
+///
+/// `cargo test --release -p orderflow-postgres --test postgres -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run by hand"]
+async fn commits_per_second() {
+    let fresh = orderflow_postgres::testing::fresh_store().await.unwrap();
+    let options = fresh.pool().connect_options();
+    fresh.close().await;
+    let store = Arc::new(
+        orderflow_postgres::PgStore::connect_with((*options).clone(), 16)
+            .await
+            .unwrap(),
+    );
+    let wf = Arc::new(catalog::built_in("dental-lab").unwrap().unwrap());
+    let parties: BTreeMap<String, String> = [("customer", "clinic"), ("lab", "lab-co")]
+        .iter()
+        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+        .collect();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut writers = Vec::new();
+    for n in 0..64 {
+        let (store, wf, parties) = (Arc::clone(&store), Arc::clone(&wf), parties.clone());
+        writers.push(tokio::spawn(async move {
+            let clinic = Actor::user("clinic-user", "clinic", &[]);
+            let lab = Actor::user("lab-user", "lab-co", &[]);
+            let none = PartySettings::new();
+            let blank = Order::blank(&format!("d{n}"), "dental-lab", parties);
+            let inputs =
+                json!({"lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}]});
+            let created =
+                engine::decide(&wf, &blank, &none, &clinic, "create", &inputs, at(0)).unwrap();
+            let c = commit_of(&wf, &blank, None, &created);
+            let draft = c.order.clone();
+            store.commit(c).await.unwrap();
+            let published =
+                engine::decide(&wf, &draft, &none, &clinic, "publish", &json!({}), at(1)).unwrap();
+            let c = commit_of(&wf, &draft, None, &published);
+            let mut order = c.order.clone();
+            store.commit(c).await.unwrap();
+            let mut changes = 0u64;
+            while std::time::Instant::now() < until {
+                let change = engine::decide(
+                    &wf,
+                    &order,
+                    &none,
+                    &lab,
+                    "add_task",
+                    &json!({"name": format!("task {changes}")}),
+                    at(1),
+                )
+                .unwrap();
+                let c = commit_of(&wf, &order, None, &change);
+                let next = c.order.clone();
+                store.commit(c).await.unwrap();
+                order = next;
+                changes += 1;
+            }
+            changes
+        }));
+    }
+    let mut total = 0;
+    for w in writers {
+        total += w.await.unwrap();
+    }
+    println!("{} changes in 5 s: {} per second", total, total / 5);
+}
