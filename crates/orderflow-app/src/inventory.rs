@@ -154,6 +154,19 @@ impl App {
         location: Option<&str>,
     ) -> Result<Vec<BinView>, AppError> {
         let org = self.stock_keeper(caller)?;
+        // A location is named within the caller's organisation: one it
+        // does not have is missing, not empty (another organisation's
+        // location of that name is none of its business).
+        if let Some(location) = location
+            && !self
+                .store
+                .stock_locations(&org)
+                .await?
+                .iter()
+                .any(|l| l.id == location)
+        {
+            return Err(AppError::not_found("location"));
+        }
         Ok(self
             .store
             .bins(&org, location)

@@ -33,6 +33,7 @@ pub async fn list_locations(
 #[utoipa::path(post, path = "/api/v1/inventory/locations", tag = "inventory",
     request_body = NewStockLocation,
     responses((status = 201, body = StockLocationView),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the location exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -48,7 +49,9 @@ pub async fn create_location(
 /// The bins of one location, with their units.
 #[utoipa::path(get, path = "/api/v1/inventory/locations/{location}/bins", tag = "inventory",
     params(("location" = String, Path)),
-    responses((status = 200, body = [BinView])),
+    responses((status = 200, body = [BinView]),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such location", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_bins(
     State(state): State<AppState>,
@@ -63,6 +66,7 @@ pub async fn list_bins(
     params(("location" = String, Path)),
     request_body = NewBin,
     responses((status = 201, body = BinView),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such location", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the bin exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
@@ -82,6 +86,7 @@ pub async fn create_bin(
     params(("location" = String, Path), ("bin" = String, Path)),
     request_body = BinAdjustment,
     responses((status = 200, body = BinView),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such bin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the bin holds fewer units than taken out", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
@@ -101,7 +106,8 @@ pub async fn adjust_bin(
 
 /// The organisation's purchases, with the jobs tied to each.
 #[utoipa::path(get, path = "/api/v1/inventory/purchases", tag = "inventory",
-    responses((status = 200, body = [PurchaseView])),
+    responses((status = 200, body = [PurchaseView]),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_purchases(
     State(state): State<AppState>,
@@ -114,6 +120,7 @@ pub async fn list_purchases(
 #[utoipa::path(post, path = "/api/v1/inventory/purchases", tag = "inventory",
     request_body = NewPurchase,
     responses((status = 201, body = PurchaseView),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such location", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the purchase exists", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
@@ -133,6 +140,7 @@ pub async fn create_purchase(
     params(("id" = String, Path)),
     request_body = NewReceipt,
     responses((status = 201, body = ReceiptResult),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such purchase", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -151,6 +159,7 @@ pub async fn receive(
 #[utoipa::path(post, path = "/api/v1/inventory/intake", tag = "inventory",
     request_body = IntakeRequest,
     responses((status = 200, body = IntakeReport),
+        (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such location", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn run_intake(

@@ -6,18 +6,13 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "support/session.rs"]
+mod session;
 
 use harness::Server;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use serde_json::json;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
+use session::{client, cookies, csrf_of, login_form};
 
 fn content_type(r: &reqwest::Response) -> String {
     r.headers()
@@ -25,36 +20,6 @@ fn content_type(r: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned()
-}
-
-/// The value of `name="csrf"` in a page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field");
-    let rest = &html[at + r#"name="csrf" value=""#.len()..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
-
-/// `name=value` of each `Set-Cookie`.
-fn cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The sign-in form's own cookie (`name=value`) and its CSRF token.
-async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let pair = cookies(&form)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_login="))
-        .expect("the sign-in form's cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    (pair, csrf_of(&form.text().await.unwrap()))
 }
 
 #[tokio::test]

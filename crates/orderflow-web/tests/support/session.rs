@@ -1,0 +1,45 @@
+//! Signing in over plain HTTP: the sign-in form's cookie and CSRF token,
+//! and the cookies an answer sets.
+
+#![allow(dead_code)]
+
+use reqwest::header::SET_COOKIE;
+use reqwest::redirect::Policy;
+
+/// A client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of `name="csrf"` in a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// `name=value` of each `Set-Cookie`.
+pub fn cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The sign-in form's own cookie (`name=value`) and its CSRF token.
+pub async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
+    let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let pair = cookies(&form)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_login="))
+        .expect("the sign-in form's cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (pair, csrf_of(&form.text().await.unwrap()))
+}
