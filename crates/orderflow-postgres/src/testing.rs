@@ -61,87 +61,196 @@ fn start() -> std::result::Result<Server, String> {
             .map_err(|e| format!("{URL_VARIABLE}={url:?} is not a PostgreSQL URL: {e}"))?;
         return Ok(Server { admin, dir: None });
     }
-    let bin = binaries().ok_or_else(|| {
-        format!(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): \
-             run `apt-get install -y postgresql`, or set {URL_VARIABLE} to a server's URL"
-        )
-    })?;
-    let as_root = run(Command::new("id").arg("-u"))?.trim() == "0";
-    let as_postgres = |program: &Path| {
-        if as_root {
+    // Tests never crash PostgreSQL itself here, so commits need not wait
+    // for the disk.
+    let cluster = Cluster::init("-c synchronous_commit=off")?;
+    let server = Server {
+        admin: cluster.admin.clone(),
+        dir: Some(cluster.dir.clone()),
+    };
+    // Stopped by its sentinel when the process ends, not when dropped.
+    std::mem::forget(cluster);
+    Ok(server)
+}
+
+/// A throw-away cluster of one test's own, which the test may stop and
+/// start again (the shared one of [`server`] must stay up for the others).
+/// Commits wait for the write-ahead log (`synchronous_commit = on`), so
+/// stopping it with `immediate`, a crash of PostgreSQL, loses no
+/// acknowledged change; `fsync` stays off (the machine does not crash).
+/// Stopped and removed when dropped, and by a sentinel when the process
+/// ends however it ends.
+pub struct Cluster {
+    /// Options reaching its `postgres` database as the superuser.
+    pub admin: PgConnectOptions,
+    dir: PathBuf,
+    pg_ctl: PathBuf,
+    settings: String,
+    as_root: bool,
+}
+
+impl Cluster {
+    /// Starts a new cluster from the local binaries.
+    pub fn start() -> std::result::Result<Self, String> {
+        Self::init("")
+    }
+
+    fn init(extra: &str) -> std::result::Result<Self, String> {
+        let bin = binaries().ok_or_else(|| {
+            format!(
+                "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): \
+                 run `apt-get install -y postgresql`, or set {URL_VARIABLE} to a server's URL"
+            )
+        })?;
+        let as_root = run(Command::new("id").arg("-u"))?.trim() == "0";
+        let dir = if as_root {
+            run(Command::new("runuser").args([
+                "-u",
+                "postgres",
+                "--",
+                "mktemp",
+                "-d",
+                "/tmp/orderflow-pg.XXXXXX",
+            ]))?
+        } else {
+            run(Command::new("mktemp").args(["-d", "/tmp/orderflow-pg.XXXXXX"]))?
+        };
+        let dir = PathBuf::from(dir.trim());
+        let cluster = Cluster {
+            admin: PgConnectOptions::new()
+                .socket(&dir)
+                .port(5432)
+                .username("postgres")
+                .database("postgres"),
+            settings: format!(
+                "-c listen_addresses='' -k {} -p 5432 -c fsync=off -c full_page_writes=off \
+                 -c max_connections=400 {extra}",
+                dir.display()
+            ),
+            pg_ctl: bin.join("pg_ctl"),
+            dir,
+            as_root,
+        };
+        let data = cluster.dir.join("data");
+        run(cluster
+            .as_postgres(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]))?;
+        // The sentinel first, so that even a failed start is cleaned up.
+        let stop = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
+             {runuser}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            runuser = if as_root {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            pg_ctl = cluster.pg_ctl.display(),
+            data = data.display(),
+            dir = cluster.dir.display(),
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &stop])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the clean-up sentinel: {e}"))?;
+        cluster.resume()?;
+        Ok(cluster)
+    }
+
+    fn as_postgres(&self, program: &Path) -> Command {
+        if self.as_root {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(program);
             c
         } else {
             Command::new(program)
         }
-    };
-    let dir = if as_root {
-        run(Command::new("runuser").args([
-            "-u",
-            "postgres",
-            "--",
-            "mktemp",
-            "-d",
-            "/tmp/orderflow-pg.XXXXXX",
-        ]))?
-    } else {
-        run(Command::new("mktemp").args(["-d", "/tmp/orderflow-pg.XXXXXX"]))?
-    };
-    let dir = PathBuf::from(dir.trim());
-    let data = dir.join("data");
-    run(as_postgres(&bin.join("initdb")).arg("-D").arg(&data).args([
-        "-A",
-        "trust",
-        "-U",
-        "postgres",
-        "-E",
-        "UTF8",
-        "--no-sync",
-    ]))?;
-    let settings = format!(
-        "-c listen_addresses='' -k {} -p 5432 -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=400",
-        dir.display()
-    );
-    let pg_ctl = bin.join("pg_ctl");
-    // The sentinel first, so that even a failed start is cleaned up.
-    let stop = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.2; done; \
-         {runuser}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
-        pid = std::process::id(),
-        runuser = if as_root {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        },
-        pg_ctl = pg_ctl.display(),
-        data = data.display(),
-        dir = dir.display(),
-    );
-    Command::new("setsid")
-        .args(["sh", "-c", &stop])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting the clean-up sentinel: {e}"))?;
-    run(as_postgres(&pg_ctl)
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(dir.join("server.log"))
-        .args(["-w", "-t", "60", "-o", &settings, "start"]))?;
-    let admin = PgConnectOptions::new()
-        .socket(&dir)
-        .port(5432)
-        .username("postgres")
-        .database("postgres");
-    Ok(Server {
-        admin,
-        dir: Some(dir),
-    })
+    }
+
+    /// Starts the (stopped) cluster and waits until it takes connections.
+    pub fn resume(&self) -> std::result::Result<(), String> {
+        run(self
+            .as_postgres(&self.pg_ctl)
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(self.dir.join("server.log"))
+            .args(["-w", "-t", "60", "-o", &self.settings, "start"]))
+        .map(drop)
+    }
+
+    /// Stops the cluster: `fast` (a clean shutdown, clients cut off) or,
+    /// when `crash`, `immediate` (no shutdown checkpoint: recovery at the
+    /// next start, as after a crash).
+    pub fn stop(&self, crash: bool) -> std::result::Result<(), String> {
+        run(self
+            .as_postgres(&self.pg_ctl)
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args([
+                "-w",
+                "-t",
+                "60",
+                "-m",
+                if crash { "immediate" } else { "fast" },
+                "stop",
+            ]))
+        .map(drop)
+    }
+
+    /// A `postgres://` URL of `database` on this cluster, as `orderflow
+    /// serve --database` takes it.
+    pub fn url(&self, database: &str) -> String {
+        url_of(&self.admin.clone().database(database))
+    }
+
+    /// Creates an empty database; its URL.
+    pub async fn database(&self, name: &str) -> Result<String> {
+        let mut conn = PgConnection::connect_with(&self.admin)
+            .await
+            .map_err(backend)?;
+        conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .map_err(backend)?;
+        conn.close().await.map_err(backend)?;
+        Ok(self.url(name))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.stop(true);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A `postgres://` URL for `options` (over its unix socket when it has
+/// one), as `orderflow serve --database` takes it.
+pub fn url_of(options: &PgConnectOptions) -> String {
+    let host = options
+        .get_socket()
+        .map(|s| s.display().to_string())
+        .unwrap_or_else(|| options.get_host().to_owned());
+    format!(
+        "postgres://{}@localhost:{}/{}?host={host}",
+        options.get_username(),
+        options.get_port(),
+        options.get_database().unwrap_or("postgres")
+    )
+}
+
+/// A fresh, migrated, empty database of its own on the shared server; its
+/// URL, for a test that starts the binary on it.
+pub async fn fresh_database_url() -> Result<String> {
+    let store = fresh_store().await?;
+    let url = url_of(&store.pool().connect_options());
+    store.close().await;
+    Ok(url)
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`.

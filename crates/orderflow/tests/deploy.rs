@@ -169,24 +169,11 @@ fn deploy_with_the_binary_on_sqlite() {
 
 #[test]
 fn deploy_with_the_binary_on_postgres() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let url = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .unwrap()
+        .block_on(orderflow_postgres::testing::fresh_database_url())
         .unwrap();
-    let store = runtime
-        .block_on(orderflow_postgres::testing::fresh_store())
-        .unwrap();
-    let o = store.pool().connect_options();
-    let socket = o
-        .get_socket()
-        .map(|s| s.display().to_string())
-        .unwrap_or_else(|| o.get_host().to_owned());
-    let url = format!(
-        "postgres://{}@localhost:{}/{}?host={socket}",
-        o.get_username(),
-        o.get_port(),
-        o.get_database().unwrap()
-    );
-    runtime.block_on(store.close());
     deploy_with_the_binary(Some(&url));
 }
