@@ -135,7 +135,7 @@ pub async fn reschedule(
         .unwrap_or_default();
     let Some(at) = local_time(typed, zone(&web, &session).await) else {
         let message = format!("{typed:?} is not a date and time: choose both.");
-        return refusal_page(&web, &session, &id, &timer, message).await;
+        return refusal_page(&web, &session, &id, &timer, message, 422).await;
     };
     let body = json!({"at": at.to_rfc3339_opts(SecondsFormat::Secs, true)});
     let done = web
@@ -176,20 +176,25 @@ async fn answer(
                 .as_ref()
                 .and_then(|f| f.first())
                 .map_or_else(|| p.detail.clone(), |f| f.message.clone());
-            refusal_page(web, session, id, timer, message).await
+            refusal_page(web, session, id, timer, message, p.status).await
         }
     }
 }
 
+/// The order page with `message` beside the timer, answered with the
+/// refusal's own status (403 for a user who may not, 409 for a timer no
+/// longer pending, 422 for a time that is none).
 async fn refusal_page(
     web: &Web,
     session: &Session,
     id: &str,
     timer: &str,
     message: String,
+    status: u16,
 ) -> Result<Response, PageError> {
     let page = order::render(web, session, id, Some((timer, message))).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    Ok((status, page).into_response())
 }
 
 #[cfg(test)]

@@ -385,12 +385,23 @@ async fn world() -> World {
         )
         .await;
     let po = po["id"].as_str().unwrap().to_owned();
+    // The pages' timer forms act on a second one.
+    let po2 = s
+        .api(
+            "POST",
+            "/orders",
+            &tok("buyer"),
+            json!({"workflow": "purchasing", "parties": {"supplier": "supplier"},
+                   "inputs": {"lines": [{"product": "salt", "quantity": 1, "unit_price": "5.00"}]}}),
+        )
+        .await;
+    let po2 = po2["id"].as_str().unwrap().to_owned();
     let inbox = s
         .api("GET", "/notifications", &tok("supplier"), json!({}))
         .await;
     let note = inbox["items"][0]["id"].as_str().unwrap().to_owned();
 
-    let (co, pp, po) = (co.as_str(), pp.as_str(), po.as_str());
+    let (co, pp, po, po2) = (co.as_str(), pp.as_str(), po.as_str(), po2.as_str());
     let (hook, delivery, purchase, file, job) = (
         hook.as_str(),
         delivery.as_str(),
@@ -865,6 +876,30 @@ async fn world() -> World {
             &[],
             ("viewer", OK),
             order_refused,
+        ),
+        page(
+            g.clone(),
+            "/orders/{id}/files/{file}",
+            &[("id", co), ("file", file)],
+            &[],
+            ("viewer", OK),
+            order_refused,
+        ),
+        page(
+            p.clone(),
+            "/orders/{id}/timers/{timer}/reschedule",
+            &[("id", po2), ("timer", "abandon_unaccepted")],
+            &[("at", "2031-01-02T03:04")],
+            ("buyer", PAGE_OK),
+            outlet_refused,
+        ),
+        page(
+            p.clone(),
+            "/orders/{id}/timers/{timer}/cancel",
+            &[("id", po2), ("timer", "abandon_unaccepted")],
+            &[],
+            ("buyer", PAGE_OK),
+            outlet_refused,
         ),
         page(
             g.clone(),
