@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 pub mod notifications;
 pub use notifications::{
-    DeadLetterList, DeadLetterView, EmailKind, EmailPreferences, InboxQuery, MarkedRead,
-    NotificationList, NotificationView, SetEmailPreferences,
+    DeadLetterList, DeadLetterQuery, DeadLetterView, EmailKind, EmailPreferences, InboxQuery,
+    MarkedRead, NotificationList, NotificationView, SetEmailPreferences,
 };
 
 mod workflows;
@@ -632,6 +632,26 @@ mod tests {
     }
 }
 
+/// A bound of a time filter: a date (`YYYY-MM-DD`, UTC) or an RFC 3339
+/// time, as the document's formats say (a pattern let through dates that
+/// are none, such as `0000-00-00`).
+fn date_or_time() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{
+        KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    };
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(string(KnownFormat::Date))
+            .item(string(KnownFormat::DateTime))
+            .build(),
+    )
+}
+
 /// The query of `GET /api/v1/orders` and `/orders/counts`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -647,17 +667,17 @@ pub struct ListQuery {
     /// numbers, notes).
     pub q: Option<String>,
     /// RFC 3339 time or `YYYY-MM-DD` (UTC).
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(schema_with = date_or_time)]
     pub created_from: Option<String>,
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(schema_with = date_or_time)]
     pub created_to: Option<String>,
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(schema_with = date_or_time)]
     pub updated_from: Option<String>,
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(schema_with = date_or_time)]
     pub updated_to: Option<String>,
-    /// `newest` first (the default), `oldest` first, most recently
-    /// `updated` first, or longest `waiting` in its status first.
-    #[param(pattern = "^(newest|oldest|updated|waiting)$")]
+    /// `newest` first (the default, also when empty), `oldest` first, most
+    /// recently `updated` first, or longest `waiting` in its status first.
+    #[param(pattern = "^(newest|oldest|updated|waiting)?$")]
     pub sort: Option<String>,
     /// From the previous page's `next_cursor` (of the same sort).
     pub cursor: Option<String>,

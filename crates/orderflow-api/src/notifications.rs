@@ -106,10 +106,19 @@ pub struct DeadLetterList {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
-    /// A page's `next_cursor` (notifications only).
+    /// A page's `next_cursor`.
     pub cursor: Option<String>,
-    /// From 1 to 100 (default 50) for notifications, to 500 (default 100)
-    /// for dead letters.
-    #[param(minimum = 1)]
+    /// From 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// The query of `GET /api/v1/outbox/dead`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterQuery {
+    /// From 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }

@@ -26,6 +26,13 @@ impl App {
                 format!("at most {} orders at once", self.limits.bulk_orders_max),
             ));
         }
+        // Refused once for all, also when no order would read them.
+        if !req.inputs.is_object() {
+            return Err(AppError::invalid(
+                "inputs",
+                "an object of the action's inputs",
+            ));
+        }
         let mut results = Vec::with_capacity(req.orders.len());
         for id in &req.orders {
             let item = match self

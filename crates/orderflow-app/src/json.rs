@@ -40,9 +40,14 @@ pub fn parse_value(bytes: &[u8]) -> Result<Json, AppError> {
         .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))
 }
 
-/// Parses `bytes` as a `T`: malformed JSON is 400, the wrong shape 422.
+/// Parses `bytes` as a `T`, a request body: malformed JSON is 400, the
+/// wrong shape 422. Every body is an object: serde would also read a
+/// struct from an array of its fields in order (`[]` as all defaults).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let value = parse_value(bytes)?;
+    if !value.is_object() {
+        return Err(AppError::invalid("body", "a JSON object"));
+    }
     serde_json::from_value(value).map_err(|e| AppError::invalid("body", e.to_string()))
 }
 

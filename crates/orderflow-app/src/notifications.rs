@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use orderflow_api::{
     DeadLetterList, DeadLetterView, EmailKind, EmailPreferences, NotificationList, NotificationView,
 };
-use orderflow_store::InboxEntry;
+use orderflow_store::{InboxEntry, StoreError};
 use serde_json::Value as Json;
 
 use crate::App;
 use crate::admin::admin_only;
 use crate::auth::{Caller, UserCaller};
 use crate::error::AppError;
+use crate::read::limit_within;
 
 /// Notifications one page holds at most.
 pub const INBOX_PAGE_MAX: u32 = 100;
@@ -29,9 +30,18 @@ impl App {
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<NotificationList, AppError> {
-        let limit = limit.unwrap_or(50).clamp(1, INBOX_PAGE_MAX);
+        let limit = limit_within(limit, 50, INBOX_PAGE_MAX)?;
         let (user, org) = (&caller.0.id, caller.organization());
-        let page = self.store.inbox(user, org, cursor, limit).await?;
+        let cursor = cursor.filter(|c| !c.is_empty());
+        let page = self
+            .store
+            .inbox(user, org, cursor, limit)
+            .await
+            .map_err(|e| match e {
+                // A cursor the server never gave is the client's mistake.
+                StoreError::Invalid(m) => AppError::bad_request(m),
+                other => other.into(),
+            })?;
         Ok(NotificationList {
             items: page
                 .items
@@ -186,7 +196,7 @@ impl App {
         limit: Option<u32>,
     ) -> Result<DeadLetterList, AppError> {
         admin_only(caller)?;
-        let limit = limit.unwrap_or(100).clamp(1, orderflow_store::MAX_LIMIT);
+        let limit = limit_within(limit, 100, orderflow_store::MAX_LIMIT)?;
         let items = self
             .store
             .dead_letters(limit)

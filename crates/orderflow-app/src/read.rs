@@ -46,6 +46,19 @@ fn next_after<T>(rows: &[T], limit: u32, seq: impl Fn(&T) -> u64) -> Option<u64>
         .flatten()
 }
 
+/// The page size asked for (`default` when absent); one outside 1 to `max`
+/// is refused rather than quietly changed, so a client never mistakes a
+/// short page for the end.
+pub(crate) fn limit_within(asked: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
+    match asked {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request(format!(
+            "limit must be from 1 to {max}, not {n}"
+        ))),
+    }
+}
+
 impl App {
     fn filter_of(&self, caller: &UserCaller, q: &ListQuery) -> Result<OrderFilter, AppError> {
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
@@ -72,18 +85,10 @@ impl App {
         })
     }
 
-    /// The page size asked for (`default` when absent); one outside 1 to
-    /// the maximum is refused rather than quietly changed, so a client
-    /// never mistakes a short page for the end.
+    /// The page size asked for of a list of orders or children.
     fn page_limit(&self, asked: Option<u32>, default: u32) -> Result<u32, AppError> {
         let max = self.limits.page_limit_max;
-        match asked {
-            None => Ok(default.min(max)),
-            Some(n) if (1..=max).contains(&n) => Ok(n),
-            Some(n) => Err(AppError::bad_request(format!(
-                "limit must be from 1 to {max}, not {n}"
-            ))),
-        }
+        limit_within(asked, default.min(max), max)
     }
 
     /// The order, its status, version and the caller's actions now.
@@ -136,6 +141,9 @@ impl App {
         q: &ListQuery,
     ) -> Result<OrderCounts, AppError> {
         let filter = self.filter_of(caller, q)?;
+        // The list's query, checked as the list checks it, though a count
+        // has no pages.
+        self.page_limit(q.limit, 50)?;
         let mut rows: Vec<_> = self
             .store
             .count_by_status(&filter)

@@ -103,8 +103,9 @@ pub async fn update_user(
 
 /// Makes another token for the calling user, shown this once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "administration",
-    request_body = CreateToken,
-    responses((status = 201, body = TokenCreated), (status = 401, body = Problem, content_type = "application/problem+json")),
+    request_body(content = Option<CreateToken>, description = "optional: a token named `api` without it"),
+    responses((status = 201, body = TokenCreated), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a name that is not one, or an unknown field", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_token(
     State(state): State<AppState>,

@@ -16,6 +16,15 @@ use crate::auth::AuthUser;
 use crate::extract::{P, Q};
 use crate::problem::ApiError;
 
+/// A multipart upload as the document describes it: one `file` part.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The file's bytes; the part's file name is kept as the name.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
@@ -28,10 +37,14 @@ pub struct UploadQuery {
 /// accepted ones and match the content's magic bytes.
 #[utoipa::path(post, path = "/api/v1/files", tag = "files",
     params(UploadQuery),
-    request_body(content = Vec<u8>, description = "the file (raw, or multipart/form-data with a `file` part)", content_type = "application/octet-stream"),
+    request_body(description = "the file, raw (its type checked against its content) or multipart/form-data with a `file` part",
+        content(
+            (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"),
+            (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"), (UploadForm = "multipart/form-data"))),
     responses((status = 201, body = FileView),
         (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json")),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a multipart body without its `file` part", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -107,7 +120,9 @@ pub struct DownloadQuery {
 /// caller sees that refers to it; 404 otherwise.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files",
     params(("id" = String, Path), DownloadQuery),
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the file, with the type it was stored as",
+            content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"),
+                (Vec<u8> = "image/webp"), (Vec<u8> = "application/pdf"))),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download(

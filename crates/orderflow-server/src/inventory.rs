@@ -157,8 +157,9 @@ pub async fn receive(
 /// The intake check, now: waiting jobs oldest first reserve a unit from a
 /// bin, take a received unit or are tied to a purchase.
 #[utoipa::path(post, path = "/api/v1/inventory/intake", tag = "inventory",
-    request_body = IntakeRequest,
+    request_body(content = Option<IntakeRequest>, description = "optional: every location without it"),
     responses((status = 200, body = IntakeReport),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such location", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use orderflow_api::{
-    DeadLetterList, EmailPreferences, InboxQuery, MarkedRead, NotificationList, Problem,
-    SetEmailPreferences,
+    DeadLetterList, DeadLetterQuery, EmailPreferences, InboxQuery, MarkedRead, NotificationList,
+    Problem, SetEmailPreferences,
 };
 
 use crate::AppState;
@@ -93,14 +93,14 @@ pub async fn set_email_preferences(
 /// Messages the server stopped trying to deliver, with their last error,
 /// latest first (administrator).
 #[utoipa::path(get, path = "/api/v1/outbox/dead", tag = "notifications",
-    params(InboxQuery),
+    params(DeadLetterQuery),
     responses((status = 200, body = DeadLetterList),
         (status = 403, description = "needs the administrator token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn dead_letters(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Q(query): Q<InboxQuery>,
+    Q(query): Q<DeadLetterQuery>,
 ) -> Result<Json<DeadLetterList>, ApiError> {
     Ok(Json(state.dead_letters(&caller, query.limit).await?))
 }
