@@ -16,8 +16,10 @@ use crate::auth::AuthUser;
 use crate::extract::{P, Q};
 use crate::problem::ApiError;
 
-/// A multipart upload as the document describes it: one `file` part.
-#[derive(utoipa::ToSchema)]
+/// A multipart upload as the document describes it: one `file` part and
+/// no other.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct UploadForm {
     /// The file's bytes; the part's file name is kept as the name.
@@ -74,7 +76,11 @@ pub async fn upload(
                 Err(e) => return Err(ApiError::bad_request(e.body_text())),
             };
             if field.name() != Some("file") {
-                continue;
+                return Err(orderflow_app::AppError::invalid(
+                    "file",
+                    "one multipart part, named `file`, and no other",
+                )
+                .into());
             }
             let name = field.file_name().map(str::to_owned);
             let ct = field.content_type().map(str::to_owned).unwrap_or_default();
