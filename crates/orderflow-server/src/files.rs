@@ -65,38 +65,33 @@ pub async fn upload(
         let mut multipart = Multipart::from_request(req, &state)
             .await
             .map_err(|e| ApiError::bad_request(e.body_text()))?;
-        let mut found = None;
-        loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(too_large(limit).into());
-                }
-                Err(e) => return Err(ApiError::bad_request(e.body_text())),
-            };
-            if field.name() != Some("file") {
-                return Err(orderflow_app::AppError::invalid(
-                    "file",
-                    "one multipart part, named `file`, and no other",
-                )
-                .into());
+        let only_file = || {
+            ApiError::from(orderflow_app::AppError::invalid(
+                "file",
+                "one multipart part, named `file`, and no other",
+            ))
+        };
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large(limit).into()
+            } else {
+                ApiError::bad_request(e.body_text())
             }
-            let name = field.file_name().map(str::to_owned);
-            let ct = field.content_type().map(str::to_owned).unwrap_or_default();
-            let data = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large(limit).into()
-                } else {
-                    ApiError::bad_request(e.body_text())
-                }
-            })?;
-            found = Some((name, ct, data));
-            break;
+        };
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(unreadable)?
+            .ok_or_else(only_file)?;
+        if field.name() != Some("file") {
+            return Err(only_file());
         }
-        let (name, ct, data) = found.ok_or_else(|| {
-            orderflow_app::AppError::invalid("file", "a multipart part named `file` is required")
-        })?;
+        let name = field.file_name().map(str::to_owned);
+        let ct = field.content_type().map(str::to_owned).unwrap_or_default();
+        let data = field.bytes().await.map_err(unreadable)?;
+        if multipart.next_field().await.map_err(unreadable)?.is_some() {
+            return Err(only_file());
+        }
         (name.or(q.name), ct, data)
     } else {
         let data = Bytes::from_request(req, &state).await.map_err(|e| {
