@@ -63,7 +63,7 @@ fn start() -> std::result::Result<Server, String> {
     }
     // Tests never crash PostgreSQL itself here, so commits need not wait
     // for the disk.
-    let cluster = Cluster::init("-c synchronous_commit=off")?;
+    let cluster = Cluster::init(&format!("{NO_FLUSH} -c synchronous_commit=off"))?;
     let server = Server {
         admin: cluster.admin.clone(),
         dir: Some(cluster.dir.clone()),
@@ -72,6 +72,9 @@ fn start() -> std::result::Result<Server, String> {
     std::mem::forget(cluster);
     Ok(server)
 }
+
+/// What the tests' clusters give up: the machine does not crash under them.
+const NO_FLUSH: &str = "-c fsync=off -c full_page_writes=off";
 
 /// A throw-away cluster of one test's own, which the test may stop and
 /// start again (the shared one of [`server`] must stay up for the others).
@@ -92,7 +95,20 @@ pub struct Cluster {
 impl Cluster {
     /// Starts a new cluster from the local binaries.
     pub fn start() -> std::result::Result<Self, String> {
+        Self::init(NO_FLUSH)
+    }
+
+    /// A cluster with PostgreSQL's default durability (fsync and
+    /// full-page writes on, commits wait for the disk): what measurements
+    /// of durable throughput need (`orderflow-bench`).
+    pub fn durable() -> std::result::Result<Self, String> {
         Self::init("")
+    }
+
+    /// The directory of its unix socket (port 5432), for PostgreSQL's own
+    /// client programs (`-h`).
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
     }
 
     fn init(extra: &str) -> std::result::Result<Self, String> {
@@ -123,8 +139,7 @@ impl Cluster {
                 .username("postgres")
                 .database("postgres"),
             settings: format!(
-                "-c listen_addresses='' -k {} -p 5432 -c fsync=off -c full_page_writes=off \
-                 -c max_connections=400 {extra}",
+                "-c listen_addresses='' -k {} -p 5432 -c max_connections=400 {extra}",
                 dir.display()
             ),
             pg_ctl: bin.join("pg_ctl"),
@@ -254,7 +269,7 @@ pub async fn fresh_database_url() -> Result<String> {
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`.
-fn binaries() -> Option<PathBuf> {
+pub fn binaries() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .filter_map(|e| e.ok())
