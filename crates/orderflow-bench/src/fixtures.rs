@@ -42,15 +42,16 @@ pub async fn user(
         .context("the new user's token")
 }
 
-/// The body of a new compliance order; `products` decides its first
-/// status (`pending_data` with a product type, `complete` without).
-pub fn compliance_order(products: bool) -> Value {
-    let types = if products {
-        json!([{"product_type": "cotton", "quantity": 10}])
+/// The body of a new compliance order: `pending_data` (a product type
+/// and a requirement, neither met), or `complete` (none of either).
+pub fn compliance_order(pending: bool) -> Value {
+    let inputs = if pending {
+        json!({"product_types": [{"product_type": "cotton", "quantity": 10}],
+               "requirements": [{"name": "Certificate of origin"}]})
     } else {
-        json!([])
+        json!({})
     };
-    json!({"workflow": "compliance", "inputs": {"product_types": types}})
+    json!({"workflow": "compliance", "inputs": inputs})
 }
 
 /// The owner, its editor and `orders` orders whose stage the connections

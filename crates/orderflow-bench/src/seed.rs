@@ -1,24 +1,32 @@
-//! Many orders, fast: created in this process through the application
-//! layer on the server's SQLite directory while the server is stopped, so
-//! every row (snapshot, history, counters) is what a real create writes.
-//! Durability is off while seeding (the orders are throw-away); the server
-//! opens the file with `synchronous = FULL` again.
+//! Many orders, fast, written with the store crate on the server's SQLite
+//! directory while the server is stopped. The engine decides the creation
+//! of each kind of order once (what a real create decides); each seeded
+//! order is that commit under a new id, number and time, committed through
+//! `Store::commit` as a real create is, so every row a create writes (the
+//! snapshot, its history, the counts) is there. Durability is off while
+//! seeding (the orders are throw-away); the server opens the file with
+//! `synchronous = FULL` again.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use orderflow_app::auth::UserCaller;
-use orderflow_app::json::Body;
-use orderflow_app::{App, Limits, SystemClock, built_in_workflows};
+use chrono::Utc;
+use orderflow_app::{UserCaller, built_in_workflows};
+use orderflow_core::engine;
+use orderflow_core::model::{Order, PartySettings};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
-use orderflow_store::{Cursor, Store};
+use orderflow_store::{Commit, Cursor, Store, commit_of};
 
-use crate::fixtures::{EDITOR, compliance_order};
+use crate::fixtures::{EDITOR, OWNER, compliance_order};
 
-/// Creates at once: enough to fill the writer's group commits.
-const CREATORS: usize = 64;
+/// Commits at once: enough to fill the writer's group commits.
+const WRITERS: usize = 64;
+/// Seeded numbers start here, far above the organisation's counter, so
+/// orders created over the API afterwards never take one of them.
+const FIRST_NUMBER: usize = 100_000_000;
 
 /// Where the half-way page of the `pending_data` list (newest first)
 /// starts: the cursor of an order created half-way through.
@@ -26,8 +34,8 @@ pub struct Seeded {
     pub half_way: String,
 }
 
-/// Adds `orders` compliance orders of the editor to `dir`, alternately
-/// `pending_data` and `complete`.
+/// Adds `orders` compliance orders of the editor's organisation to `dir`,
+/// alternately `pending_data` and `complete`.
 pub fn seed(dir: &Path, orders: usize) -> anyhow::Result<Seeded> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -39,23 +47,14 @@ async fn seed_in(dir: &Path, orders: usize) -> anyhow::Result<Seeded> {
     let mut config = SqliteConfig::new(dir);
     config.synchronous_full = false;
     let store = Arc::new(SqliteStore::open_with(config).await?);
-    let app = App::new(
-        store.clone(),
-        built_in_workflows().map_err(|e| anyhow::anyhow!("{e:?}"))?,
-        None,
-        Arc::new(SystemClock),
-        Limits::default(),
-    );
-    let editor = store
-        .user(EDITOR)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .context("the editor made before seeding")?;
-    let caller = UserCaller(editor);
+    let templates = Arc::new([
+        template(&*store, true).await?,
+        template(&*store, false).await?,
+    ]);
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..CREATORS {
-        let (app, caller, next) = (app.clone(), caller.clone(), Arc::clone(&next));
+    for _ in 0..WRITERS {
+        let (store, templates, next) = (store.clone(), templates.clone(), next.clone());
         tasks.spawn(async move {
             let mut half_way = None;
             loop {
@@ -64,13 +63,27 @@ async fn seed_in(dir: &Path, orders: usize) -> anyhow::Result<Seeded> {
                     return Ok::<_, anyhow::Error>(half_way);
                 }
                 let pending = n % 2 == 0;
-                let answer = app
-                    .create_order(&caller, Body::Value(compliance_order(pending)), None)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("seeding: {}", e.detail()))?;
+                let mut commit = templates[usize::from(!pending)].clone();
+                let now = Utc::now();
+                let order = &mut commit.order;
+                order.id = uuid::Uuid::now_v7().to_string();
+                order.number = Some(format!("CO-{}", FIRST_NUMBER + n));
+                order.created_at = Some(now);
+                order.updated_at = Some(now);
+                order.status_since = Some(now);
                 if pending && n / 2 == orders / 4 {
-                    half_way = Some(cursor(&answer.body)?);
+                    half_way = Some(
+                        Cursor {
+                            key_micros: now.timestamp_micros(),
+                            id: order.id.clone(),
+                        }
+                        .encode(),
+                    );
                 }
+                store
+                    .commit(commit)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
             }
         });
     }
@@ -83,13 +96,30 @@ async fn seed_in(dir: &Path, orders: usize) -> anyhow::Result<Seeded> {
     })
 }
 
-/// The newest-first cursor after `order`.
-fn cursor(order: &serde_json::Value) -> anyhow::Result<String> {
-    let created = order["created_at"].as_str().context("created_at")?;
-    let created = chrono::DateTime::parse_from_rfc3339(created)?;
-    Ok(Cursor {
-        key_micros: created.timestamp_micros(),
-        id: order["id"].as_str().context("id")?.to_owned(),
-    }
-    .encode())
+/// The commit creating one compliance order of the editor, as the engine
+/// decides it.
+async fn template(store: &dyn Store, pending: bool) -> anyhow::Result<Commit> {
+    let workflows = built_in_workflows().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let wf = workflows.get("compliance").context("compliance")?;
+    let editor = store
+        .user(EDITOR)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .context("the editor made before seeding")?;
+    let parties = BTreeMap::from([("owner".to_owned(), OWNER.to_owned())]);
+    let blank = Order::blank("template", wf.id(), parties);
+    let inputs = &compliance_order(pending)["inputs"];
+    let change = engine::decide(
+        wf,
+        &blank,
+        &PartySettings::new(),
+        &UserCaller(editor).actor(),
+        "create",
+        inputs,
+        Utc::now(),
+    )
+    .map_err(|r| anyhow::anyhow!("{r:?}"))?;
+    let mut commit = commit_of(wf, &blank, None, &change);
+    commit.numbered_by = Some(OWNER.to_owned());
+    Ok(commit)
 }
