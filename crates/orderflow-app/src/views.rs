@@ -9,6 +9,7 @@ use orderflow_core::definition::State;
 use orderflow_core::engine::{Availability, Workflow, vars};
 use orderflow_core::model::{Child, Order, PartySettings};
 use orderflow_core::money;
+use orderflow_core::rejection::Rejection;
 use orderflow_store::{HistoryEntry, Organization, User};
 use serde_json::Value as Json;
 
@@ -85,7 +86,13 @@ pub fn child(wf: &Workflow, c: &Child, actions: Option<Vec<ActionView>>) -> Chil
 /// the stored data alone when a computed value cannot be evaluated
 /// (logged). The currency and the order's own members are not repeated.
 pub fn data(wf: &Workflow, order: &Order, settings: &PartySettings) -> Json {
-    let mut value = match vars::order_value(wf, order, settings) {
+    shown_data(wf, order, vars::order_value(wf, order, settings))
+}
+
+/// [`data`] from the order's value as expressions read it, when the
+/// caller has it already.
+pub fn shown_data(wf: &Workflow, order: &Order, value: Result<Json, Rejection>) -> Json {
+    let mut value = match value {
         Ok(Json::Object(value)) => value,
         Ok(_) => order.data.clone(),
         Err(e) => {
@@ -124,6 +131,16 @@ pub fn order(
     settings: &PartySettings,
     actions: Vec<ActionView>,
 ) -> OrderView {
+    order_with_data(wf, order, data(wf, order, settings), actions)
+}
+
+/// [`order`] with its [`data`] already shown.
+pub fn order_with_data(
+    wf: &Workflow,
+    order: &Order,
+    data: Json,
+    actions: Vec<ActionView>,
+) -> OrderView {
     OrderView {
         id: order.id.clone(),
         number: order.number.clone(),
@@ -134,7 +151,7 @@ pub fn order(
         version: order.version,
         parties: order.parties.clone(),
         currency: currency(order),
-        data: data(wf, order, settings),
+        data,
         items: order.children.iter().map(|c| child(wf, c, None)).collect(),
         counts: order.counts.clone(),
         actions,

@@ -113,13 +113,22 @@ impl App {
         settings: &PartySettings,
         actor: &Actor,
     ) -> Result<OrderView, AppError> {
-        let actions = engine::available_actions(wf, order, settings, actor, self.now())?;
+        let (actions, value) =
+            engine::available_actions_and_order(wf, order, settings, actor, self.now())?;
+        let actions = views::actions(actions);
+        if order.hidden_records.is_empty() {
+            // Nothing was written out of a slot's sight: the order shown
+            // is the one the actions were decided on, whose computed
+            // values are computed already.
+            let data = views::shown_data(wf, order, Ok(value));
+            return Ok(views::order_with_data(wf, order, data, actions));
+        }
         let slots = match actor {
             Actor::User { organization, .. } => order.slots_of(organization),
             Actor::System => order.parties.keys().cloned().collect(),
         };
         let seen = order.as_seen_by(&slots);
-        Ok(views::order(wf, &seen, settings, views::actions(actions)))
+        Ok(views::order(wf, &seen, settings, actions))
     }
 
     /// The child `child_id` of a visible order: loaded with it, or stored

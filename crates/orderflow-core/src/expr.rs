@@ -11,6 +11,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock};
 
 use cel::common::ast::Expr as Node;
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
+};
+use cel::common::value::Val;
 use cel::{Context, Env, IdedExpr, Value};
 use serde_json::Value as Json;
 
@@ -160,7 +164,7 @@ impl<'p> Vars<'p> {
     }
 
     pub fn set(&mut self, name: &str, value: Json) {
-        self.ctx.add_variable_from_value(name, to_cel(&value));
+        self.ctx.add_variable_as_val(name, to_val(&value));
         match self.json.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
             None => self.json.push((name.to_owned(), value)),
@@ -344,21 +348,24 @@ fn collect_locals(e: &IdedExpr, out: &mut BTreeSet<String>) {
     }
 }
 
-pub fn to_cel(v: &Json) -> Value {
+/// A JSON value as the value a CEL context holds, built directly: going
+/// through `cel::Value` first copies every list and map twice, and every
+/// variable of every expression context is converted this way.
+pub fn to_val(v: &Json) -> Box<dyn Val + 'static> {
     match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
+        Json::Null => Box::new(CelNull),
+        Json::Bool(b) => Box::new(CelBool::from(*b)),
         Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Some(i) => Box::new(CelInt::from(i)),
+            None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
         },
-        Json::String(s) => Value::String(Arc::new(s.clone())),
-        Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
-        Json::Object(map) => {
-            let m: HashMap<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
-            Value::Map(m.into())
-        }
+        Json::String(s) => Box::new(CelString::from(s.clone())),
+        Json::Array(items) => Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>())),
+        Json::Object(map) => Box::new(CelMap::from(
+            map.iter()
+                .map(|(k, v)| (CelMapKey::from(k.clone()), to_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
     }
 }
 

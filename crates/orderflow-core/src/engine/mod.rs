@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 pub use apply::{apply, apply_child, created_children};
-pub use available::{Availability, available_actions, available_child_actions};
+pub use available::{
+    Availability, available_actions, available_actions_and_order, available_child_actions,
+};
 pub use decide::{decide, decide_child};
 pub use migrate::{MIGRATE_ACTION, migrate};
 pub use timers::may_manage_timer;
