@@ -24,12 +24,6 @@ mod listen;
 mod serve;
 mod webhooks;
 
-// A request allocates and frees many small values (JSON trees, CEL values)
-// across two threads; mimalloc does that with less CPU than glibc's malloc
-// (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(name = "orderflow", version, about = "An order-lifecycle server.")]
 struct Cli {
