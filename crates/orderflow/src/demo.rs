@@ -1041,6 +1041,15 @@ async fn print_production(w: &mut World) -> anyhow::Result<()> {
                 .with_context(|| format!("bin of {sku} at {location}"))?;
         }
     }
+    // Black tees on order from the blank supplier; a job waits for them.
+    let _: Json = manager
+        .post(
+            "/api/v1/inventory/purchases",
+            &json!({"id": "PO-4471", "location": "chicago", "sku": "tee-black-m",
+                    "ordered": 24, "supplier": "Blank Goods Co."}),
+        )
+        .await
+        .context("purchase PO-4471")?;
     w.user(
         &shop,
         "dana-kim",
