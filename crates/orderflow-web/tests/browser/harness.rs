@@ -450,11 +450,14 @@ impl Browser {
 
     /// The error message shown beside the field labelled `label`.
     pub async fn error_beside(&self, label: &str) -> String {
-        let f = self.field(label).await;
-        let id = f.attr("id").await.ok().flatten().unwrap_or_default();
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Ok(e) = self.client.find(Locator::Id(&format!("{id}-error"))).await {
+            // The field is looked up afresh each time: a post's answer may
+            // replace the page after the first look, leaving that element stale.
+            let f = self.field(label).await;
+            if let Some(id) = f.attr("id").await.ok().flatten()
+                && let Ok(e) = self.client.find(Locator::Id(&format!("{id}-error"))).await
+            {
                 return e.text().await.unwrap_or_default();
             }
             if Instant::now() > deadline {
