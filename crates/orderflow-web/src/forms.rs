@@ -3,12 +3,14 @@
 //! application checks the inputs and its messages are shown beside the
 //! fields they name (`lines.2.quantity` is the field named so).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use orderflow_api::{FieldProblem, Problem};
 use orderflow_core::definition::{Field, FieldKind};
-use orderflow_core::engine::inputs::{date_bound, today};
+use orderflow_core::engine::inputs::{date_bound, time_zone, today};
 use orderflow_core::model::PartySettings;
 use serde_json::{Map, Number, Value};
+
+use crate::format;
 
 /// How an input is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +210,17 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
             };
             i.min = bound(min);
             i.max = bound(max);
+            let relative = [min, max]
+                .iter()
+                .any(|b| b.as_deref().is_some_and(|b| b.starts_with("today")));
+            let zone = time_zone(t.settings, timezone_of.as_deref())
+                .map_or_else(|| "UTC".to_owned(), |z| z.name().to_owned());
+            if let Some(range) = date_range(&i.min, &i.max, relative.then_some((day, zone))) {
+                i.hint = match i.hint.trim_end_matches('.') {
+                    "" => range,
+                    described => format!("{described}. {range}"),
+                };
+            }
             if i.min == day.to_string() {
                 let next = day.succ_opt().map(|d| d.to_string()).unwrap_or_default();
                 i.quick = vec![
@@ -260,6 +273,23 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
         _ => i.widget = Widget::LongText,
     }
     i
+}
+
+/// The dates a date input allows, as its hint says them: `Allowed dates:
+/// 30 Nov 2026 or later (today is 30 Nov 2026 in Europe/Berlin).` The day
+/// and zone are named where a bound is relative to today, since "today"
+/// is the party's, not the reader's.
+fn date_range(min: &str, max: &str, today: Option<(NaiveDate, String)>) -> Option<String> {
+    let range = match (min.is_empty(), max.is_empty()) {
+        (true, true) => return None,
+        (false, true) => format!("{} or later", format::date(min)),
+        (true, false) => format!("{} or earlier", format::date(max)),
+        (false, false) => format!("{} to {}", format::date(min), format::date(max)),
+    };
+    let today = today
+        .map(|(day, zone)| format!(" (today is {} in {zone})", format::date(&day.to_string())))
+        .unwrap_or_default();
+    Some(format!("Allowed dates: {range}{today}."))
 }
 
 /// The JSON inputs of a posted form: empty fields are left out (the
@@ -459,5 +489,46 @@ mod tests {
         let mut p = Problem::new(422, "invalid_input", "Invalid input", "invalid");
         p.fields = Some(problems);
         assert_eq!(general_messages(&p, &form), vec!["parties.lab: required"]);
+    }
+
+    #[test]
+    fn a_date_says_its_range_in_the_time_zone_of_the_party_it_is_read_in() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            inputs: Vec<Field>,
+        }
+        let toml = r#"inputs = [
+            { id = "due", label = "Due", type = "date", min = "today", max = "today+30", timezone_of = "customer" },
+            { id = "made", label = "Made", type = "date", max = "2026-12-31" },
+            { id = "any", label = "Any", type = "date", description = "Whenever." },
+            { id = "soon", label = "Soon", type = "date", min = "2026-03-01", description = "Soon" },
+        ]"#;
+        let fields = toml::from_str::<T>(toml)
+            .map(|t| t.inputs)
+            .unwrap_or_default();
+        let mut settings = PartySettings::new();
+        settings.insert(
+            "customer".to_owned(),
+            json!({"time_zone": "Pacific/Kiritimati"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let t = Today {
+            settings: &settings,
+            // Already 3 March on Kiritimati (UTC+14).
+            now: DateTime::parse_from_rfc3339("2026-03-02T20:00:00Z")
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default(),
+        };
+        let form = inputs("f", &fields, &Posted::default(), &t);
+        assert_eq!(
+            form[0].hint,
+            "Allowed dates: 3 Mar 2026 to 2 Apr 2026 (today is 3 Mar 2026 in Pacific/Kiritimati)."
+        );
+        assert_eq!(form[0].min, "2026-03-03");
+        assert_eq!(form[1].hint, "Allowed dates: 31 Dec 2026 or earlier.");
+        assert_eq!(form[2].hint, "Whenever.");
+        assert_eq!(form[3].hint, "Soon. Allowed dates: 1 Mar 2026 or later.");
     }
 }

@@ -147,20 +147,27 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
                 } else {
                     c.label.clone()
                 },
-                columns: c.fields.iter().map(display::label).collect(),
-                numeric: c.fields.iter().map(numeric).collect(),
+                // Each record's id first: the number an action's input
+                // names it by (the line a supplier accepts part of, the
+                // requirement evidence is for).
+                columns: std::iter::once("#".to_owned())
+                    .chain(c.fields.iter().map(display::label))
+                    .collect(),
+                numeric: std::iter::once(true)
+                    .chain(c.fields.iter().map(numeric))
+                    .collect(),
                 rows: records
                     .iter()
                     .map(|r| {
-                        c.fields
-                            .iter()
-                            .map(|f| {
+                        let id = r.get("id").map(Value::to_string).unwrap_or_default();
+                        std::iter::once(id)
+                            .chain(c.fields.iter().map(|f| {
                                 display::value(
                                     Some(&f.kind),
                                     r.get(&f.id).unwrap_or(&Value::Null),
                                     cur,
                                 )
-                            })
+                            }))
                             .collect()
                     })
                     .collect(),

@@ -13,15 +13,19 @@ use crate::rejection::FieldError;
 /// The setting of an organisation that names its IANA time zone.
 pub const TIME_ZONE_SETTING: &str = "time_zone";
 
+/// The time zone of the organisation in `slot`: `None` when it has none or
+/// an unknown one (dates are then read in UTC).
+pub fn time_zone(settings: &PartySettings, slot: Option<&str>) -> Option<Tz> {
+    slot.and_then(|s| settings.get(s))
+        .and_then(|s| s.get(TIME_ZONE_SETTING))
+        .and_then(Json::as_str)
+        .and_then(|name| name.parse::<Tz>().ok())
+}
+
 /// Today's date for the organisation in `slot`, in its time zone (UTC when it
 /// has none or an unknown one).
 pub fn today(settings: &PartySettings, slot: Option<&str>, now: DateTime<Utc>) -> NaiveDate {
-    let tz = slot
-        .and_then(|s| settings.get(s))
-        .and_then(|s| s.get(TIME_ZONE_SETTING))
-        .and_then(Json::as_str)
-        .and_then(|name| name.parse::<Tz>().ok());
-    match tz {
+    match time_zone(settings, slot) {
         Some(tz) => now.with_timezone(&tz).date_naive(),
         None => now.date_naive(),
     }

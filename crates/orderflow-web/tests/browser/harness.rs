@@ -96,6 +96,58 @@ impl Server {
         body
     }
 
+    /// An API request as a client sends it, headers and all: the status,
+    /// the content type and the body (JSON, or `null`), whatever they are.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, String, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let media = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, media, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs `path` of the API with `token`.
+    pub async fn get(&self, token: &str, path: &str) -> Value {
+        self.api("GET", path, token, Value::Null).await
+    }
+
+    /// Creates an order with `token` (`request` as `POST /orders` takes
+    /// it); the order.
+    pub async fn create(&self, token: &str, request: Value) -> Value {
+        self.api("POST", "/orders", token, request).await
+    }
+
+    /// Takes `action` on order `id` with `token`; the answer.
+    pub async fn act(&self, token: &str, id: &str, action: &str, inputs: Value) -> Value {
+        self.api(
+            "POST",
+            &format!("/orders/{id}/actions/{action}"),
+            token,
+            inputs,
+        )
+        .await
+    }
+
     /// Uploads a file through the files API with `token`; its id.
     pub async fn upload(
         &self,
@@ -376,6 +428,29 @@ impl Browser {
         }
     }
 
+    /// The displayed images (an `<img>` or any element of role `img`)
+    /// whose accessible name is `name`.
+    pub async fn images(&self, name: &str) -> Vec<Element> {
+        let name = xpath_text(name);
+        self.shown(&format!(
+            "//img[@alt={name}] | //*[@role='img' and @aria-label={name}]"
+        ))
+        .await
+    }
+
+    /// How many controls on the page, shown or in a closed dialog, have a
+    /// label reading exactly `label`.
+    pub async fn labelled(&self, label: &str) -> usize {
+        self.client
+            .find_all(Locator::XPath(&format!(
+                "//label[normalize-space(.)={}]",
+                xpath_text(label)
+            )))
+            .await
+            .map(|found| found.len())
+            .unwrap_or(0)
+    }
+
     pub async fn link(&self, name: &str) -> Element {
         self.one(
             &format!("//a[normalize-space(.)={}]", xpath_text(name)),
@@ -518,6 +593,48 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("running axe-core: {e}"));
         serde_json::from_value(found).expect("a list of violations")
+    }
+
+    /// What following the link named `name` downloads, fetched with this
+    /// browser's cookies (a browser saves a PDF rather than showing it):
+    /// the status, the content type and the bytes.
+    pub async fn download(&self, name: &str) -> (u16, String, Vec<u8>) {
+        let href = self
+            .link(name)
+            .await
+            .attr("href")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("the link {name:?} has no href"));
+        let cookies = self.client.get_all_cookies().await.expect("the cookies");
+        let cookie = cookies
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let url = self
+            .client
+            .current_url()
+            .await
+            .expect("a URL")
+            .join(&href)
+            .expect("a link's URL");
+        let response = reqwest::Client::new()
+            .get(url.as_str())
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("the download answers");
+        let status = response.status().as_u16();
+        let media = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.bytes().await.expect("the download's bytes");
+        (status, media, bytes.to_vec())
     }
 
     /// Writes a PNG of the page.
