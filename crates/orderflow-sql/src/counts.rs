@@ -17,10 +17,10 @@
 //!
 //! [`sql_counts!`] holds the SQL, expanded by [`sql_store!`](crate::sql_store).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use orderflow_core::model::Order;
-use orderflow_store::OrderFilter;
+use orderflow_store::{Before, OrderFilter};
 
 /// Rows per counted key.
 pub const SHARDS: u64 = 8;
@@ -38,23 +38,18 @@ pub fn shard(order_id: &str) -> i64 {
     i64::try_from(spread(order_id) % SHARDS).unwrap_or_default()
 }
 
-/// Each organisation of the order with its slots key.
-pub fn slots_keys(order: &Order) -> BTreeMap<String, String> {
-    keys(
-        order
-            .parties
-            .iter()
-            .map(|(slot, org)| (org.as_str(), slot.as_str(), order.seen_by.contains(slot))),
-    )
-}
-
-/// The slots keys of (organisation, slot, seen) rows, in any order.
-pub fn keys<'a>(
-    rows: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
+/// Each organisation of an order with its parties and what they have
+/// seen, with its slots key.
+pub fn slots_keys(
+    parties: &BTreeMap<String, String>,
+    seen_by: &BTreeSet<String>,
 ) -> BTreeMap<String, String> {
     let mut slots: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
-    for (org, slot, seen) in rows {
-        slots.entry(org).or_default().insert(slot, seen);
+    for (slot, org) in parties {
+        slots
+            .entry(org.as_str())
+            .or_default()
+            .insert(slot.as_str(), seen_by.contains(slot));
     }
     slots
         .into_iter()
@@ -67,14 +62,6 @@ pub fn keys<'a>(
             (org.to_owned(), key)
         })
         .collect()
-}
-
-/// What an order counted as before a change.
-pub struct Before {
-    pub workflow: String,
-    pub status: String,
-    /// Each organisation's slots key.
-    pub keys: BTreeMap<String, String>,
 }
 
 /// One row of `status_counts` moved by a change, and by how much.
@@ -92,18 +79,19 @@ pub struct CountMove {
 /// for a create) to the rows it counts in now; none when a change moved
 /// neither its status nor its slots.
 pub fn moves(before: Option<&Before>, order: &Order) -> Vec<CountMove> {
-    let after = slots_keys(order);
+    let after = slots_keys(&order.parties, &order.seen_by);
+    let before = before.map(|b| (b, slots_keys(&b.parties, &b.seen_by)));
     let shard = shard(&order.id);
     let unchanged = |org: &str| {
-        before.is_some_and(|b| {
+        before.as_ref().is_some_and(|(b, keys)| {
             b.workflow == order.workflow
                 && b.status == order.status
-                && b.keys.get(org) == after.get(org)
+                && keys.get(org) == after.get(org)
         })
     };
     let mut moves = Vec::new();
-    if let Some(b) = before {
-        for (org, key) in b.keys.iter().filter(|(org, _)| !unchanged(org)) {
+    if let Some((b, keys)) = &before {
+        for (org, key) in keys.iter().filter(|(org, _)| !unchanged(org)) {
             moves.push(CountMove {
                 organization: org.clone(),
                 workflow: b.workflow.clone(),
@@ -180,49 +168,11 @@ pub fn counted(filter: &OrderFilter, workflow: &str, status: &str, key: &str) ->
     })
 }
 
-/// Expands to `counts_before(conn, order_id)`, `apply_counts(conn, moves)`
-/// and the read `counts(pool, filter)`.
+/// Expands to `apply_counts(conn, moves)` and the read `counts(pool, filter)`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_counts {
     (pool: $pool:ty, connection: $conn:ty) => {
-        /// What the order counted as before a change: its workflow, its
-        /// status and each organisation's slots key.
-        async fn counts_before(conn: &mut $conn, order_id: &str) -> Result<$crate::counts::Before> {
-            let rows = sqlx::query(
-                "SELECT o.workflow, o.status, p.organization, p.slot, p.seen FROM orders o \
-                 LEFT JOIN order_parties p ON p.order_id = o.id WHERE o.id = $1",
-            )
-            .bind(order_id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?;
-            let Some(first) = rows.first() else {
-                return Err(StoreError::NotFound(format!("order {order_id}")));
-            };
-            let (workflow, status): (String, String) =
-                (get(first, "workflow")?, get(first, "status")?);
-            let mut parties = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let org: Option<String> = get(row, "organization")?;
-                if let Some(org) = org {
-                    let slot: String = get(row, "slot")?;
-                    let seen: i64 = get(row, "seen")?;
-                    parties.push((org, slot, seen != 0));
-                }
-            }
-            let keys = $crate::counts::keys(
-                parties
-                    .iter()
-                    .map(|(org, slot, seen)| (org.as_str(), slot.as_str(), *seen)),
-            );
-            Ok($crate::counts::Before {
-                workflow,
-                status,
-                keys,
-            })
-        }
-
         /// Applies the count moves of a transaction's changes, merged and
         /// in one sorted order.
         async fn apply_counts(conn: &mut $conn, moves: Vec<$crate::counts::CountMove>) -> Result<()> {
@@ -313,11 +263,13 @@ mod tests {
 
     #[test]
     fn keys_sort_slots_per_organisation() {
-        let keys = keys([
-            ("b", "lab", true),
-            ("a", "clinic", false),
-            ("a", "billing", true),
-        ]);
+        let parties = [("lab", "b"), ("clinic", "a"), ("billing", "a")]
+            .map(|(slot, org)| (slot.to_owned(), org.to_owned()))
+            .into();
+        let keys = slots_keys(
+            &parties,
+            &BTreeSet::from(["lab".to_owned(), "billing".to_owned()]),
+        );
         assert_eq!(keys["a"], "billing=1,clinic=0");
         assert_eq!(keys["b"], "lab=1");
     }

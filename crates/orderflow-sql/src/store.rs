@@ -826,10 +826,6 @@ macro_rules! sql_store {
                 .map(str::to_owned);
             let snapshot = text(order)?;
             let search = $crate::search_text(order);
-            let before = match c.expected_version {
-                0 => None,
-                _ => Some(counts_before(conn, &order.id).await?),
-            };
             if c.expected_version == 0 {
                 sqlx::query(
                     "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
@@ -905,7 +901,9 @@ macro_rules! sql_store {
                 .await
                 .map_err(db)?;
             }
-            counts.extend($crate::counts::moves(before.as_ref(), order));
+            // `before` is what is stored: the version check above held.
+            let before = (c.expected_version > 0).then_some(&c.before);
+            counts.extend($crate::counts::moves(before, order));
 
             for child in &c.new_children {
                 sqlx::query(

@@ -331,3 +331,67 @@ async fn an_upgraded_database_counts_the_orders_it_had() {
         vec![row("draft", 7), row("published", 5)]
     );
 }
+
+/// Orders stored before slots kept what they had seen have every party row
+/// marked seen, whatever their snapshot says. A commit moves the counts
+/// from the snapshot it was decided on, so the upgrade brings those rows in
+/// line with it: after the order's next change, the kept counts are still
+/// what a scan finds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_database_counts_what_snapshots_say_was_seen() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dental();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let c = create(&wf, "d1", 0);
+    let draft = c.order.clone();
+    store.commit(c).await.unwrap();
+    let path = store.path().to_owned();
+    store.close().await.unwrap();
+
+    // As an older orderflow left it: the lab's row seen, counted so.
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE order_parties SET seen = 1",
+        "DELETE FROM status_counts",
+        "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
+         SELECT p.organization, o.workflow, o.status, p.slot || '=' || p.seen, 0, 1 \
+         FROM orders o JOIN order_parties p ON p.order_id = o.id",
+        "DELETE FROM _sqlx_migrations WHERE version = 12",
+    ] {
+        sqlx::query(statement).execute(&mut raw).await.unwrap();
+    }
+    raw.close().await.unwrap();
+
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    store.commit(act(&wf, &draft, "publish", 1)).await.unwrap();
+    // The lab counts a draft only once it has seen the order.
+    let filter = orderflow_store::OrderFilter {
+        organization: "lab-co".into(),
+        seen_statuses: [(
+            "dental-lab".to_owned(),
+            [(
+                "lab".to_owned(),
+                vec!["draft".to_owned(), "published".to_owned()],
+            )]
+            .into(),
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let kept = store.count_by_status(&filter).await.unwrap();
+    let scanned = store
+        .count_by_status(&orderflow_store::OrderFilter {
+            text: Some(String::new()),
+            ..filter
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept, scanned);
+    assert_eq!(
+        kept,
+        vec![("dental-lab".to_owned(), "published".to_owned(), 1)]
+    );
+}

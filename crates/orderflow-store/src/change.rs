@@ -11,7 +11,7 @@ use orderflow_core::event::Event;
 use orderflow_core::model::{Actor, Child, Order};
 use serde_json::json;
 
-use crate::{Commit, HistoryEntry, MovedChildren, OutboxMessage, TimerWrite};
+use crate::{Before, Commit, HistoryEntry, MovedChildren, OutboxMessage, TimerWrite};
 
 /// Everything `change` (decided on `before`, acting on `acted` when it is a
 /// child action) writes: the new snapshot, the acted child when it is
@@ -130,6 +130,7 @@ pub fn commit_of(wf: &Workflow, before: &Order, acted: Option<&Child>, change: &
         .collect();
     Commit {
         expected_version: before.version,
+        before: Before::of(before),
         child,
         new_children: engine::created_children(wf, change),
         moved_children,

@@ -18,7 +18,7 @@ pub mod schedule;
 pub mod webhooks;
 pub mod workflows;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -190,6 +190,9 @@ pub struct Commit {
     pub order: Order,
     /// 0 when the change creates the order.
     pub expected_version: u64,
+    /// The order at `expected_version`, as far as the rows a store derives
+    /// from it need it (meaningless when creating).
+    pub before: Before,
     /// The acted child stored beside the order (a job), at its new version
     /// (checked against `version - 1`).
     pub child: Option<Child>,
@@ -213,6 +216,43 @@ pub struct Commit {
     /// in the same transaction: a unit that is not there refuses the whole
     /// commit with `OutOfStock`.
     pub stock: Vec<StockMove>,
+}
+
+/// What an order was before a change, for the rows a store derives from it
+/// (its parties and what they have seen, its counts by status): carried in
+/// the [`Commit`] so the store need not read it back. It is what the store
+/// holds, because the commit's conditional write on `expected_version`
+/// refuses the change otherwise before these rows are touched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Before {
+    pub workflow: String,
+    pub status: String,
+    /// Party slot → organisation id.
+    pub parties: BTreeMap<String, String>,
+    /// The slots that had seen the order.
+    pub seen_by: BTreeSet<String>,
+}
+
+impl Before {
+    pub fn of(order: &Order) -> Self {
+        Self {
+            workflow: order.workflow.clone(),
+            status: order.status.clone(),
+            parties: order.parties.clone(),
+            seen_by: order.seen_by.clone(),
+        }
+    }
+
+    /// Whether `order` fills the same slots with the same organisations,
+    /// each having seen it or not as before: its party rows stay as they
+    /// are.
+    pub fn same_parties(&self, order: &Order) -> bool {
+        self.parties == order.parties
+            && order
+                .parties
+                .keys()
+                .all(|slot| self.seen_by.contains(slot) == order.seen_by.contains(slot))
+    }
 }
 
 /// An order found by its number, and who numbered it.
