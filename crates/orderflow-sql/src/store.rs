@@ -882,13 +882,20 @@ macro_rules! sql_store {
                         None => StoreError::NotFound(format!("order {}", order.id)),
                     });
                 }
+            }
+            // `before` is what is stored: the version check above held.
+            let before = (c.expected_version > 0).then_some(&c.before);
+            // Most changes fill no slot and show the order to no new slot:
+            // their party rows stay as they are.
+            let parties_moved = before.is_none_or(|b| !b.same_parties(order));
+            if parties_moved && before.is_some() {
                 sqlx::query("DELETE FROM order_parties WHERE order_id = $1")
                     .bind(&order.id)
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
             }
-            for (slot, organization) in &order.parties {
+            for (slot, organization) in order.parties.iter().filter(|_| parties_moved) {
                 sqlx::query(
                     "INSERT INTO order_parties (order_id, slot, organization, seen) \
                      VALUES ($1, $2, $3, $4)",
@@ -901,8 +908,6 @@ macro_rules! sql_store {
                 .await
                 .map_err(db)?;
             }
-            // `before` is what is stored: the version check above held.
-            let before = (c.expected_version > 0).then_some(&c.before);
             counts.extend($crate::counts::moves(before, order));
 
             for child in &c.new_children {
