@@ -77,8 +77,9 @@ impl App {
         }
         let settings = self.party_settings(&v.order).await?;
         let actor = caller.actor();
+        let mut memo = engine::Memo::default();
         let decided = match &child {
-            Some(c) => engine::decide_child(
+            Some(c) => engine::decide_child_with(
                 &v.wf,
                 &v.order,
                 c,
@@ -87,8 +88,9 @@ impl App {
                 action,
                 &inputs,
                 self.now(),
+                &mut memo,
             ),
-            None => engine::decide(
+            None => engine::decide_with(
                 &v.wf,
                 &v.order,
                 &settings,
@@ -96,6 +98,7 @@ impl App {
                 action,
                 &inputs,
                 self.now(),
+                &mut memo,
             ),
         };
         let change = decided
@@ -111,6 +114,7 @@ impl App {
             wf: v.wf.clone(),
             commit,
             change,
+            memo,
         };
         self.finish(Some(caller), p, &settings, 200, if_match, idem)
             .await

@@ -89,6 +89,7 @@ impl App {
                 wf: v.wf.clone(),
                 commit: commit_rec,
                 change,
+                memo: Default::default(),
             };
             let (follow_ups, _) = self
                 .prepare_follow_ups(&p.wf, &p.commit.order, &p.change)

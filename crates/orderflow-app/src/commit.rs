@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use orderflow_api::Problem;
-use orderflow_core::engine::{Change, Workflow};
+use orderflow_core::engine::{Change, Memo, Workflow};
 use orderflow_core::event::Event;
 use orderflow_core::model::{Order, PartySettings};
 use orderflow_store::{Commit, Idempotency, StoreError};
@@ -46,6 +46,9 @@ pub(crate) struct Prepared {
     pub(crate) wf: Arc<Workflow>,
     pub(crate) commit: Commit,
     pub(crate) change: Change,
+    /// The computed values deciding the change evaluated, for the answer's
+    /// view of the order after it.
+    pub(crate) memo: Memo,
 }
 
 impl App {
@@ -207,7 +210,7 @@ impl App {
             .prepare_follow_ups(&p.wf, &p.commit.order, &p.change)
             .await;
         let mut view = match caller {
-            Some(c) => self.view_for(&p.wf, &p.commit.order, settings, &c.actor())?,
+            Some(c) => self.view_for(&p.wf, &p.commit.order, settings, &c.actor(), &mut p.memo)?,
             None => views::order(&p.wf, &p.commit.order, settings, Vec::new()),
         };
         view.created_orders = follow_ups

@@ -110,7 +110,17 @@ impl App {
                 .map(|a| a.id.clone())
                 .ok_or_else(|| AppError::bad_request("this workflow has no creating action"))?,
         };
-        let change = engine::decide(wf, &blank, &settings, actor, &action, inputs, self.now())?;
+        let mut memo = engine::Memo::default();
+        let change = engine::decide_with(
+            wf,
+            &blank,
+            &settings,
+            actor,
+            &action,
+            inputs,
+            self.now(),
+            &mut memo,
+        )?;
         let mut commit = commit_of(wf, &blank, None, &change);
         self.number(wf, &mut commit).await?;
         Ok((
@@ -118,6 +128,7 @@ impl App {
                 wf: wf.clone(),
                 commit,
                 change,
+                memo,
             },
             settings,
         ))

@@ -306,6 +306,7 @@ impl App {
                 wf: v.wf.clone(),
                 commit,
                 change,
+                memo: Default::default(),
             },
             None,
         )

@@ -95,7 +95,13 @@ impl App {
     pub async fn order(&self, caller: &UserCaller, id: &str) -> Result<OrderView, AppError> {
         let v = self.load_visible(caller, id).await?;
         let settings = self.party_settings(&v.order).await?;
-        self.view_for(&v.wf, &v.order, &settings, &caller.actor())
+        self.view_for(
+            &v.wf,
+            &v.order,
+            &settings,
+            &caller.actor(),
+            &mut engine::Memo::default(),
+        )
     }
 
     /// Orders the caller sees, newest first, with cursor paging.

@@ -59,6 +59,7 @@ impl App {
             wf: v.wf.clone(),
             commit,
             change,
+            memo: Default::default(),
         };
         self.finish(None, p, &settings, 200, None, None)
             .await

@@ -106,7 +106,13 @@ impl App {
             && already_recorded(&v.order, event_id)
         {
             let view = match &user {
-                Some(u) => self.view_for(&v.wf, &v.order, &settings, &u.actor())?,
+                Some(u) => self.view_for(
+                    &v.wf,
+                    &v.order,
+                    &settings,
+                    &u.actor(),
+                    &mut engine::Memo::default(),
+                )?,
                 None => views::order(&v.wf, &v.order, &settings, Vec::new()),
             };
             return Ok(Answer {
@@ -135,6 +141,7 @@ impl App {
             wf: v.wf.clone(),
             commit,
             change,
+            memo: engine::Memo::default(),
         };
         self.finish(user.as_ref(), p, &settings, 200, if_match, idem)
             .await

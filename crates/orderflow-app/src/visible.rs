@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use orderflow_api::OrderView;
 use orderflow_core::builtins::stock::keeps_stock;
-use orderflow_core::engine::{self, Workflow};
+use orderflow_core::engine::{self, Memo, Workflow};
 use orderflow_core::model::{Actor, Child, Order, PartySettings};
 
 use crate::auth::UserCaller;
@@ -105,16 +105,18 @@ impl App {
         Ok(out)
     }
 
-    /// The order view for `actor`: its actions now included.
+    /// The order view for `actor`: its actions now included (the computed
+    /// values the request evaluated already taken from `memo`).
     pub fn view_for(
         &self,
         wf: &Workflow,
         order: &Order,
         settings: &PartySettings,
         actor: &Actor,
+        memo: &mut Memo,
     ) -> Result<OrderView, AppError> {
         let (actions, value) =
-            engine::available_actions_and_order(wf, order, settings, actor, self.now())?;
+            engine::available_actions_and_order(wf, order, settings, actor, self.now(), memo)?;
         let actions = views::actions(actions);
         if order.hidden_records.is_empty() {
             // Nothing was written out of a slot's sight: the order shown

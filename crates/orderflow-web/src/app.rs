@@ -7,6 +7,7 @@ use orderflow_api::{
     ChildView, HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
 };
 use orderflow_app::{Act, AppError, Body, UserCaller};
+use orderflow_core::engine::Memo;
 use orderflow_core::model::PartySettings;
 use serde_json::Value;
 
@@ -30,7 +31,13 @@ pub async fn order(
     let settings = web.app.party_settings(&v.order).await.map_err(problem)?;
     let view = web
         .app
-        .view_for(&v.wf, &v.order, &settings, &caller.actor())
+        .view_for(
+            &v.wf,
+            &v.order,
+            &settings,
+            &caller.actor(),
+            &mut Memo::default(),
+        )
         .map_err(problem)?;
     Ok((view, settings))
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::decide::{check_guards, permitted};
-use super::vars::{child_vars, order_vars};
+use super::vars::{Memo, child_vars, order_vars};
 use super::{Owner, Workflow};
 use crate::definition::{Action, Field};
 use crate::expr::Vars;
@@ -35,25 +35,28 @@ pub fn available_actions(
     if !wf.can_see(order, actor) {
         return Err(Rejection::NotFound);
     }
-    let vars = order_vars(wf, order, settings, actor, now)?;
+    let vars = order_vars(wf, order, settings, actor, now, &mut Memo::default())?;
     let owner = wf.owner(None)?;
     Ok(list(wf, &owner, order, &order.status, actor, &vars))
 }
 
 /// The order's actions open to `actor`'s party and the order as
 /// expressions read it (its computed values included): the two halves of
-/// the order's view, from one conversion of the order instead of two.
+/// the order's view, from one conversion of the order instead of two; its
+/// computed values taken from `memo` where the request evaluated them
+/// already (deciding the change the order is the result of).
 pub fn available_actions_and_order(
     wf: &Workflow,
     order: &Order,
     settings: &PartySettings,
     actor: &Actor,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<(Vec<Availability>, Json), Rejection> {
     if !wf.can_see(order, actor) {
         return Err(Rejection::NotFound);
     }
-    let vars = order_vars(wf, order, settings, actor, now)?;
+    let vars = order_vars(wf, order, settings, actor, now, memo)?;
     let owner = wf.owner(None)?;
     let actions = list(wf, &owner, order, &order.status, actor, &vars);
     Ok((actions, vars.get("order").cloned().unwrap_or(Json::Null)))
@@ -71,7 +74,7 @@ pub fn available_child_actions(
     if !wf.can_see(order, actor) {
         return Err(Rejection::NotFound);
     }
-    let vars = child_vars(wf, order, child, settings, actor, now)?;
+    let vars = child_vars(wf, order, child, settings, actor, now, &mut Memo::default())?;
     let owner = wf.owner(Some(&child.kind))?;
     Ok(list(wf, &owner, order, &child.status, actor, &vars))
 }

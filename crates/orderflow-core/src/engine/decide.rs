@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::apply::fold;
 use super::inputs::{self, InputContext};
-use super::vars::{child_vars, order_vars};
+use super::vars::{Memo, child_vars, order_vars};
 use super::{Change, Owner, Workflow};
 use crate::builtins;
 use crate::definition::{Action, ChildKind, Effect, EffectKind, Guard, Target};
@@ -32,6 +32,23 @@ pub fn decide(
     inputs: &Json,
     now: DateTime<Utc>,
 ) -> Result<Change, Rejection> {
+    let memo = &mut Memo::default();
+    decide_with(wf, order, settings, actor, action, inputs, now, memo)
+}
+
+/// [`decide`], keeping in `memo` the computed values it evaluated, for the
+/// rest of the request (its answer's available actions).
+#[allow(clippy::too_many_arguments)]
+pub fn decide_with(
+    wf: &Workflow,
+    order: &Order,
+    settings: &PartySettings,
+    actor: &Actor,
+    action: &str,
+    inputs: &Json,
+    now: DateTime<Utc>,
+    memo: &mut Memo,
+) -> Result<Change, Rejection> {
     let owner = wf.owner(None)?;
     let creating = order.version == 0;
     if !creating && !wf.can_see(order, actor) {
@@ -53,11 +70,13 @@ pub fn decide(
             }
         });
     }
-    let step = action_step(wf, &owner, order, None, settings, actor, act, inputs, now)?;
+    let step = action_step(
+        wf, &owner, order, None, settings, actor, act, inputs, now, memo,
+    )?;
     if act.read {
         return Ok(Change::none(order, actor, now));
     }
-    settle(wf, order, None, step, settings, now, actor)
+    settle(wf, order, None, step, settings, now, actor, memo)
 }
 
 /// Decides one action on one child (an item or a job) of `order`.
@@ -71,6 +90,23 @@ pub fn decide_child(
     action: &str,
     inputs: &Json,
     now: DateTime<Utc>,
+) -> Result<Change, Rejection> {
+    let memo = &mut Memo::default();
+    decide_child_with(wf, order, child, settings, actor, action, inputs, now, memo)
+}
+
+/// [`decide_child`], keeping in `memo` the computed values it evaluated.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_child_with(
+    wf: &Workflow,
+    order: &Order,
+    child: &Child,
+    settings: &PartySettings,
+    actor: &Actor,
+    action: &str,
+    inputs: &Json,
+    now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Change, Rejection> {
     if order.version == 0 || !wf.can_see(order, actor) {
         return Err(Rejection::NotFound);
@@ -91,11 +127,12 @@ pub fn decide_child(
         act,
         inputs,
         now,
+        memo,
     )?;
     if act.read {
         return Ok(Change::none(order, actor, now));
     }
-    settle(wf, order, Some(child), step, settings, now, actor)
+    settle(wf, order, Some(child), step, settings, now, actor, memo)
 }
 
 /// The action's own step: admitted, guarded, its target and effects
@@ -111,12 +148,13 @@ fn action_step(
     act: &Action,
     inputs: &Json,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Step, Rejection> {
     let status = child.map_or(&order.status, |c| &c.status);
     let input = admit(wf, owner, order, status, settings, actor, act, inputs, now)?;
     let mut vars = match child {
-        Some(c) => child_vars(wf, order, c, settings, actor, now)?,
-        None => order_vars(wf, order, settings, actor, now)?,
+        Some(c) => child_vars(wf, order, c, settings, actor, now, memo)?,
+        None => order_vars(wf, order, settings, actor, now, memo)?,
     };
     vars.set("input", Json::Object(input.clone()));
     check_guards(wf, owner, act, &act.guards, &vars)?;
@@ -814,6 +852,7 @@ fn input_holding(wf: &Workflow, expr: &str, vars: &Vars<'_>, value: &Json) -> Op
 /// Folds the action's step, then lets the data move the status: roll-ups of
 /// the acted child's parent, the order's status rules, then automatic
 /// transitions, each recorded as its own step by the system.
+#[allow(clippy::too_many_arguments)]
 fn settle(
     wf: &Workflow,
     order: &Order,
@@ -822,18 +861,19 @@ fn settle(
     settings: &PartySettings,
     now: DateTime<Utc>,
     actor: &Actor,
+    memo: &mut Memo,
 ) -> Result<Change, Rejection> {
     let mut working = order.clone();
     fold(wf, &mut working, &step.events);
     if let Some(child) = child {
-        roll_up_parent(wf, &mut working, child, settings, now, &mut step)?;
+        roll_up_parent(wf, &mut working, child, settings, now, &mut step, memo)?;
     }
-    apply_status_rules(wf, &mut working, settings, now, &mut step)?;
+    apply_status_rules(wf, &mut working, settings, now, &mut step, memo)?;
     step.status_after = working.status.clone();
     let mut steps = vec![step];
     for _ in 0..limits::AUTOMATIC_STEPS_MAX {
-        let Some(mut auto_step) = automatic_step(wf, &working, settings, now)? else {
-            let timers = super::timers::timer_events(wf, order, &working, settings, now)?;
+        let Some(mut auto_step) = automatic_step(wf, &working, settings, now, memo)? else {
+            let timers = super::timers::timer_events(wf, order, &working, settings, now, memo)?;
             if let Some(last) = steps.last_mut() {
                 last.events.extend(timers);
             }
@@ -845,7 +885,7 @@ fn settle(
             });
         };
         fold(wf, &mut working, &auto_step.events);
-        apply_status_rules(wf, &mut working, settings, now, &mut auto_step)?;
+        apply_status_rules(wf, &mut working, settings, now, &mut auto_step, memo)?;
         auto_step.status_after = working.status.clone();
         steps.push(auto_step);
     }
@@ -866,6 +906,7 @@ fn roll_up_parent(
     settings: &PartySettings,
     now: DateTime<Utc>,
     step: &mut Step,
+    memo: &mut Memo,
 ) -> Result<(), Rejection> {
     let Some(parent) = child
         .parent
@@ -882,7 +923,7 @@ fn roll_up_parent(
             what: "roll-up".into(),
             message: format!("no child kind {}", parent.kind),
         })?;
-    let vars = child_vars(wf, working, &parent, settings, &Actor::System, now)?;
+    let vars = child_vars(wf, working, &parent, settings, &Actor::System, now, memo)?;
     for rule in &kind.status_rules {
         if !rule.from.is_empty() && !rule.from.contains(&parent.status) {
             continue;
@@ -915,6 +956,7 @@ pub(super) fn apply_status_rules(
     settings: &PartySettings,
     now: DateTime<Utc>,
     step: &mut Step,
+    memo: &mut Memo,
 ) -> Result<(), Rejection> {
     // Building the variables converts the whole order: skip it when no rule
     // applies from this status.
@@ -923,7 +965,7 @@ pub(super) fn apply_status_rules(
     if !wf.def.status_rules.iter().any(applies) {
         return Ok(());
     }
-    let vars = order_vars(wf, working, settings, &Actor::System, now)?;
+    let vars = order_vars(wf, working, settings, &Actor::System, now, memo)?;
     for rule in &wf.def.status_rules {
         if !rule.from.is_empty() && !rule.from.contains(&working.status) {
             continue;
@@ -954,6 +996,7 @@ fn automatic_step(
     working: &Order,
     settings: &PartySettings,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Option<Step>, Rejection> {
     if !wf
         .def
@@ -963,7 +1006,8 @@ fn automatic_step(
     {
         return Ok(None);
     }
-    let vars = order_vars(wf, working, settings, &Actor::System, now)?.with("input", json!({}));
+    let vars =
+        order_vars(wf, working, settings, &Actor::System, now, memo)?.with("input", json!({}));
     for auto in &wf.def.automatic {
         if !auto.from.contains(&working.status) {
             continue;

@@ -16,6 +16,7 @@ use serde_json::json;
 use super::Workflow;
 use super::apply::fold;
 use super::decide::apply_status_rules;
+use super::vars::Memo;
 use super::{Change, Step};
 use crate::event::Event;
 use crate::model::{Actor, Order, PartySettings};
@@ -77,8 +78,15 @@ pub fn migrate(
         status_after: status.clone(),
         events,
     };
-    apply_status_rules(to, &mut working, settings, now, &mut step)
-        .map_err(|r| format!("version {to_version} cannot compute its status: {r}"))?;
+    apply_status_rules(
+        to,
+        &mut working,
+        settings,
+        now,
+        &mut step,
+        &mut Memo::default(),
+    )
+    .map_err(|r| format!("version {to_version} cannot compute its status: {r}"))?;
     if working.status != status {
         return Err(format!(
             "version {to_version} would compute the status {:?} instead of {status:?}",

@@ -25,9 +25,10 @@ pub use apply::{apply, apply_child, created_children};
 pub use available::{
     Availability, available_actions, available_actions_and_order, available_child_actions,
 };
-pub use decide::{decide, decide_child};
+pub use decide::{decide, decide_child, decide_child_with, decide_with};
 pub use migrate::{MIGRATE_ACTION, migrate};
 pub use timers::may_manage_timer;
+pub use vars::Memo;
 
 use crate::definition::{Action, ChildKind, Definition, State};
 use crate::event::Step;

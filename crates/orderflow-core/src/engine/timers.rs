@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
 use super::Workflow;
-use super::vars::order_vars;
+use super::vars::{Memo, order_vars};
 use crate::event::Event;
 use crate::model::{Actor, Order, PartySettings};
 use crate::rejection::Rejection;
@@ -26,6 +26,7 @@ pub(super) fn timer_events(
     after: &Order,
     settings: &PartySettings,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Vec<Event>, Rejection> {
     let mut events = Vec::new();
     let mut vars = None;
@@ -41,7 +42,7 @@ pub(super) fn timer_events(
         if is && !was {
             let vars = match &mut vars {
                 Some(v) => v,
-                None => vars.insert(order_vars(wf, after, settings, &Actor::System, now)?),
+                None => vars.insert(order_vars(wf, after, settings, &Actor::System, now, memo)?),
             };
             let what = format!("timer {}", timer.id);
             if let Some(when) = &timer.when

@@ -23,13 +23,79 @@ pub fn order_value(
         .with("children", children_value(wf, order))
         .with("counts", counts_value(wf, order))
         .with("parties", parties_value(wf, order, settings));
-    set_order(wf, order, &mut vars)?;
+    set_order(wf, order, &mut vars, &mut Memo::default())?;
     Ok(vars.get("order").cloned().unwrap_or(Json::Null))
 }
 
-/// Sets `order` in `vars`, computed values included. The order is converted
-/// again only before a computed value that reads an earlier one.
-fn set_order(wf: &Workflow, order: &Order, vars: &mut Vars<'_>) -> Result<(), Rejection> {
+/// The computed values one request evaluated last, with what they read.
+/// A request builds the variables of its order several times — for the
+/// decision, the status rules on the changed order, the automatic
+/// transitions, the available actions of the answer — and most changes
+/// touch nothing a computed value reads: each is then taken from here
+/// instead of being evaluated again (and the order converted again for the
+/// ones that read an earlier one). Exact: a value is reused only when every
+/// variable and order field its expression reads is equal to what it read.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    last: Option<Evaluated>,
+}
+
+#[derive(Debug, Clone)]
+struct Evaluated {
+    /// The order value, computed values included.
+    order: Map<String, Json>,
+    /// The other variables set when it was computed (`children`, `actor`...).
+    others: Vec<(String, Json)>,
+    /// Each computed value's id and expression (two workflows may name
+    /// different expressions alike).
+    exprs: Vec<(String, String)>,
+}
+
+impl Memo {
+    /// The value `computed` had last, if it would evaluate to it now: the
+    /// same expression, reading only what is equal in `order` (the computed
+    /// values before it set) and in `vars`.
+    fn reuse(
+        &self,
+        wf: &Workflow,
+        computed: &crate::definition::Computed,
+        order: &Map<String, Json>,
+        vars: &Vars<'_>,
+    ) -> Option<Json> {
+        let last = self.last.as_ref()?;
+        last.exprs
+            .iter()
+            .any(|(id, expr)| *id == computed.id && *expr == computed.expr)
+            .then_some(())?;
+        let e = wf.expr(&computed.expr)?;
+        let locals = e.locals();
+        let same = |path: &Vec<String>| match path.as_slice() {
+            [root, ..] if locals.contains(root) => true,
+            [root, field, ..] if root == "order" => last.order.get(field) == order.get(field),
+            [root] if root == "order" => false,
+            [root, ..] => {
+                let before = last.others.iter().find(|(n, _)| n == root).map(|(_, v)| v);
+                before == vars.get(root)
+            }
+            [] => true,
+        };
+        if e.paths().iter().all(same) {
+            last.order.get(&computed.id).cloned()
+        } else {
+            None
+        }
+    }
+}
+
+/// Sets `order` in `vars`, computed values included, taking from `memo`
+/// those that would evaluate as they did. The order is converted once, and
+/// again only before evaluating a computed value that reads one set since.
+fn set_order(
+    wf: &Workflow,
+    order: &Order,
+    vars: &mut Vars<'_>,
+    memo: &mut Memo,
+) -> Result<(), Rejection> {
     let mut value = order.data.clone();
     value.insert("id".into(), json!(order.id));
     value.insert("status".into(), json!(order.status));
@@ -48,27 +114,52 @@ fn set_order(wf: &Workflow, order: &Order, vars: &mut Vars<'_>) -> Result<(), Re
     for field in &wf.def.fields {
         value.entry(field.id.clone()).or_insert(Json::Null);
     }
-    vars.set("order", Json::Object(value.clone()));
-    let mut stale: Vec<&str> = Vec::new();
+    // What `vars` holds as `order` lacks these computed values (`None`: no
+    // `order` set yet).
+    let mut stale: Option<Vec<&str>> = None;
     for computed in &wf.def.computed {
-        let reads_stale = wf.expr(&computed.expr).is_some_and(|e| {
-            e.paths()
-                .iter()
-                .any(|p| p.len() > 1 && p[0] == "order" && stale.contains(&p[1].as_str()))
-        });
-        if reads_stale {
-            vars.set("order", Json::Object(value.clone()));
-            stale.clear();
-        }
-        let v = wf.eval(
-            &computed.expr,
-            vars,
-            &format!("computed value {}", computed.id),
-        )?;
+        let v = match memo.reuse(wf, computed, &value, vars) {
+            Some(v) => v,
+            None => {
+                let reads_stale = |stale: &[&str]| {
+                    wf.expr(&computed.expr).is_some_and(|e| {
+                        e.paths().iter().any(|p| {
+                            p.len() > 1 && p[0] == "order" && stale.contains(&p[1].as_str())
+                        })
+                    })
+                };
+                if stale.as_deref().is_none_or(reads_stale) {
+                    vars.set("order", Json::Object(value.clone()));
+                    stale = Some(Vec::new());
+                }
+                wf.eval(
+                    &computed.expr,
+                    vars,
+                    &format!("computed value {}", computed.id),
+                )?
+            }
+        };
         value.insert(computed.id.clone(), v);
-        stale.push(&computed.id);
+        if let Some(stale) = &mut stale {
+            stale.push(&computed.id);
+        }
     }
-    if !stale.is_empty() {
+    if !wf.def.computed.is_empty() {
+        memo.last = Some(Evaluated {
+            order: value.clone(),
+            others: ["children", "counts", "parties", "actor", "now"]
+                .into_iter()
+                .filter_map(|n| vars.get(n).map(|v| (n.to_owned(), v.clone())))
+                .collect(),
+            exprs: wf
+                .def
+                .computed
+                .iter()
+                .map(|c| (c.id.clone(), c.expr.clone()))
+                .collect(),
+        });
+    }
+    if stale.is_none_or(|s| !s.is_empty()) {
         vars.set("order", Json::Object(value));
     }
     Ok(())
@@ -185,13 +276,15 @@ pub fn actor_value(order: &Order, actor: &Actor) -> Json {
     }
 }
 
-/// Everything an expression about `order` may read.
+/// Everything an expression about `order` may read (its computed values
+/// taken from `memo` where they would evaluate as they did).
 pub fn order_vars(
     wf: &Workflow,
     order: &Order,
     settings: &PartySettings,
     actor: &Actor,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Vars<'static>, Rejection> {
     let mut vars = Vars::default()
         .with("children", children_value(wf, order))
@@ -199,7 +292,7 @@ pub fn order_vars(
         .with("parties", parties_value(wf, order, settings))
         .with("actor", actor_value(order, actor))
         .with("now", json!(now.to_rfc3339_opts(SecondsFormat::Secs, true)));
-    set_order(wf, order, &mut vars)?;
+    set_order(wf, order, &mut vars, memo)?;
     Ok(vars)
 }
 
@@ -212,8 +305,9 @@ pub fn child_vars(
     settings: &PartySettings,
     actor: &Actor,
     now: DateTime<Utc>,
+    memo: &mut Memo,
 ) -> Result<Vars<'static>, Rejection> {
-    let mut vars = order_vars(wf, order, settings, actor, now)?;
+    let mut vars = order_vars(wf, order, settings, actor, now, memo)?;
     vars.set("child", child_value(child));
     vars.set("counts", child_counts_value(wf, child));
     if let Some(parent) = child.parent.as_deref().and_then(|p| order.child(p)) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use orderflow_core::catalog;
-use orderflow_core::engine::{self, Availability, Change, Workflow};
+use orderflow_core::engine::{self, Availability, Change, Memo, Workflow};
 use orderflow_core::event::Event;
 use orderflow_core::model::{Actor, Child, Order, PartySettings};
 use orderflow_core::rejection::Rejection;
@@ -67,7 +67,8 @@ impl Sim {
     }
 
     pub fn act(&mut self, actor: &Actor, action: &str, inputs: Json) -> Result<Change, Rejection> {
-        let change = engine::decide(
+        let mut memo = Memo::default();
+        let change = engine::decide_with(
             &self.wf,
             &self.order,
             &self.settings,
@@ -75,11 +76,30 @@ impl Sim {
             action,
             &inputs,
             self.now,
+            &mut memo,
         )?;
         if !change.is_read() {
             self.commit(&change, None);
+            self.answer_as_from_scratch(actor, &mut memo);
         }
         Ok(change)
+    }
+
+    /// The answer's actions and order, from the computed values deciding
+    /// the change evaluated, are what they are evaluated afresh.
+    fn answer_as_from_scratch(&self, actor: &Actor, memo: &mut Memo) {
+        let answer = |memo: &mut Memo| {
+            engine::available_actions_and_order(
+                &self.wf,
+                &self.order,
+                &self.settings,
+                actor,
+                self.now,
+                memo,
+            )
+            .map(|(actions, order)| (serde_json::to_value(actions).unwrap(), order))
+        };
+        assert_eq!(answer(memo), answer(&mut Memo::default()));
     }
 
     pub fn act_child(
