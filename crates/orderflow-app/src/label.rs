@@ -24,7 +24,7 @@ impl App {
         let v = self.load_visible(caller, id).await?;
         let job = self.find_child(&v.order, child_id).await?;
         let not_found = || AppError::not_found("shipping label");
-        let tracking_number = text(&job.data, "tracking_number").ok_or_else(not_found)?;
+        let tracking_number = shipped_with(&job.data).ok_or_else(not_found)?;
         let ship_to = v
             .order
             .data
@@ -83,6 +83,12 @@ impl App {
         }
         Ok(vec![location_id.to_owned()])
     }
+}
+
+/// The tracking number a job (its `data`) was shipped with: what its label
+/// prints, and so whether it has a label at all.
+pub fn shipped_with(data: &Map<String, Value>) -> Option<&str> {
+    text(data, "tracking_number")
 }
 
 /// A non-empty string field of `data`.

@@ -116,6 +116,19 @@ pub async fn child(
     web.app.child(caller, id, child_id).await.map_err(problem)
 }
 
+/// The shipping label (a PDF) of the shipped job `child_id` of order `id`.
+pub async fn shipping_label(
+    web: &Web,
+    caller: &UserCaller,
+    id: &str,
+    child_id: &str,
+) -> Result<Vec<u8>, Refused> {
+    web.app
+        .shipping_label(caller, id, child_id)
+        .await
+        .map_err(problem)
+}
+
 /// Takes `action` on order `id` (or on its child `child`) with `inputs`,
 /// if the order is still at `version`.
 pub async fn act(

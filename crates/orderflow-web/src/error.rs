@@ -1,13 +1,18 @@
 //! Pages that say something went wrong: 404 (also for another
-//! organisation's order), 403 (a form without its CSRF token), and 500.
-//! A request that needs a signed-in user and has none goes to `/login`.
+//! organisation's order), 403 (a form without its CSRF token), and 500,
+//! with the signed-in user's header when there is one. A request that
+//! needs a signed-in user and has none goes to `/login`.
 
 use askama::Template;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use orderflow_api::Problem;
 
+use crate::Web;
 use crate::layout::Layout;
+use crate::session::{SESSION_COOKIE, cookie, open_session};
 
 #[derive(Debug)]
 pub enum PageError {
@@ -57,18 +62,54 @@ impl IntoResponse for PageError {
             return Redirect::to(&to).into_response();
         }
         let (status, heading, message) = self.page();
+        let said = Said { heading, message };
+        let mut response = said.render(status, Layout::public(heading));
+        response.extensions_mut().insert(said);
+        response
+    }
+}
+
+/// What an error page says, kept on its answer: an error is raised where
+/// the session is not at hand, and [`with_who`] draws the page again for
+/// the signed-in user who got it.
+#[derive(Clone)]
+struct Said {
+    heading: &'static str,
+    message: String,
+}
+
+impl Said {
+    fn render(&self, status: StatusCode, layout: Layout) -> Response {
         let page = ErrorPage {
-            layout: Layout::public(heading),
-            heading: heading.to_owned(),
-            message,
+            layout,
+            heading: self.heading.to_owned(),
+            message: self.message.clone(),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "rendering the error page failed");
-                (status, [(header::CONTENT_TYPE, "text/plain")], heading).into_response()
+                (status, [(header::CONTENT_TYPE, "text/plain")], self.heading).into_response()
             }
         }
+    }
+}
+
+/// An error page keeps the header of the signed-in user who got it (their
+/// name, the bell, **Sign out**), so that a 404 for an order that is not
+/// theirs is not a dead end: the page is drawn again with their session.
+/// Only error pages pay for the look-up.
+pub async fn with_who(State(web): State<Web>, request: Request, next: Next) -> Response {
+    let secret = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned);
+    let response = next.run(request).await;
+    let (Some(said), Some(secret)) = (response.extensions().get::<Said>(), secret) else {
+        return response;
+    };
+    match open_session(&web, &secret).await {
+        Ok(Some(session)) => {
+            said.render(response.status(), Layout::signed_in(said.heading, &session))
+        }
+        _ => response,
     }
 }
 

@@ -78,6 +78,7 @@ pub fn router(app: App) -> Router {
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/print", get(print::page))
         .route("/orders/{id}/print.pdf", get(print::pdf))
+        .route("/orders/{id}/children/{job}/label.pdf", get(print::label))
         .route("/orders/{id}/live", get(live::order))
         .route("/orders/{id}/files/{file}", get(files::download))
         .route("/orders/{id}/timers/{timer}/cancel", post(timers::cancel))
@@ -115,6 +116,10 @@ pub fn router(app: App) -> Router {
         )
         .route("/static/{*path}", get(assets::serve))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            error::with_who,
+        ))
         .layer(DefaultBodyLimit::max(form_limit))
         .with_state(web)
 }

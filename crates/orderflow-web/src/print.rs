@@ -1,7 +1,8 @@
 //! `/orders/{id}/print`: the order on one clean page for paper — parties,
 //! lines, totals, status, dates, tracking, notes, work plan — with the
 //! print stylesheet; `/orders/{id}/print.pdf`: the same order as an A4 PDF
-//! to download. Reading either changes nothing.
+//! to download; `/orders/{id}/children/{job}/label.pdf`: a shipped job's
+//! shipping label. Reading any of them changes nothing.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,8 +11,10 @@ use axum::response::{Html, IntoResponse, Response};
 use orderflow_docs::{OrderSheet, SheetTable};
 
 use crate::Web;
+use crate::app;
 use crate::error::{PageError, html};
 use crate::layout::Layout;
+use crate::list::refused;
 use crate::order::load;
 use crate::session::Session;
 use crate::view::{self, OrderPage};
@@ -69,6 +72,28 @@ pub async fn pdf(
             (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
+    )
+        .into_response())
+}
+
+/// A shipped job's shipping label, the 4 × 6 in PDF the shipper prints
+/// (docs/product.md, `print-production`): the API's label behind the
+/// session, for whoever sees the order.
+pub async fn label(
+    State(web): State<Web>,
+    session: Session,
+    Path((id, job)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let pdf = app::shipping_label(&web, &session.caller(), &id, &job)
+        .await
+        .map_err(refused)?;
+    let disposition = format!(r#"inline; filename="label-{}.pdf""#, file_name(&job));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
     )
         .into_response())
 }

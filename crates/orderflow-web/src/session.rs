@@ -78,7 +78,7 @@ pub fn random_secret() -> Result<String, PageError> {
 }
 
 /// The session `secret` names, if it is still open.
-async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageError> {
+pub async fn open_session(web: &Web, secret: &str) -> Result<Option<Session>, PageError> {
     let (caller, csrf) = match web.app.session(secret).await {
         Ok(found) => found,
         Err(e) if e.status() == 401 => return Ok(None),

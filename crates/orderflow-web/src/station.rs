@@ -38,6 +38,8 @@ pub struct JobCard {
     pub decoration: String,
     pub badge: String,
     pub step: Option<StepForm>,
+    /// Its shipping label, once it is shipped.
+    pub label_href: Option<String>,
 }
 
 /// The job's next step: one large button, and the action's inputs above
@@ -338,6 +340,18 @@ fn card(web: &Web, found: &StationJob, posted: &Posted<'_>) -> JobCard {
         decoration: data("decoration"),
         badge: crate::badge::Badge(&found.job.status).to_string(),
         step: found.next.as_ref().map(|a| step_form(web, a, posted)),
+        label_href: found
+            .job
+            .data
+            .as_object()
+            .and_then(orderflow_app::label::shipped_with)
+            .map(|_| {
+                format!(
+                    "/orders/{}/children/{}/label.pdf",
+                    url_encode(&found.order),
+                    url_encode(&found.job.id)
+                )
+            }),
     }
 }
 

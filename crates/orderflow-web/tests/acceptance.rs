@@ -304,6 +304,12 @@ async fn print_production_the_merchant_orders_and_the_shop_floor_makes_and_ships
     b.fill("Tracking number", "1Z999AA10123456784").await;
     b.click("Ship").await;
     b.wait_text("Completed → Shipped").await;
+    // And prints its label: 4 × 6 in, the tracking number on it.
+    let (status, media, label) = b.download("Shipping label").await;
+    assert_eq!((status, media.as_str()), (200, "application/pdf"));
+    let label = String::from_utf8_lossy(&label);
+    assert!(label.contains("/MediaBox [0 0 288 432]"), "4 x 6 in");
+    assert!(label.contains("1Z999AA10123456784"), "the tracking number");
     b.sign_out().await;
 
     // The merchant sees the order shipped, as its job is.
@@ -350,7 +356,8 @@ async fn purchasing_approval_partial_acceptance_line_by_line_and_a_dispute_marke
     b.sign_in(&people.supplier).await;
     b.goto(&order).await;
     b.wait_text("Not found").await;
-    b.link("Back to the orders").await.click().await.unwrap();
+    // Still signed in on that page, and can sign out from it.
+    b.wait_text("sam (test) · Bean Supplier").await;
     b.sign_out().await;
 
     b.sign_in(&people.approver).await;
@@ -391,11 +398,32 @@ async fn purchasing_approval_partial_acceptance_line_by_line_and_a_dispute_marke
     // The outlet confirms, disputes, resolves: Completed, red circle.
     b.sign_in(&people.buyer).await;
     b.goto(&order).await;
+    let invoice = tempfile::Builder::new()
+        .prefix("invoice-")
+        .suffix(".png")
+        .tempfile()
+        .unwrap();
+    std::fs::write(invoice.path(), worlds::png(600, 800)).unwrap();
     b.act("Complete", || async {
+        b.field("Invoice")
+            .await
+            .send_keys(&invoice.path().display().to_string())
+            .await
+            .unwrap();
         b.fill("Note", "All there.").await;
     })
     .await;
     b.wait_text("Scheduled For Delivery → Completed").await;
+    assert_eq!(
+        b.images(&format!(
+            "Invoice: {}",
+            invoice.path().file_name().unwrap().to_string_lossy()
+        ))
+        .await
+        .len(),
+        1,
+        "the invoice shows as a thumbnail"
+    );
     assert!(
         b.images("red circle").await.is_empty(),
         "no red circle before a dispute"

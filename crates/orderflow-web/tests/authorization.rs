@@ -14,6 +14,8 @@
 mod harness;
 #[path = "support/session.rs"]
 mod session;
+#[path = "browser/worlds.rs"]
+mod worlds;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -93,17 +95,14 @@ fn page(
     }
 }
 
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const PATCH: Method = Method::PATCH;
+const DELETE: Method = Method::DELETE;
+
 /// A definition deployed again as the next version of its workflow.
 const COMPLIANCE: &str = include_str!("../../../workflows/compliance.toml");
-
-/// A 3000 × 3000 PNG's first bytes: all the server reads of an image.
-fn png() -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend(3000u32.to_be_bytes());
-    png.extend(3000u32.to_be_bytes());
-    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
 
 /// The answer's status and, for the API, its problem code; the body of a
 /// stream is not waited for.
@@ -184,45 +183,6 @@ fn is_refusal(row: &Row, status: u16, body: &Value) -> bool {
     }
 }
 
-/// A session on the pages: the sign-in form's cookie and token, the
-/// session cookie it gives, and the session's own CSRF token.
-async fn sign_in(
-    http: &reqwest::Client,
-    base: &str,
-    user: &str,
-    password: &str,
-) -> (String, String) {
-    let (pair, token) = session::login_form(http, base).await;
-    let signed = http
-        .post(format!("{base}/login"))
-        .header(COOKIE, &pair)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("user", user),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed.status().is_redirection(), "{user} signs in");
-    let cookie = session::cookies(&signed)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let account = http
-        .get(format!("{base}/account"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
-    let csrf = session::csrf_of(&account.text().await.unwrap());
-    (cookie, csrf)
-}
-
 /// The world the matrix runs in, and its rows.
 struct World {
     server: Server,
@@ -278,7 +238,7 @@ async fn world() -> World {
     let mut users = BTreeMap::new();
     for (id, org, roles) in people {
         let login = s.user(id, org, roles).await;
-        let (cookie, csrf) = sign_in(&http, &s.base, &login.user, &login.password).await;
+        let (cookie, csrf) = session::sign_in(&http, &s.base, &login.user, &login.password).await;
         users.insert(
             id,
             Who {
@@ -342,12 +302,22 @@ async fn world() -> World {
         .await;
     let purchase = purchase["id"].as_str().unwrap().to_owned();
     let file = s
-        .upload(&tok("owner"), "scan.png", "image/png", png())
+        .upload(
+            &tok("owner"),
+            "scan.png",
+            "image/png",
+            worlds::png(3000, 3000),
+        )
         .await;
 
     // Merch and Shop: a print-production order with jobs in intake.
     let design = s
-        .upload(&tok("merchant"), "tee.png", "image/png", png())
+        .upload(
+            &tok("merchant"),
+            "tee.png",
+            "image/png",
+            worlds::png(3000, 3000),
+        )
         .await;
     let pp = s
         .api(
@@ -420,660 +390,108 @@ async fn world() -> World {
     const OK: &[u16] = &[200, 201, 204];
     const INPUT: &[u16] = &[200, 201, 204, 409, 422];
     const PAGE_OK: &[u16] = &[200, 303];
-    let g = Method::GET;
-    let p = Method::POST;
+    // One row a line: the method, the route (its OpenAPI template), the
+    // values of its parameters, the body, who may and with what answers,
+    // who must be refused.
+    #[rustfmt::skip]
     let rows = vec![
         // Orders.
-        api(g.clone(), "/orders", &[], json!({}), ("viewer", OK), anyone),
-        api(
-            p.clone(),
-            "/orders",
-            &[],
-            json!({"workflow": "compliance", "inputs": {"reference": 1}}),
-            ("owner", &[422]),
-            acme_roles,
-        ),
-        api(
-            g.clone(),
-            "/orders/counts",
-            &[],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            p.clone(),
-            "/orders/bulk/actions/{action}",
-            &[("action", "set_stage")],
-            json!({"orders": [co], "inputs": {"stage": "packed"}, "dry_run": true}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}",
-            &[("id", co)],
-            json!({}),
-            ("viewer", OK),
-            order_refused,
-        ),
-        api(
-            p.clone(),
-            "/orders/{id}/actions/{action}",
-            &[("id", co), ("action", "set_stage")],
-            json!({"stage": "nowhere"}),
-            ("owner", &[422]),
-            acme_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}/history",
-            &[("id", co)],
-            json!({}),
-            ("viewer", OK),
-            order_refused,
-        ),
-        api(
-            p.clone(),
-            "/orders/{id}/traceability",
-            &[("id", co)],
-            json!({}),
-            ("owner", &[422]),
-            acme_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}/children",
-            &[("id", pp)],
-            json!({}),
-            ("merchant", OK),
-            order_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}/children/{child_id}",
-            &[("id", pp), ("child_id", job)],
-            json!({}),
-            ("shop_viewer", OK),
-            order_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}/children/{child_id}/label.pdf",
-            &[("id", pp), ("child_id", job)],
-            json!({}),
-            // Not shipped yet: no label, but only once the order is seen.
-            ("shop", &[404]),
-            order_refused,
-        ),
-        api(
-            p.clone(),
-            "/orders/{id}/children/{child_id}/actions/{action}",
-            &[("id", pp), ("child_id", job), ("action", "pass_intake")],
-            json!({"bin": 7}),
-            ("shop", &[422]),
-            shop_refused,
-        ),
-        api(
-            g.clone(),
-            "/orders/{id}/timers",
-            &[("id", po)],
-            json!({}),
-            ("supplier", OK),
-            order_refused,
-        ),
-        api(
-            Method::PATCH,
-            "/orders/{id}/timers/{timer}",
-            &[("id", po), ("timer", "abandon_unaccepted")],
-            json!({"at": "2031-01-02T03:04:05Z"}),
-            ("buyer", OK),
-            outlet_refused,
-        ),
-        api(
-            Method::DELETE,
-            "/orders/{id}/timers/{timer}",
-            &[("id", po), ("timer", "abandon_unaccepted")],
-            json!({}),
-            ("buyer", OK),
-            outlet_refused,
-        ),
-        api(
-            g.clone(),
-            "/schedules",
-            &[],
-            json!({}),
-            ("shop", OK),
-            anyone,
-        ),
+        api(GET, "/orders", &[], json!({}), ("viewer", OK), anyone),
+        api(POST, "/orders", &[], json!({"workflow": "compliance", "inputs": {"reference": 1}}), ("owner", &[422]), acme_roles),
+        api(GET, "/orders/counts", &[], json!({}), ("viewer", OK), anyone),
+        api(POST, "/orders/bulk/actions/{action}", &[("action", "set_stage")], json!({"orders": [co], "inputs": {"stage": "packed"}, "dry_run": true}), ("owner", OK), acme_refused),
+        api(GET, "/orders/{id}", &[("id", co)], json!({}), ("viewer", OK), order_refused),
+        api(POST, "/orders/{id}/actions/{action}", &[("id", co), ("action", "set_stage")], json!({"stage": "nowhere"}), ("owner", &[422]), acme_refused),
+        api(GET, "/orders/{id}/history", &[("id", co)], json!({}), ("viewer", OK), order_refused),
+        api(POST, "/orders/{id}/traceability", &[("id", co)], json!({}), ("owner", &[422]), acme_refused),
+        api(GET, "/orders/{id}/children", &[("id", pp)], json!({}), ("merchant", OK), order_refused),
+        api(GET, "/orders/{id}/children/{child_id}", &[("id", pp), ("child_id", job)], json!({}), ("shop_viewer", OK), order_refused),
+        // Not shipped yet: no label, but only once the order is seen.
+        api(GET, "/orders/{id}/children/{child_id}/label.pdf", &[("id", pp), ("child_id", job)], json!({}), ("shop", &[404]), order_refused),
+        api(POST, "/orders/{id}/children/{child_id}/actions/{action}", &[("id", pp), ("child_id", job), ("action", "pass_intake")], json!({"bin": 7}), ("shop", &[422]), shop_refused),
+        api(GET, "/orders/{id}/timers", &[("id", po)], json!({}), ("supplier", OK), order_refused),
+        api(PATCH, "/orders/{id}/timers/{timer}", &[("id", po), ("timer", "abandon_unaccepted")], json!({"at": "2031-01-02T03:04:05Z"}), ("buyer", OK), outlet_refused),
+        api(DELETE, "/orders/{id}/timers/{timer}", &[("id", po), ("timer", "abandon_unaccepted")], json!({}), ("buyer", OK), outlet_refused),
+        api(GET, "/schedules", &[], json!({}), ("shop", OK), anyone),
         // Files: anyone uploads for their organisation (docs/security.md).
-        api(
-            p.clone(),
-            "/files",
-            &[],
-            json!({}),
-            ("viewer", &[400, 415]),
-            anyone,
-        ),
-        api(
-            g.clone(),
-            "/files/{id}",
-            &[("id", file)],
-            json!({}),
-            ("norole", OK),
-            order_refused,
-        ),
+        api(POST, "/files", &[], json!({}), ("viewer", &[400, 415]), anyone),
+        api(GET, "/files/{id}", &[("id", file)], json!({}), ("norole", OK), order_refused),
         // Inventory: managers and admins of the organisation.
-        api(
-            g.clone(),
-            "/inventory/locations",
-            &[],
-            json!({}),
-            ("owner", OK),
-            acme_roles,
-        ),
-        api(
-            p.clone(),
-            "/inventory/locations",
-            &[],
-            json!({"id": "loc2"}),
-            ("owner", OK),
-            acme_roles,
-        ),
-        api(
-            g.clone(),
-            "/inventory/locations/{location}/bins",
-            &[("location", "loc")],
-            json!({}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            p.clone(),
-            "/inventory/locations/{location}/bins",
-            &[("location", "loc")],
-            json!({"id": "b2", "sku": "tee", "quantity": 1}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            p.clone(),
-            "/inventory/locations/{location}/bins/{bin}/adjust",
-            &[("location", "loc"), ("bin", "b1")],
-            json!({"delta": 1}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            g.clone(),
-            "/inventory/purchases",
-            &[],
-            json!({}),
-            ("owner", OK),
-            acme_roles,
-        ),
-        api(
-            p.clone(),
-            "/inventory/purchases",
-            &[],
-            json!({"id": "p2", "location": "loc", "sku": "tee", "ordered": 1}),
-            ("owner", OK),
-            acme_roles,
-        ),
-        api(
-            p.clone(),
-            "/inventory/purchases/{id}/receipts",
-            &[("id", purchase)],
-            json!({"quantity": 1}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            p.clone(),
-            "/inventory/intake",
-            &[],
-            json!({}),
-            ("shop", OK),
-            &["shop_norole", "shop_viewer"],
-        ),
+        api(GET, "/inventory/locations", &[], json!({}), ("owner", OK), acme_roles),
+        api(POST, "/inventory/locations", &[], json!({"id": "loc2"}), ("owner", OK), acme_roles),
+        api(GET, "/inventory/locations/{location}/bins", &[("location", "loc")], json!({}), ("owner", OK), acme_refused),
+        api(POST, "/inventory/locations/{location}/bins", &[("location", "loc")], json!({"id": "b2", "sku": "tee", "quantity": 1}), ("owner", OK), acme_refused),
+        api(POST, "/inventory/locations/{location}/bins/{bin}/adjust", &[("location", "loc"), ("bin", "b1")], json!({"delta": 1}), ("owner", OK), acme_refused),
+        api(GET, "/inventory/purchases", &[], json!({}), ("owner", OK), acme_roles),
+        api(POST, "/inventory/purchases", &[], json!({"id": "p2", "location": "loc", "sku": "tee", "ordered": 1}), ("owner", OK), acme_roles),
+        api(POST, "/inventory/purchases/{id}/receipts", &[("id", purchase)], json!({"quantity": 1}), ("owner", OK), acme_refused),
+        api(POST, "/inventory/intake", &[], json!({}), ("shop", OK), &["shop_norole", "shop_viewer"]),
         // Organisations, users, tokens: the administrator, an
         // organisation's admin for its own organisation.
-        api(
-            p.clone(),
-            "/organizations",
-            &[],
-            json!({"id": "x", "name": ""}),
-            ("admin", &[422]),
-            admin_only,
-        ),
-        api(
-            g.clone(),
-            "/organizations/{id}",
-            &[("id", "acme")],
-            json!({}),
-            ("viewer", OK),
-            order_refused,
-        ),
-        api(
-            Method::PATCH,
-            "/organizations/{id}",
-            &[("id", "acme")],
-            json!({"name": ""}),
-            ("owner", &[422]),
-            acme_refused,
-        ),
-        api(
-            p.clone(),
-            "/users",
-            &[],
-            json!({"id": "y", "name": "", "organization": "acme"}),
-            ("admin", &[422]),
-            admin_only,
-        ),
-        api(
-            Method::PATCH,
-            "/users/{id}",
-            &[("id", "viewer")],
-            json!({"name": ""}),
-            ("admin", &[422]),
-            admin_only,
-        ),
-        api(
-            Method::PUT,
-            "/users/{id}/password",
-            &[("id", "viewer")],
-            json!({"password": "x"}),
-            ("admin", &[422]),
-            admin_only,
-        ),
-        api(
-            p.clone(),
-            "/me/password",
-            &[],
-            json!({"current": "x", "new": "y"}),
-            ("viewer", &[403, 422]),
-            anyone,
-        ),
-        api(
-            p.clone(),
-            "/tokens",
-            &[],
-            json!({"name": "script"}),
-            ("viewer", OK),
-            anyone,
-        ),
+        api(POST, "/organizations", &[], json!({"id": "x", "name": ""}), ("admin", &[422]), admin_only),
+        api(GET, "/organizations/{id}", &[("id", "acme")], json!({}), ("viewer", OK), order_refused),
+        api(PATCH, "/organizations/{id}", &[("id", "acme")], json!({"name": ""}), ("owner", &[422]), acme_refused),
+        api(POST, "/users", &[], json!({"id": "y", "name": "", "organization": "acme"}), ("admin", &[422]), admin_only),
+        api(PATCH, "/users/{id}", &[("id", "viewer")], json!({"name": ""}), ("admin", &[422]), admin_only),
+        api(PUT, "/users/{id}/password", &[("id", "viewer")], json!({"password": "x"}), ("admin", &[422]), admin_only),
+        api(POST, "/me/password", &[], json!({"current": "x", "new": "y"}), ("viewer", &[403, 422]), anyone),
+        api(POST, "/tokens", &[], json!({"name": "script"}), ("viewer", OK), anyone),
         // Each user's own inbox.
-        api(
-            g.clone(),
-            "/notifications",
-            &[],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            p.clone(),
-            "/notifications/read",
-            &[],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            p.clone(),
-            "/notifications/{id}/read",
-            &[("id", &note)],
-            json!({}),
-            ("supplier", OK),
-            &["foreign", "buyer"],
-        ),
-        api(
-            g.clone(),
-            "/me/email-preferences",
-            &[],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            Method::PUT,
-            "/me/email-preferences",
-            &[],
-            json!({"opt_out": 3}),
-            ("viewer", &[422]),
-            anyone,
-        ),
-        api(
-            g.clone(),
-            "/outbox/dead",
-            &[],
-            json!({}),
-            ("admin", OK),
-            admin_only,
-        ),
+        api(GET, "/notifications", &[], json!({}), ("viewer", OK), anyone),
+        api(POST, "/notifications/read", &[], json!({}), ("viewer", OK), anyone),
+        api(POST, "/notifications/{id}/read", &[("id", &note)], json!({}), ("supplier", OK), &["foreign", "buyer"]),
+        api(GET, "/me/email-preferences", &[], json!({}), ("viewer", OK), anyone),
+        api(PUT, "/me/email-preferences", &[], json!({"opt_out": 3}), ("viewer", &[422]), anyone),
+        api(GET, "/outbox/dead", &[], json!({}), ("admin", OK), admin_only),
         // Workflows: read by anyone, managed by `workflow_admin`.
-        api(
-            g.clone(),
-            "/workflows",
-            &[],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            g.clone(),
-            "/workflows/{id}",
-            &[("id", "compliance")],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            g.clone(),
-            "/workflows/{id}/versions/{version}",
-            &[("id", "compliance"), ("version", "1")],
-            json!({}),
-            ("viewer", OK),
-            anyone,
-        ),
-        api(
-            Method::PUT,
-            "/workflows/{id}",
-            &[("id", "compliance")],
-            Value::String(COMPLIANCE.to_owned()),
-            ("owner", OK),
-            workflow_admin,
-        ),
-        api(
-            p.clone(),
-            "/workflows/{id}/migrate",
-            &[("id", "compliance")],
-            json!({"from": 1}),
-            // Refused for what it asks (version 1 is the latest), after
-            // the permission.
-            ("owner", &[422]),
-            workflow_admin,
-        ),
-        api(
-            p.clone(),
-            "/workflows/{id}/retire",
-            &[("id", "compliance")],
-            json!({}),
-            ("owner", OK),
-            workflow_admin,
-        ),
-        api(
-            Method::DELETE,
-            "/workflows/{id}/retire",
-            &[("id", "compliance")],
-            json!({}),
-            ("owner", OK),
-            workflow_admin,
-        ),
-        api(
-            Method::DELETE,
-            "/workflows/{id}",
-            &[("id", "compliance")],
-            json!({}),
-            ("owner", &[409]),
-            workflow_admin,
-        ),
+        api(GET, "/workflows", &[], json!({}), ("viewer", OK), anyone),
+        api(GET, "/workflows/{id}", &[("id", "compliance")], json!({}), ("viewer", OK), anyone),
+        api(GET, "/workflows/{id}/versions/{version}", &[("id", "compliance"), ("version", "1")], json!({}), ("viewer", OK), anyone),
+        api(PUT, "/workflows/{id}", &[("id", "compliance")], Value::String(COMPLIANCE.to_owned()), ("owner", OK), workflow_admin),
+        // Refused for what it asks (version 1 is the latest), after the
+        // permission.
+        api(POST, "/workflows/{id}/migrate", &[("id", "compliance")], json!({"from": 1}), ("owner", &[422]), workflow_admin),
+        api(POST, "/workflows/{id}/retire", &[("id", "compliance")], json!({}), ("owner", OK), workflow_admin),
+        api(DELETE, "/workflows/{id}/retire", &[("id", "compliance")], json!({}), ("owner", OK), workflow_admin),
+        api(DELETE, "/workflows/{id}", &[("id", "compliance")], json!({}), ("owner", &[409]), workflow_admin),
         // Webhooks: an organisation's admins.
-        api(
-            g.clone(),
-            "/webhooks",
-            &[],
-            json!({}),
-            ("owner", OK),
-            acme_roles,
-        ),
-        api(
-            p.clone(),
-            "/webhooks",
-            &[],
-            json!({"url": "ftp://x"}),
-            ("owner", &[422]),
-            acme_roles,
-        ),
-        api(
-            g.clone(),
-            "/webhooks/{id}",
-            &[("id", hook)],
-            json!({}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            g.clone(),
-            "/webhooks/{id}/deliveries",
-            &[("id", hook)],
-            json!({}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(
-            p.clone(),
-            "/webhooks/{id}/deliveries/{delivery}/redeliver",
-            &[("id", hook), ("delivery", delivery)],
-            json!({}),
-            ("owner", OK),
-            acme_refused,
-        ),
-        api(g.clone(), "/events", &[], json!({}), ("viewer", OK), anyone),
-        api(
-            Method::DELETE,
-            "/webhooks/{id}",
-            &[("id", hook)],
-            json!({}),
-            ("owner", OK),
-            acme_refused,
-        ),
+        api(GET, "/webhooks", &[], json!({}), ("owner", OK), acme_roles),
+        api(POST, "/webhooks", &[], json!({"url": "ftp://x"}), ("owner", &[422]), acme_roles),
+        api(GET, "/webhooks/{id}", &[("id", hook)], json!({}), ("owner", OK), acme_refused),
+        api(GET, "/webhooks/{id}/deliveries", &[("id", hook)], json!({}), ("owner", OK), acme_refused),
+        api(POST, "/webhooks/{id}/deliveries/{delivery}/redeliver", &[("id", hook), ("delivery", delivery)], json!({}), ("owner", OK), acme_refused),
+        api(GET, "/events", &[], json!({}), ("viewer", OK), anyone),
+        api(DELETE, "/webhooks/{id}", &[("id", hook)], json!({}), ("owner", OK), acme_refused),
         // The web UI.
-        page(
-            g.clone(),
-            "/orders/{id}",
-            &[("id", co)],
-            &[],
-            ("viewer", OK),
-            order_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/files/{file}",
-            &[("id", co), ("file", file)],
-            &[],
-            ("viewer", OK),
-            order_refused,
-        ),
-        page(
-            p.clone(),
-            "/orders/{id}/timers/{timer}/reschedule",
-            &[("id", po2), ("timer", "abandon_unaccepted")],
-            &[("at", "2031-01-02T03:04")],
-            ("buyer", PAGE_OK),
-            outlet_refused,
-        ),
-        page(
-            p.clone(),
-            "/orders/{id}/timers/{timer}/cancel",
-            &[("id", po2), ("timer", "abandon_unaccepted")],
-            &[],
-            ("buyer", PAGE_OK),
-            outlet_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/print",
-            &[("id", co)],
-            &[],
-            ("viewer", OK),
-            order_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/print.pdf",
-            &[("id", co)],
-            &[],
-            ("viewer", OK),
-            order_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/live",
-            &[("id", co)],
-            &[],
-            ("viewer", OK),
-            order_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/actions/{action}",
-            &[("id", co), ("action", "set_stage")],
-            &[],
-            ("owner", OK),
-            acme_refused,
-        ),
-        page(
-            p.clone(),
-            "/orders/{id}/actions/{action}",
-            &[("id", co), ("action", "set_stage")],
-            &[("stage", "nowhere")],
-            ("owner", &[422]),
-            acme_refused,
-        ),
-        page(
-            g.clone(),
-            "/orders/{id}/children/{child}/actions/{action}",
-            &[("id", pp), ("child", job), ("action", "pass_intake")],
-            &[],
-            ("shop", OK),
-            shop_refused,
-        ),
-        page(
-            p.clone(),
-            "/orders/{id}/children/{child}/actions/{action}",
-            &[("id", pp), ("child", job), ("action", "pass_intake")],
-            &[("bin", "")],
-            ("shop", &[422]),
-            shop_refused,
-        ),
-        page(g.clone(), "/inventory", &[], &[], ("owner", OK), acme_roles),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "location")],
-            &[("id", "loc3")],
-            ("owner", PAGE_OK),
-            acme_roles,
-        ),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "bin")],
-            &[
-                ("location", "loc"),
-                ("id", "b3"),
-                ("sku", "tee"),
-                ("quantity", "1"),
-            ],
-            ("owner", PAGE_OK),
-            acme_refused,
-        ),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "adjust")],
-            &[("location", "loc"), ("bin", "b1"), ("delta", "1")],
-            ("owner", PAGE_OK),
-            acme_refused,
-        ),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "purchase")],
-            &[
-                ("id", "p3"),
-                ("location", "loc"),
-                ("sku", "tee"),
-                ("ordered", "1"),
-            ],
-            ("owner", PAGE_OK),
-            acme_roles,
-        ),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "receipt")],
-            &[("purchase", purchase), ("quantity", "1")],
-            ("owner", PAGE_OK),
-            acme_refused,
-        ),
-        page(
-            p.clone(),
-            "/inventory/{form}",
-            &[("form", "intake")],
-            &[],
-            ("shop", PAGE_OK),
-            &["shop_norole", "shop_viewer"],
-        ),
-        page(
-            g.clone(),
-            "/station?job={code}",
-            &[("code", &job_code)],
-            &[],
-            // The merchant sees its own order's jobs (and takes no step).
-            ("merchant", OK),
-            &["foreign"],
-        ),
-        page(
-            p.clone(),
-            "/station/step",
-            &[],
-            &[("job", &job_code), ("action", "pass_intake"), ("bin", "")],
-            ("shop", &[409, 422]),
-            shop_refused,
-        ),
-        page(
-            p.clone(),
-            "/station/batch",
-            &[],
-            &[("jobs", &job_code), ("step", "pass_intake")],
-            ("shop", INPUT),
-            shop_refused,
-        ),
-        page(g.clone(), "/webhooks", &[], &[], ("owner", OK), acme_roles),
-        page(
-            p.clone(),
-            "/webhooks",
-            &[],
-            &[("url", "ftp://x")],
-            ("owner", &[422]),
-            acme_roles,
-        ),
-        page(
-            g.clone(),
-            "/webhooks/{id}",
-            &[("id", hook)],
-            &[],
-            ("owner", &[404]),
-            acme_refused,
-        ),
-        page(
-            g.clone(),
-            "/workflows/deploy",
-            &[],
-            &[],
-            ("owner", OK),
-            workflow_admin,
-        ),
-        page(
-            p.clone(),
-            "/workflows/deploy",
-            &[],
-            &[("definition", "x"), ("intent", "deploy")],
-            ("owner", &[422]),
-            workflow_admin,
-        ),
+        page(GET, "/orders/{id}", &[("id", co)], &[], ("viewer", OK), order_refused),
+        page(GET, "/orders/{id}/files/{file}", &[("id", co), ("file", file)], &[], ("viewer", OK), order_refused),
+        page(POST, "/orders/{id}/timers/{timer}/reschedule", &[("id", po2), ("timer", "abandon_unaccepted")], &[("at", "2031-01-02T03:04")], ("buyer", PAGE_OK), outlet_refused),
+        page(POST, "/orders/{id}/timers/{timer}/cancel", &[("id", po2), ("timer", "abandon_unaccepted")], &[], ("buyer", PAGE_OK), outlet_refused),
+        page(GET, "/orders/{id}/print", &[("id", co)], &[], ("viewer", OK), order_refused),
+        page(GET, "/orders/{id}/print.pdf", &[("id", co)], &[], ("viewer", OK), order_refused),
+        // Not shipped yet: no label, but only once the order is seen.
+        page(GET, "/orders/{id}/children/{job}/label.pdf", &[("id", pp), ("job", job)], &[], ("shop", &[404]), order_refused),
+        page(GET, "/orders/{id}/live", &[("id", co)], &[], ("viewer", OK), order_refused),
+        page(GET, "/orders/{id}/actions/{action}", &[("id", co), ("action", "set_stage")], &[], ("owner", OK), acme_refused),
+        page(POST, "/orders/{id}/actions/{action}", &[("id", co), ("action", "set_stage")], &[("stage", "nowhere")], ("owner", &[422]), acme_refused),
+        page(GET, "/orders/{id}/children/{child}/actions/{action}", &[("id", pp), ("child", job), ("action", "pass_intake")], &[], ("shop", OK), shop_refused),
+        page(POST, "/orders/{id}/children/{child}/actions/{action}", &[("id", pp), ("child", job), ("action", "pass_intake")], &[("bin", "")], ("shop", &[422]), shop_refused),
+        page(GET, "/inventory", &[], &[], ("owner", OK), acme_roles),
+        page(POST, "/inventory/{form}", &[("form", "location")], &[("id", "loc3")], ("owner", PAGE_OK), acme_roles),
+        page(POST, "/inventory/{form}", &[("form", "bin")], &[ ("location", "loc"), ("id", "b3"), ("sku", "tee"), ("quantity", "1"), ], ("owner", PAGE_OK), acme_refused),
+        page(POST, "/inventory/{form}", &[("form", "adjust")], &[("location", "loc"), ("bin", "b1"), ("delta", "1")], ("owner", PAGE_OK), acme_refused),
+        page(POST, "/inventory/{form}", &[("form", "purchase")], &[ ("id", "p3"), ("location", "loc"), ("sku", "tee"), ("ordered", "1"), ], ("owner", PAGE_OK), acme_roles),
+        page(POST, "/inventory/{form}", &[("form", "receipt")], &[("purchase", purchase), ("quantity", "1")], ("owner", PAGE_OK), acme_refused),
+        page(POST, "/inventory/{form}", &[("form", "intake")], &[], ("shop", PAGE_OK), &["shop_norole", "shop_viewer"]),
+        // The merchant sees its own order's jobs (and takes no step).
+        page(GET, "/station?job={code}", &[("code", &job_code)], &[], ("merchant", OK), &["foreign"]),
+        page(POST, "/station/step", &[], &[("job", &job_code), ("action", "pass_intake"), ("bin", "")], ("shop", &[409, 422]), shop_refused),
+        page(POST, "/station/batch", &[], &[("jobs", &job_code), ("step", "pass_intake")], ("shop", INPUT), shop_refused),
+        page(GET, "/webhooks", &[], &[], ("owner", OK), acme_roles),
+        page(POST, "/webhooks", &[], &[("url", "ftp://x")], ("owner", &[422]), acme_roles),
+        page(GET, "/webhooks/{id}", &[("id", hook)], &[], ("owner", &[404]), acme_refused),
+        page(GET, "/workflows/deploy", &[], &[], ("owner", OK), workflow_admin),
+        page(POST, "/workflows/deploy", &[], &[("definition", "x"), ("intent", "deploy")], ("owner", &[422]), workflow_admin),
     ];
     World {
         server: s,

@@ -11,25 +11,19 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "support/session.rs"]
+mod session;
+#[path = "browser/worlds.rs"]
+mod worlds;
 
 use std::time::{Duration, Instant};
 
 use harness::{Login, Server};
-use reqwest::header::{COOKIE, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 const PER_WORKFLOW: usize = 250;
 const REQUESTS: usize = 50;
-
-/// The shop floor's design check reads a PNG's header only.
-fn design_png() -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend(3000u32.to_be_bytes());
-    png.extend(3000u32.to_be_bytes());
-    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
 
 /// The first order of each workflow, by workflow id.
 struct Seeded {
@@ -76,7 +70,12 @@ async fn seed(server: &Server) -> Seeded {
     let buyer = server.user("bea", "cafe", &["buyer"]).await;
     let merchant = server.user("mia", "merch", &[]).await;
     let design = server
-        .upload(&merchant.token, "tee.png", "image/png", design_png())
+        .upload(
+            &merchant.token,
+            "tee.png",
+            "image/png",
+            worlds::png(3000, 3000),
+        )
         .await;
     let create = async |token: &str, request: Value| -> String {
         server.api("POST", "/orders", token, request).await["id"]
@@ -152,38 +151,6 @@ async fn seed(server: &Server) -> Seeded {
         }
     }
     Seeded { hub, firsts }
-}
-
-/// A session for `login` over plain HTTP: its cookie (`name=value`).
-async fn sign_in(http: &reqwest::Client, base: &str, login: &Login) -> String {
-    let form = http.get(format!("{base}/login")).send().await.unwrap();
-    let pair = |r: &reqwest::Response, name: &str| {
-        r.headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with(name))
-            .and_then(|c| c.split(';').next())
-            .map(str::to_owned)
-            .unwrap()
-    };
-    let login_cookie = pair(&form, "orderflow_login=");
-    let html = form.text().await.unwrap();
-    let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-    let csrf = &html[at..at + html[at..].find('"').unwrap()];
-    let signed = http
-        .post(format!("{base}/login"))
-        .header(COOKIE, login_cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("user", login.user.as_str()),
-            ("password", login.password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(signed.status().is_redirection(), "signed in");
-    pair(&signed, "orderflow_session=")
 }
 
 /// The `attribute` values of the tags `tag` of `html` (`<script src>`,
@@ -267,12 +234,9 @@ async fn figures_at_a_thousand_orders() {
     let seeding = Instant::now();
     let seeded = seed(&server).await;
     let seeding = seeding.elapsed();
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let http = session::client();
     let base = server.base.clone();
-    let session = sign_in(&http, &base, &seeded.hub).await;
+    let (session, _) = session::sign_in(&http, &base, &seeded.hub.user, &seeded.hub.password).await;
     let all = http
         .get(format!("{base}/orders"))
         .header(COOKIE, &session)

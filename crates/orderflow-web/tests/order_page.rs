@@ -6,9 +6,11 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/worlds.rs"]
+mod worlds;
 
 use harness::{Browser, Login, Server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const DESKTOP: u32 = 1280;
 
@@ -21,44 +23,29 @@ const PIXEL_PNG: &[u8] = &[
     0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-async fn get(server: &Server, token: &str, path: &str) -> Value {
-    server.api("GET", path, token, json!(null)).await
-}
-
 /// A published dental-lab order with a work plan of three tasks; the
 /// clinic's and the lab's logins and the order's id.
 async fn planned_order(server: &Server) -> (Login, Login, String) {
-    server
-        .organization("clinic", "Smile Clinic", json!({}))
-        .await;
-    server.organization("lab", "Dental Lab Co", json!({})).await;
-    let clinic = server.user("carla", "clinic", &[]).await;
-    let lab = server.user("luis", "lab", &[]).await;
+    let worlds::Dental { clinic, lab } = worlds::dental(server, None, json!({}), &[]).await;
     let order = server
-        .api(
-            "POST",
-            "/orders",
+        .create(
             &clinic.token,
-            json!({"workflow": "dental-lab", "parties": {"lab": "lab"},
-                   "inputs": {"lines": [{"product": "Crown", "quantity": 1, "unit_price": "120.00"}]}}),
+            worlds::dental_order(&[("Crown", 1, "120.00")]),
         )
         .await;
     let id = order["id"].as_str().unwrap().to_owned();
-    let act = |action: &'static str, token: &str, inputs: Value| {
-        let path = format!("/orders/{id}/actions/{action}");
-        let token = token.to_owned();
-        async move { server.api("POST", &path, &token, inputs).await }
-    };
-    act("publish", &clinic.token, json!({})).await;
+    server.act(&clinic.token, &id, "publish", json!({})).await;
     for task in ["Scan impression", "Mill crown", "Polish"] {
-        act("add_task", &lab.token, json!({"name": task})).await;
+        server
+            .act(&lab.token, &id, "add_task", json!({"name": task}))
+            .await;
     }
     (clinic, lab, id)
 }
 
 /// The work plan's `done` flags by task name, and the history's length.
 async fn plan(server: &Server, lab: &Login, id: &str) -> (Vec<(String, bool)>, usize) {
-    let order = get(server, &lab.token, &format!("/orders/{id}")).await;
+    let order = server.get(&lab.token, &format!("/orders/{id}")).await;
     let tasks = order["data"]["tasks"]
         .as_array()
         .unwrap()
@@ -70,7 +57,9 @@ async fn plan(server: &Server, lab: &Login, id: &str) -> (Vec<(String, bool)>, u
             )
         })
         .collect();
-    let history = get(server, &lab.token, &format!("/orders/{id}/history")).await;
+    let history = server
+        .get(&lab.token, &format!("/orders/{id}/history"))
+        .await;
     (tasks, history["items"].as_array().unwrap().len())
 }
 
@@ -138,31 +127,21 @@ async fn the_lab_ticks_tasks_one_click_each_and_several_at_once() {
 /// after 3 days), its supplier and a stranger; logins of the buyer, the
 /// supplier and the stranger.
 async fn purchasing_world(server: &Server) -> (Login, Login, Login) {
-    server
-        .organization(
-            "cafe",
-            "Corner Café",
-            json!({"time_zone": "Europe/Berlin", "abandon_pending_after_days": 3}),
-        )
-        .await;
-    server
-        .organization("beans", "Bean Supplier", json!({}))
-        .await;
+    let people = worlds::purchasing(
+        server,
+        json!({"time_zone": "Europe/Berlin", "abandon_pending_after_days": 3}),
+    )
+    .await;
     server.organization("other", "Other Café", json!({})).await;
-    let buyer = server.user("bea", "cafe", &["buyer"]).await;
-    let supplier = server.user("sam", "beans", &[]).await;
     let stranger = server.user("stan", "other", &["buyer"]).await;
-    (buyer, supplier, stranger)
+    (people.buyer, people.supplier, stranger)
 }
 
 async fn purchasing_order(server: &Server, buyer: &Login) -> String {
     let order = server
-        .api(
-            "POST",
-            "/orders",
+        .create(
             &buyer.token,
-            json!({"workflow": "purchasing", "parties": {"supplier": "beans"},
-                   "inputs": {"lines": [{"product": "Espresso beans", "quantity": 2, "unit_price": "12.00"}]}}),
+            worlds::purchase(&[("Espresso beans", 2, "12.00")]),
         )
         .await;
     assert_eq!(order["status"]["id"], "pending");
@@ -183,10 +162,10 @@ async fn attachments_show_as_thumbnails_and_links_for_the_parties_only() {
         )
         .await;
     server
-        .api(
-            "POST",
-            &format!("/orders/{id}/actions/add_note"),
+        .act(
             &buyer.token,
+            &id,
+            "add_note",
             json!({"note": "One bag torn", "images": [photo]}),
         )
         .await;
@@ -239,14 +218,9 @@ async fn attachments_show_as_thumbnails_and_links_for_the_parties_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_is_no_image_is_a_link_named_by_the_file() {
     let server = Server::start().await;
-    server
-        .organization("acme", "Acme Compliance", json!({}))
-        .await;
-    let editor = server.user("eve", "acme", &["edit"]).await;
+    let editor = worlds::compliance(&server).await.editor;
     let order = server
-        .api(
-            "POST",
-            "/orders",
+        .create(
             &editor.token,
             json!({"workflow": "compliance", "inputs": {"reference": "PO-77",
                    "requirements": [{"name": "Origin certificate"}]}}),
@@ -262,10 +236,10 @@ async fn a_file_that_is_no_image_is_a_link_named_by_the_file() {
         )
         .await;
     server
-        .api(
-            "POST",
-            &format!("/orders/{id}/actions/provide_evidence"),
+        .act(
             &editor.token,
+            id,
+            "provide_evidence",
             json!({"requirement": 1, "file": [pdf]}),
         )
         .await;
@@ -284,14 +258,9 @@ async fn a_file_that_is_no_image_is_a_link_named_by_the_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allocation_per_product_type_shows_as_progress_bars() {
     let server = Server::start().await;
-    server
-        .organization("acme", "Acme Compliance", json!({}))
-        .await;
-    let editor = server.user("eve", "acme", &["edit"]).await;
+    let editor = worlds::compliance(&server).await.editor;
     let order = server
-        .api(
-            "POST",
-            "/orders",
+        .create(
             &editor.token,
             json!({"workflow": "compliance", "inputs": {"reference": "PO-77",
                    "product_types": [{"product_type": "Cotton", "quantity": 20},
@@ -300,10 +269,10 @@ async fn allocation_per_product_type_shows_as_progress_bars() {
         .await;
     let id = order["id"].as_str().unwrap();
     server
-        .api(
-            "POST",
-            &format!("/orders/{id}/actions/allocate"),
+        .act(
             &editor.token,
+            id,
+            "allocate",
             json!({"product_type": "Cotton", "quantity": 12, "batch_reference": "B-1"}),
         )
         .await;
@@ -329,7 +298,7 @@ async fn the_outlet_reschedules_and_cancels_a_timer_the_supplier_only_sees() {
     let timers = |token: String| {
         let path = format!("/orders/{id}/timers");
         let server = &server;
-        async move { get(server, &token, &path).await["items"].clone() }
+        async move { server.get(&token, &path).await["items"].clone() }
     };
     let due = timers(buyer.token.clone()).await[0]["due_at"]
         .as_str()
@@ -399,21 +368,16 @@ async fn axe_finds_no_serious_violation_on_work_plans_bars_timers_and_thumbnails
         .upload(&buyer.token, "bag.png", "image/png", PIXEL_PNG.to_vec())
         .await;
     server
-        .api(
-            "POST",
-            &format!("/orders/{purchase}/actions/add_note"),
+        .act(
             &buyer.token,
+            &purchase,
+            "add_note",
             json!({"note": "Bag", "images": [photo]}),
         )
         .await;
-    server
-        .organization("acme", "Acme Compliance", json!({}))
-        .await;
-    let editor = server.user("eve", "acme", &["edit"]).await;
+    let editor = worlds::compliance(&server).await.editor;
     let compliance = server
-        .api(
-            "POST",
-            "/orders",
+        .create(
             &editor.token,
             json!({"workflow": "compliance", "inputs": {"reference": "PO-9",
                    "product_types": [{"product_type": "Cotton", "quantity": 20}]}}),

@@ -228,42 +228,6 @@ async fn repeated_wrong_passwords_are_slowed_down_with_a_message() {
     assert_eq!(right.status(), 429);
 }
 
-/// Signs in over HTTP: the session cookie and the session's CSRF token.
-async fn signed_in(
-    http: &reqwest::Client,
-    base: &str,
-    user: &str,
-    password: &str,
-) -> (String, String) {
-    let (pair, token) = login_form(http, base).await;
-    let signed = http
-        .post(format!("{base}/login"))
-        .header(COOKIE, &pair)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("user", user),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let session = cookies(&signed)
-        .into_iter()
-        .find(|c| c.starts_with("orderflow_session="))
-        .unwrap_or_else(|| panic!("{user} could not sign in"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = http
-        .get(format!("{base}/account"))
-        .header(COOKIE, &session)
-        .send()
-        .await
-        .unwrap();
-    (session.clone(), csrf_of(&page.text().await.unwrap()))
-}
-
 #[tokio::test]
 async fn a_user_changes_their_own_password() {
     let server = Server::start().await;
@@ -273,7 +237,7 @@ async fn a_user_changes_their_own_password() {
     let login = server.user("carla", "clinic", &[]).await;
     let http = client();
     let base = &server.base;
-    let (session, csrf) = signed_in(&http, base, "carla", &login.password).await;
+    let (session, csrf) = session::sign_in(&http, base, "carla", &login.password).await;
     let change = |current: &'static str, new: &'static str| {
         http.post(format!("{base}/account"))
             .header(COOKIE, &session)
@@ -300,7 +264,7 @@ async fn a_user_changes_their_own_password() {
             .unwrap()
             .contains("Your password is changed.")
     );
-    signed_in(&http, base, "carla", "a-new-password").await;
+    session::sign_in(&http, base, "carla", "a-new-password").await;
 }
 
 #[tokio::test]
@@ -339,7 +303,7 @@ async fn the_order_downloads_as_a_pdf_for_its_parties_only_and_reading_it_change
             .starts_with("/login")
     );
 
-    let (session, _) = signed_in(&http, base, "carla", &carla.password).await;
+    let (session, _) = session::sign_in(&http, base, "carla", &carla.password).await;
     let print = http
         .get(format!("{base}/orders/{id}/print"))
         .header(COOKIE, &session)
@@ -374,7 +338,7 @@ async fn the_order_downloads_as_a_pdf_for_its_parties_only_and_reading_it_change
     // The content streams are not compressed: the line's product is there.
     assert!(body.windows(14).any(|w| w == b"Zirconia crown"));
 
-    let (other, _) = signed_in(&http, base, "otto", &otto.password).await;
+    let (other, _) = session::sign_in(&http, base, "otto", &otto.password).await;
     let foreign = http.get(&pdf).header(COOKIE, &other).send().await.unwrap();
     assert_eq!(foreign.status(), 404);
     assert!(content_type(&foreign).starts_with("text/html"));
@@ -418,7 +382,7 @@ async fn marking_notifications_read_needs_the_session_token_and_changes_only_the
         .await;
     let http = client();
     let base = &server.base;
-    let (session, csrf) = signed_in(&http, base, "sam", &supplier.password).await;
+    let (session, csrf) = session::sign_in(&http, base, "sam", &supplier.password).await;
     let unread = || async {
         server
             .api("GET", "/notifications", &supplier.token, json!(null))
@@ -484,7 +448,7 @@ async fn an_admin_manages_webhooks_on_their_page() {
     let clinic = server.user("carla", "clinic", &[]).await;
     let http = client();
     let base = &server.base;
-    let (cookie, csrf) = signed_in(&http, base, &admin.user, &admin.password).await;
+    let (cookie, csrf) = session::sign_in(&http, base, &admin.user, &admin.password).await;
     let get = |path: &str, cookie: &str| {
         http.get(format!("{base}{path}"))
             .header(COOKIE, cookie)
@@ -590,7 +554,7 @@ async fn an_admin_manages_webhooks_on_their_page() {
     assert_eq!(without_token.status(), 403);
 
     // Not for users without the admin role.
-    let (plain_cookie, _) = signed_in(&http, base, &plain.user, &plain.password).await;
+    let (plain_cookie, _) = session::sign_in(&http, base, &plain.user, &plain.password).await;
     let orders = get("/orders", &plain_cookie)
         .await
         .unwrap()

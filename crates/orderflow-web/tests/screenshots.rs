@@ -8,6 +8,8 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/worlds.rs"]
+mod worlds;
 
 use std::path::{Path, PathBuf};
 
@@ -86,45 +88,22 @@ struct World {
     print: String,
 }
 
-async fn act(server: &Server, token: &str, id: &str, action: &str, inputs: Value) -> Value {
-    server
-        .api(
-            "POST",
-            &format!("/orders/{id}/actions/{action}"),
-            token,
-            inputs,
-        )
-        .await
-}
-
 async fn create(server: &Server, token: &str, request: Value) -> String {
-    server.api("POST", "/orders", token, request).await["id"]
+    server.create(token, request).await["id"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
 async fn dental(server: &Server) -> (Login, String, String) {
-    server
-        .organization(
-            "clinic",
-            "Smile Clinic",
-            json!({"time_zone": "Europe/Berlin"}),
-        )
-        .await;
-    server
-        .organization(
-            "lab",
-            "Dental Lab Co",
-            json!({"time_zone": "Europe/Berlin",
-                   "payment_instructions": "Transfer to IBAN DE89 3704 0044 0532 0130 00 (Dental Lab Co), quoting the order number.",
-                   "task_templates": {"Zirconia crown": ["Scan impression", "Design crown", "Mill crown", "Sinter", "Polish"]}}),
-        )
-        .await;
-    let clinic = server.user("carla", "clinic", &[]).await;
-    let lab = server
-        .user("luis", "lab", &["admin", "workflow_admin"])
-        .await;
+    let worlds::Dental { clinic, lab } = worlds::dental(
+        server,
+        Some("Europe/Berlin"),
+        json!({"payment_instructions": "Transfer to IBAN DE89 3704 0044 0532 0130 00 (Dental Lab Co), quoting the order number.",
+               "task_templates": {"Zirconia crown": ["Scan impression", "Design crown", "Mill crown", "Sinter", "Polish"]}}),
+        &["admin", "workflow_admin"],
+    )
+    .await;
     let new_order = |product: &str, quantity: u32, price: &str| {
         json!({"workflow": "dental-lab", "parties": {"lab": "lab"},
                "inputs": {"lines": [{"product": product, "quantity": quantity, "unit_price": price}],
@@ -142,49 +121,49 @@ async fn dental(server: &Server) -> (Login, String, String) {
         if n == 0 {
             continue;
         }
-        act(server, &clinic.token, &id, "publish", json!({})).await;
+        server.act(&clinic.token, &id, "publish", json!({})).await;
         if n == 1 {
             continue;
         }
-        act(
-            server,
-            &lab.token,
-            &id,
-            "start_production",
-            json!({"production_date": "2026-03-02"}),
-        )
-        .await;
-        if n == 2 {
-            act(server, &lab.token, &id, "plan_work", json!({})).await;
-            act(
-                server,
+        server
+            .act(
                 &lab.token,
                 &id,
-                "mark_task",
-                json!({"tasks": [1, 2], "done": true}),
+                "start_production",
+                json!({"production_date": "2026-03-02"}),
             )
             .await;
+        if n == 2 {
+            server.act(&lab.token, &id, "plan_work", json!({})).await;
+            server
+                .act(
+                    &lab.token,
+                    &id,
+                    "mark_task",
+                    json!({"tasks": [1, 2], "done": true}),
+                )
+                .await;
             planned = id;
             continue;
         }
-        act(server, &lab.token, &id, "produce", json!({})).await;
-        act(
-            server,
-            &lab.token,
-            &id,
-            "ship",
-            json!({"tracking_number": format!("1Z999AA1012345678{n}")}),
-        )
-        .await;
-        act(server, &lab.token, &id, "deliver", json!({})).await;
-        act(
-            server,
-            &lab.token,
-            &id,
-            "record_payment",
-            json!({"amount": "240.00", "reference": "Transfer 0042"}),
-        )
-        .await;
+        server.act(&lab.token, &id, "produce", json!({})).await;
+        server
+            .act(
+                &lab.token,
+                &id,
+                "ship",
+                json!({"tracking_number": format!("1Z999AA1012345678{n}")}),
+            )
+            .await;
+        server.act(&lab.token, &id, "deliver", json!({})).await;
+        server
+            .act(
+                &lab.token,
+                &id,
+                "record_payment",
+                json!({"amount": "240.00", "reference": "Transfer 0042"}),
+            )
+            .await;
         delivered = id;
     }
     // Published orders wait for the lab: its inbox has them.
@@ -192,67 +171,61 @@ async fn dental(server: &Server) -> (Login, String, String) {
 }
 
 async fn purchasing(server: &Server) -> (Login, String) {
-    server
-        .organization(
-            "cafe",
-            "Corner Café",
-            json!({"purchasing_limit": "500.00", "time_zone": "Europe/Berlin",
-                   "abandon_pending_after_days": 3}),
-        )
-        .await;
-    server
-        .organization("beans", "Bean Supplier", json!({}))
-        .await;
-    let buyer = server.user("bea", "cafe", &["buyer", "approver"]).await;
-    let supplier = server.user("sam", "beans", &[]).await;
+    let worlds::Purchasing {
+        buyer, supplier, ..
+    } = worlds::purchasing(
+        server,
+        json!({"purchasing_limit": "500.00", "time_zone": "Europe/Berlin",
+               "abandon_pending_after_days": 3}),
+    )
+    .await;
     let order = |quantity: u32| {
         json!({"workflow": "purchasing", "parties": {"supplier": "beans"},
                "inputs": {"lines": [{"product": "Espresso beans 1 kg", "quantity": quantity, "unit_price": "18.50"},
                                     {"product": "Oat milk 1 l", "quantity": 24, "unit_price": "1.90"}]}})
     };
     let done = create(server, &buyer.token, order(10)).await;
-    act(server, &supplier.token, &done, "accept", json!({})).await;
+    server
+        .act(&supplier.token, &done, "accept", json!({}))
+        .await;
     let photo = server
         .upload(&buyer.token, "delivery.png", "image/png", stripes(240))
         .await;
-    act(
-        server,
-        &buyer.token,
-        &done,
-        "complete",
-        json!({"note": "All there.", "images": [photo]}),
-    )
-    .await;
-    act(
-        server,
-        &buyer.token,
-        &done,
-        "dispute",
-        json!({"note": "Two bags were torn."}),
-    )
-    .await;
-    act(server, &buyer.token, &done, "resolve", json!({})).await;
+    server
+        .act(
+            &buyer.token,
+            &done,
+            "complete",
+            json!({"note": "All there.", "images": [photo]}),
+        )
+        .await;
+    server
+        .act(
+            &buyer.token,
+            &done,
+            "dispute",
+            json!({"note": "Two bags were torn."}),
+        )
+        .await;
+    server.act(&buyer.token, &done, "resolve", json!({})).await;
     create(server, &buyer.token, order(40)).await;
     let pending = create(server, &buyer.token, order(12)).await;
     let photo = server
         .upload(&buyer.token, "shelf.png", "image/png", stripes(180))
         .await;
-    act(
-        server,
-        &buyer.token,
-        &pending,
-        "add_note",
-        json!({"note": "The shelf this goes on.", "images": [photo]}),
-    )
-    .await;
+    server
+        .act(
+            &buyer.token,
+            &pending,
+            "add_note",
+            json!({"note": "The shelf this goes on.", "images": [photo]}),
+        )
+        .await;
     (buyer, pending)
 }
 
 async fn compliance(server: &Server) -> (Login, String) {
-    server
-        .organization("acme", "Acme Compliance", json!({}))
-        .await;
-    let editor = server.user("eve", "acme", &["edit"]).await;
+    let editor = worlds::compliance(server).await.editor;
     let id = create(
         server,
         &editor.token,
@@ -264,96 +237,55 @@ async fn compliance(server: &Server) -> (Login, String) {
     )
     .await;
     for (product_type, quantity, batch) in [("Organic cotton", 12, "B-1"), ("Wool", 5, "B-2")] {
-        act(
-            server,
-            &editor.token,
+        server.act(&editor.token,
             &id,
             "allocate",
             json!({"product_type": product_type, "quantity": quantity, "batch_reference": batch}),
         )
         .await;
     }
-    act(
-        server,
-        &editor.token,
-        &id,
-        "provide_evidence",
-        json!({"requirement": 1, "note": "Certificate GOTS-2291 on file."}),
-    )
-    .await;
+    server
+        .act(
+            &editor.token,
+            &id,
+            "provide_evidence",
+            json!({"requirement": 1, "note": "Certificate GOTS-2291 on file."}),
+        )
+        .await;
     (editor, id)
 }
 
 async fn print_production(server: &Server) -> (Login, String) {
-    server
-        .organization("merch", "Tee Merchant", json!({}))
-        .await;
-    server
-        .organization(
-            "shop-co",
-            "Print Shop",
-            json!({"locations": [{"id": "chi", "name": "Chicago", "latitude": 41.88,
-                   "longitude": -87.63, "capacity_units": 500, "uses_pretreat": false,
-                   "decorations": ["dtg", "dtf", "embroidery"]}]}),
-        )
-        .await;
-    let merchant = server.user("mia", "merch", &[]).await;
-    let manager = server
-        .user("meg", "shop-co", &["manager", "operator", "shipper"])
-        .await;
-    server
-        .api(
-            "POST",
-            "/inventory/locations",
-            &manager.token,
-            json!({"id": "chi"}),
-        )
-        .await;
-    server
-        .api(
-            "POST",
-            "/inventory/locations/chi/bins",
-            &manager.token,
-            json!({"id": "A-01", "sku": "TEE-BLK-M", "quantity": 2}),
-        )
-        .await;
-    let mut design = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    design.extend(3000u32.to_be_bytes());
-    design.extend(3000u32.to_be_bytes());
-    design.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let shop = worlds::print_shop(server, false, &[("A-01", "TEE-BLK-M", 2)]).await;
     let design = server
-        .upload(&merchant.token, "tee.png", "image/png", design)
+        .upload(
+            &shop.merchant.token,
+            "tee.png",
+            "image/png",
+            worlds::png(3000, 3000),
+        )
         .await;
     let id = create(
         server,
-        &merchant.token,
-        json!({"workflow": "print-production", "parties": {"shop": "shop-co"},
-               "inputs": {"reference": "SO-7", "recipient": "Ada Lovelace",
-                 "address1": "1 Lake Dr", "city": "Milwaukee", "country": "US",
-                 "latitude": 43.04, "longitude": -87.91,
-                 "items": [{"sku": "TEE-BLK-M", "quantity": 3, "decoration": "dtf",
-                            "design": [design]}]}}),
+        &shop.merchant.token,
+        worlds::print_order("SO-7", &[("TEE-BLK-M", 3, "dtf", &design)]),
     )
     .await;
     for job in ["job-1", "job-2"] {
         server
-            .api(
-                "POST",
-                &format!("/orders/{id}/children/{job}/actions/pass_intake"),
-                &manager.token,
+            .act_child(
+                &shop.manager.token,
+                &id,
+                job,
+                "pass_intake",
                 json!({"bin": "A-01"}),
             )
             .await;
     }
     server
-        .api(
-            "POST",
-            &format!("/orders/{id}/children/job-1/actions/batch"),
-            &manager.token,
-            json!({}),
-        )
+        .act_child(&shop.manager.token, &id, "job-1", "batch", json!({}))
         .await;
-    (manager, id)
+    (shop.manager, id)
 }
 
 async fn world(server: &Server) -> World {

@@ -8,24 +8,18 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/worlds.rs"]
+mod worlds;
 
 use harness::{Browser, Login, Server};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PHONE: u32 = 375;
-
-/// A PNG's first bytes: its signature and a header naming its size.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    png.extend(width.to_be_bytes());
-    png.extend(height.to_be_bytes());
-    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    png
-}
 
 struct Shop {
     manager: Login,
     operator: Login,
+    shipper: Login,
     /// The order and its jobs, all passed intake (`pending`).
     order: String,
 }
@@ -36,13 +30,11 @@ async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
     let shop = shop_with_held_jobs(server, units).await;
     for n in 1..=units {
         server
-            .api(
-                "POST",
-                &format!(
-                    "/orders/{}/children/job-{n}/actions/pass_intake",
-                    shop.order
-                ),
+            .act_child(
                 &shop.manager.token,
+                &shop.order,
+                &format!("job-{n}"),
+                "pass_intake",
                 json!({"bin": "A-01"}),
             )
             .await;
@@ -53,70 +45,33 @@ async fn shop_with_pending_jobs(server: &Server, units: u32) -> Shop {
 /// The same order, its jobs waiting for intake, and a bin `A-01` at the
 /// location with a unit for each.
 async fn shop_with_held_jobs(server: &Server, units: u32) -> Shop {
-    server
-        .organization("merch", "Tee Merchant", json!({}))
-        .await;
-    server
-        .organization(
-            "shop-co",
-            "Print Shop",
-            json!({"locations": [{"id": "chi", "name": "Chicago", "latitude": 41.88,
-                   "longitude": -87.63, "capacity_units": 500, "uses_pretreat": false,
-                   "decorations": ["dtg", "dtf", "embroidery"]}]}),
-        )
-        .await;
-    let merchant = server.user("mia", "merch", &[]).await;
-    let manager = server.user("meg", "shop-co", &["manager"]).await;
-    let operator = server.user("otis", "shop-co", &["operator"]).await;
-    server
-        .api(
-            "POST",
-            "/inventory/locations",
-            &manager.token,
-            json!({"id": "chi"}),
-        )
-        .await;
-    server
-        .api(
-            "POST",
-            "/inventory/locations/chi/bins",
-            &manager.token,
-            json!({"id": "A-01", "sku": "TEE-BLK-M", "quantity": units}),
-        )
-        .await;
+    let people = worlds::print_shop(server, false, &[("A-01", "TEE-BLK-M", units)]).await;
     let design = server
-        .upload(&merchant.token, "tee.png", "image/png", png(3000, 3000))
+        .upload(
+            &people.merchant.token,
+            "tee.png",
+            "image/png",
+            worlds::png(3000, 3000),
+        )
         .await;
     let order = server
-        .api(
-            "POST",
-            "/orders",
-            &merchant.token,
-            json!({"workflow": "print-production", "parties": {"shop": "shop-co"},
-                   "inputs": {"reference": "SO-7", "recipient": "Ada Lovelace",
-                     "address1": "1 Lake Dr", "city": "Milwaukee", "country": "US",
-                     "latitude": 43.04, "longitude": -87.91,
-                     "items": [{"sku": "TEE-BLK-M", "quantity": units, "decoration": "dtf",
-                                "design": [design]}]}}),
+        .create(
+            &people.merchant.token,
+            worlds::print_order("SO-7", &[("TEE-BLK-M", units, "dtf", &design)]),
         )
         .await;
     assert_eq!(order["status"]["id"], "intake_hold", "{order}");
-    let order = order["id"].as_str().unwrap().to_owned();
     Shop {
-        manager,
-        operator,
-        order,
+        manager: people.manager,
+        operator: people.operator,
+        shipper: people.shipper,
+        order: order["id"].as_str().unwrap().to_owned(),
     }
 }
 
 async fn job_status(server: &Server, token: &str, order: &str, job: &str) -> String {
-    let job: Value = server
-        .api(
-            "GET",
-            &format!("/orders/{order}/children/{job}"),
-            token,
-            json!(null),
-        )
+    let job = server
+        .get(token, &format!("/orders/{order}/children/{job}"))
         .await;
     job["status"]["id"].as_str().unwrap().to_owned()
 }
@@ -175,19 +130,14 @@ async fn an_operator_scans_a_job_on_a_phone_and_takes_its_next_step() {
 async fn a_shipper_enters_the_tracking_number_and_the_label_barcode_finds_the_job() {
     let server = Server::start().await;
     let shop = shop_with_pending_jobs(&server, 1).await;
-    let shipper = server.user("sue", "shop-co", &["shipper"]).await;
+    let shipper = &shop.shipper;
     for step in ["batch", "label", "pick", "scan", "print", "complete"] {
         server
-            .api(
-                "POST",
-                &format!("/orders/{}/children/job-1/actions/{step}", shop.order),
-                &shop.operator.token,
-                json!({}),
-            )
+            .act_child(&shop.operator.token, &shop.order, "job-1", step, json!({}))
             .await;
     }
     let b = Browser::open(&server, PHONE).await;
-    b.sign_in(&shipper).await;
+    b.sign_in(shipper).await;
     b.goto("/station").await;
     b.fill("Job", &format!("{}/job-1\n", shop.order)).await;
     b.wait_text("Completed").await;
@@ -244,13 +194,8 @@ async fn a_manager_runs_the_intake_check_from_the_inventory_page() {
     b.fill("Units put in (negative: taken out)", "-1").await;
     b.click("Adjust").await;
     b.wait_text("cannot give 1").await;
-    let bins: Value = server
-        .api(
-            "GET",
-            "/inventory/locations/chi/bins",
-            &shop.manager.token,
-            json!(null),
-        )
+    let bins = server
+        .get(&shop.manager.token, "/inventory/locations/chi/bins")
         .await;
     assert_eq!(bins[0]["quantity"], 0);
     b.close().await;
@@ -355,20 +300,16 @@ async fn a_phone_photographs_the_barcode_and_the_job_appears() {
     // A shipping label's tracking number, photographed as a JPEG.
     for step in ["batch", "label", "pick", "scan", "print", "complete"] {
         server
-            .api(
-                "POST",
-                &format!("/orders/{}/children/job-1/actions/{step}", shop.order),
-                &shop.operator.token,
-                json!({}),
-            )
+            .act_child(&shop.operator.token, &shop.order, "job-1", step, json!({}))
             .await;
     }
-    let shipper = server.user("sue", "shop-co", &["shipper"]).await;
+    let shipper = &shop.shipper;
     server
-        .api(
-            "POST",
-            &format!("/orders/{}/children/job-1/actions/ship", shop.order),
+        .act_child(
             &shipper.token,
+            &shop.order,
+            "job-1",
+            "ship",
             json!({"tracking_number": "1Z999AA10123456784"}),
         )
         .await;
@@ -429,12 +370,7 @@ async fn a_batch_reports_each_job_and_a_refused_one_is_left_as_it_was() {
     let shop = shop_with_pending_jobs(&server, 3).await;
     for job in ["job-1", "job-2"] {
         server
-            .api(
-                "POST",
-                &format!("/orders/{}/children/{job}/actions/batch", shop.order),
-                &shop.operator.token,
-                json!({}),
-            )
+            .act_child(&shop.operator.token, &shop.order, job, "batch", json!({}))
             .await;
     }
     let b = Browser::open(&server, PHONE).await;

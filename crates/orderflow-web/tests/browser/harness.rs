@@ -148,6 +148,25 @@ impl Server {
         .await
     }
 
+    /// Takes `action` on the child `child` (an item, a job) of order `id`
+    /// with `token`; the answer.
+    pub async fn act_child(
+        &self,
+        token: &str,
+        id: &str,
+        child: &str,
+        action: &str,
+        inputs: Value,
+    ) -> Value {
+        self.api(
+            "POST",
+            &format!("/orders/{id}/children/{child}/actions/{action}"),
+            token,
+            inputs,
+        )
+        .await
+    }
+
     /// Uploads a file through the files API with `token`; its id.
     pub async fn upload(
         &self,

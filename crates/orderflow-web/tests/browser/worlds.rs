@@ -110,8 +110,8 @@ pub struct PrintShop {
 
 /// "Tee Merchant" (`mia`) and "Print Shop" with one location, Chicago
 /// (`chi`, every decoration, a pretreat system when `uses_pretreat`),
-/// whose stock is `bins` (bin, SKU, units); the shop's manager `meg`,
-/// operator `otis` and shipper `sid`.
+/// whose stock is `bins` (bin, SKU, units); the shop's manager `meg` (who
+/// may take every step too), operator `otis` and shipper `sid`.
 pub async fn print_shop(
     server: &Server,
     uses_pretreat: bool,
@@ -131,7 +131,9 @@ pub async fn print_shop(
         .await;
     let shop = PrintShop {
         merchant: server.user("mia", "merch", &[]).await,
-        manager: server.user("meg", "shop-co", &["manager"]).await,
+        manager: server
+            .user("meg", "shop-co", &["manager", "operator", "shipper"])
+            .await,
         operator: server.user("otis", "shop-co", &["operator"]).await,
         shipper: server.user("sid", "shop-co", &["shipper"]).await,
     };

@@ -1,9 +1,9 @@
 //! Signing in over plain HTTP: the sign-in form's cookie and CSRF token,
-//! and the cookies an answer sets.
+//! the cookies an answer sets, and a whole sign-in.
 
 #![allow(dead_code)]
 
-use reqwest::header::SET_COOKIE;
+use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::redirect::Policy;
 
 /// A client that shows redirects instead of following them.
@@ -42,4 +42,42 @@ pub async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) 
         .unwrap()
         .to_owned();
     (pair, csrf_of(&form.text().await.unwrap()))
+}
+
+/// Signs `user` in with `password`: the session cookie (`name=value`)
+/// and the session's CSRF token, read from a page it opens.
+pub async fn sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> (String, String) {
+    let (pair, token) = login_form(http, base).await;
+    let signed = http
+        .post(format!("{base}/login"))
+        .header(COOKIE, &pair)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("user", user),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed.status().is_redirection(), "{user} signs in");
+    let session = cookies(&signed)
+        .into_iter()
+        .find(|c| c.starts_with("orderflow_session="))
+        .unwrap_or_else(|| panic!("{user} could not sign in"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(format!("{base}/account"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    (session, csrf_of(&page.text().await.unwrap()))
 }
