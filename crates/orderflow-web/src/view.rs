@@ -2,7 +2,9 @@
 //! name, fields and computed values with their labels, records as tables,
 //! items with their status.
 
-use orderflow_core::definition::Field;
+use std::collections::BTreeMap;
+
+use orderflow_core::definition::{Definition, Field};
 use serde_json::Value;
 
 use crate::Web;
@@ -90,6 +92,31 @@ pub struct OrderPage {
     pub in_status: String,
 }
 
+/// Children counted per state, per kind, as people read them: `("Jobs",
+/// "2 Open · 1 Pending")`, states in the kind's order, none left out but
+/// those with no child.
+fn per_state(
+    def: &Definition,
+    counts: &BTreeMap<String, BTreeMap<String, u64>>,
+) -> Vec<(String, String)> {
+    counts
+        .iter()
+        .filter_map(|(kind, by_state)| {
+            let kind = def.child_kind(kind)?;
+            let text = kind
+                .states
+                .iter()
+                .filter_map(|s| {
+                    let n = by_state.get(&s.id).copied().filter(|n| *n > 0)?;
+                    Some(format!("{n} {}", s.label))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (!text.is_empty()).then(|| (kind.label.clone(), text))
+        })
+        .collect()
+}
+
 fn numeric(field: &Field) -> bool {
     use orderflow_core::definition::FieldKind;
     matches!(
@@ -118,6 +145,8 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
             facts.push((display::label(f), text));
         }
     }
+    // Print-production's jobs by state, for whoever follows the order.
+    facts.extend(per_state(def, &v.counts));
     let mut tables = Vec::new();
     for c in &def.computed {
         match v.data.get(&c.id) {
@@ -178,9 +207,17 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
     if !v.items.is_empty() {
         let kind = def.children.iter().find(|k| k.parent == "order");
         let fields: Vec<&Field> = kind.map(|k| k.fields.iter().collect()).unwrap_or_default();
-        let mut columns = vec!["Status".to_owned()];
+        // The item's own children (jobs), counted per state.
+        let below = def
+            .children
+            .iter()
+            .filter(|k| kind.is_some_and(|item| k.parent == item.id))
+            .map(|k| k.label.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut columns = vec!["Status".to_owned(), below];
         columns.extend(fields.iter().map(|f| display::label(f)));
-        let mut numeric_cols = vec![false];
+        let mut numeric_cols = vec![false, false];
         numeric_cols.extend(fields.iter().map(|f| numeric(f)));
         tables.push(
             Table {
@@ -196,7 +233,12 @@ pub async fn order_page(web: &Web, l: &Loaded, _session: &Session) -> OrderPage 
                     .items
                     .iter()
                     .map(|i| {
-                        let mut row = vec![format!("{}", i.status.label)];
+                        let jobs = per_state(def, &i.counts)
+                            .into_iter()
+                            .map(|(_, text)| text)
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        let mut row = vec![format!("{}", i.status.label), jobs];
                         row.extend(fields.iter().map(|f| {
                             display::value(
                                 Some(&f.kind),

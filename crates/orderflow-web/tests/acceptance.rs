@@ -265,6 +265,8 @@ async fn print_production_the_merchant_orders_and_the_shop_floor_makes_and_ships
     )
     .await;
     b.wait_text("Intake hold").await;
+    // The merchant follows its jobs by state, though it takes no step.
+    b.wait_text("1 Intake hold").await;
     let order = b.path().await;
     let id = order.trim_start_matches("/orders/").to_owned();
     b.sign_out().await;
@@ -316,6 +318,7 @@ async fn print_production_the_merchant_orders_and_the_shop_floor_makes_and_ships
     b.sign_in(&people.merchant).await;
     b.goto(&order).await;
     b.wait_text("Completed → Shipped").await;
+    b.wait_text("1 Shipped").await;
     let head = b.text().await;
     assert!(head.contains("Shipped"), "{head}");
     assert!(
