@@ -29,7 +29,7 @@ pub mod testing;
 
 use std::sync::Arc;
 
-use orderflow_sql::{Done, Op, backend, db};
+use orderflow_sql::{Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{mpsc, oneshot};
@@ -53,6 +53,9 @@ pub struct PgStore {
     /// One queue per writer task; an order's changes go to
     /// `writers[hash(id) % len]`.
     writers: Arc<[mpsc::Sender<Write>]>,
+    /// Off: another server on the same database would change what it
+    /// keeps unseen (docs/performance.md).
+    cache: Arc<ReadCache>,
 }
 
 struct Write {
@@ -96,6 +99,7 @@ impl PgStore {
         Ok(Self {
             pool,
             writers: writers.into(),
+            cache: Arc::new(ReadCache::off()),
         })
     }
 

@@ -11,5 +11,6 @@ orderflow_sql::sql_store! {
     connection: sqlx::postgres::PgConnection,
     store: crate::PgStore,
     reads: pool,
+    cache: cache,
     claim_lock: " FOR UPDATE SKIP LOCKED",
 }

@@ -28,6 +28,7 @@
 //! each database's own placeholder.
 
 mod accounts;
+mod cache;
 pub mod counts;
 mod floor;
 mod inventory;
@@ -38,6 +39,7 @@ mod store;
 mod webhooks;
 mod workflows;
 
+pub use cache::ReadCache;
 pub use floor::json_member_pattern;
 pub use inventory::InventoryOp;
 
@@ -101,6 +103,35 @@ pub enum Op {
         prefix: String,
     },
     Inventory(InventoryOp),
+}
+
+impl Op {
+    /// Whether the write may change a user, a token or an organisation:
+    /// what [`ReadCache`] keeps. Every kind of write is named, so a new one
+    /// is classified when it is added.
+    pub fn changes_cached(&self) -> bool {
+        match self {
+            Op::CreateOrganization(_)
+            | Op::UpdateOrganization(_)
+            | Op::CreateUser(_)
+            | Op::UpdateUser(_)
+            | Op::CreateToken(_)
+            | Op::RevokeToken(_) => true,
+            Op::Commit(_)
+            | Op::ClaimOutbox { .. }
+            | Op::OutboxDelivered { .. }
+            | Op::OutboxFailed { .. }
+            | Op::PutFile(..)
+            | Op::Probe(_)
+            | Op::Account(_)
+            | Op::Notification(_)
+            | Op::Workflow(_)
+            | Op::Webhook(_)
+            | Op::Schedule(_)
+            | Op::NextNumber { .. }
+            | Op::Inventory(_) => false,
+        }
+    }
 }
 
 /// A write to the inbox, the opt-outs or a dead letter.

@@ -9,7 +9,9 @@
 /// - `pub(crate) async fn apply(conn: &mut connection, op: &Op) -> Result<Done>`,
 ///   one write on a connection inside the caller's transaction or savepoint;
 /// - `impl Store for store`, reading on `self.reads` and writing through the
-///   store's own `async fn write(&self, op: Op) -> Result<Done>`.
+///   store's own `async fn write(&self, op: Op) -> Result<Done>`, with the
+///   token's user and organisations read through `self.cache`, a
+///   [`ReadCache`](crate::ReadCache) the store's `write` clears.
 ///
 /// `claim_lock` is appended to the outbox claim's inner `SELECT` (PostgreSQL:
 /// `" FOR UPDATE SKIP LOCKED"`; SQLite, whose single writer already
@@ -24,6 +26,7 @@ macro_rules! sql_store {
         connection: $conn:ty,
         store: $store:ty,
         reads: $reads:ident,
+        cache: $cache:ident,
         claim_lock: $lock:literal $(,)?
     ) => {
         use $crate::__private::chrono::{DateTime, Duration, Utc};
@@ -1103,7 +1106,9 @@ macro_rules! sql_store {
             }
 
             async fn organization(&self, id: &str) -> Result<Option<Organization>> {
-                organization(&self.$reads, id).await
+                self.$cache
+                    .organization(id, organization(&self.$reads, id))
+                    .await
             }
 
             async fn organizations(&self) -> Result<Vec<Organization>> {
@@ -1139,7 +1144,9 @@ macro_rules! sql_store {
             }
 
             async fn user_by_token(&self, sha256: &[u8; 32]) -> Result<Option<User>> {
-                user_by_token(&self.$reads, sha256).await
+                self.$cache
+                    .user_by_token(sha256, user_by_token(&self.$reads, sha256))
+                    .await
             }
 
             async fn revoke_token(&self, id: &str) -> Result<()> {

@@ -15,6 +15,11 @@
 //!   are sent after `COMMIT` returns, so `Ok` means durable.
 //! - Reads use a separate pool of read-only connections (WAL lets them run
 //!   beside the writer).
+//! - **One process per data directory**: the store holds an exclusive lock
+//!   on the directory while it is open, and a second one opening it is
+//!   refused. Being the only writer, it keeps the users of API tokens and
+//!   the organisations in memory ([`ReadCache`]), cleared by every write
+//!   that may change them before the write is answered.
 
 mod sql;
 
@@ -23,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use orderflow_sql::{Done, Op, backend, db};
+use orderflow_sql::{Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -97,6 +102,9 @@ pub struct SqliteStore {
     writer: JoinHandle<()>,
     counters: Arc<Counters>,
     path: PathBuf,
+    cache: ReadCache,
+    /// The data directory, locked for as long as the store is open.
+    _lock: std::fs::File,
 }
 
 struct Write {
@@ -136,6 +144,7 @@ impl SqliteStore {
     pub async fn open_with(config: SqliteConfig) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| backend(format!("{}: {e}", config.data_dir.display())))?;
+        let lock = lock(&config.data_dir)?;
         let path = config.path();
         let options = SqliteConnectOptions::new()
             .filename(&path)
@@ -169,6 +178,8 @@ impl SqliteStore {
             writer,
             counters,
             path,
+            cache: ReadCache::sole_writer(),
+            _lock: lock,
         })
     }
 
@@ -200,14 +211,37 @@ impl SqliteStore {
     }
 
     async fn write(&self, op: Op) -> Result<Done> {
+        let changes_cached = op.changes_cached();
         let (reply, answer) = oneshot::channel();
         self.writes
             .send(Write { op, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer task has stopped".into()))?;
-        answer
+        let done = answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()))?
+            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()));
+        if changes_cached {
+            self.cache.clear();
+        }
+        done?
+    }
+}
+
+/// An exclusive lock on the data directory, or `Unavailable` when another
+/// process (or store) holds it: the store's cache is exact only if it makes
+/// every write.
+fn lock(data_dir: &Path) -> Result<std::fs::File> {
+    let dir = std::fs::File::open(data_dir)
+        .map_err(|e| backend(format!("{}: {e}", data_dir.display())))?;
+    match dir.try_lock() {
+        Ok(()) => Ok(dir),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "{} is in use by another orderflow server",
+            data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(backend(format!("{}: {e}", data_dir.display())))
+        }
     }
 }
 

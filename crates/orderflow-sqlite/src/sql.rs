@@ -11,5 +11,6 @@ orderflow_sql::sql_store! {
     connection: sqlx::sqlite::SqliteConnection,
     store: crate::SqliteStore,
     reads: reads,
+    cache: cache,
     claim_lock: "",
 }

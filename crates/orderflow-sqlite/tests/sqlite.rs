@@ -395,3 +395,19 @@ async fn an_upgraded_database_counts_what_snapshots_say_was_seen() {
         vec![("dental-lab".to_owned(), "published".to_owned(), 1)]
     );
 }
+
+/// A data directory is one server's: a second store on it is refused while
+/// the first is open (its cache of tokens and organisations is exact only
+/// if it makes every write), and opens once the first is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_is_one_stores_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SqliteStore::open(dir.path()).await.unwrap();
+    match SqliteStore::open(dir.path()).await {
+        Err(StoreError::Unavailable(why)) => assert!(why.contains("in use"), "{why}"),
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a second store opened the same directory"),
+    }
+    first.close().await.unwrap();
+    SqliteStore::open(dir.path()).await.unwrap();
+}
