@@ -28,16 +28,22 @@
 //! each database's own placeholder.
 
 mod accounts;
+mod admin;
 mod cache;
+mod commit;
 pub mod counts;
+mod files;
 mod floor;
 mod inventory;
 mod notifications;
 mod numbers;
+mod orders;
+mod outbox;
 mod schedule;
 mod store;
 mod webhooks;
 mod workflows;
+mod writes;
 
 pub use cache::ReadCache;
 pub use floor::json_member_pattern;
