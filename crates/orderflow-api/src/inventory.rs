@@ -11,9 +11,11 @@ use utoipa::ToSchema;
 pub struct NewStockLocation {
     /// The production location's id, as in the organisation's `locations`
     /// setting (`chi`).
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     /// Shown to people; the id when absent.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 
@@ -28,8 +30,10 @@ pub struct StockLocationView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBin {
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     /// The one SKU the bin holds.
+    #[schema(min_length = 1, max_length = 100)]
     pub sku: String,
     /// Units in it now.
     #[serde(default)]
@@ -58,13 +62,18 @@ pub struct BinView {
 #[serde(deny_unknown_fields)]
 pub struct NewPurchase {
     /// The purchase order's number (`PO-7`).
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     /// The stock location it is delivered to.
+    #[schema(min_length = 1, max_length = 100)]
     pub location: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub sku: String,
     /// Units ordered, at least 1.
+    #[schema(minimum = 1)]
     pub ordered: u64,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub supplier: Option<String>,
 }
 
@@ -89,6 +98,7 @@ pub struct PurchaseView {
 #[serde(deny_unknown_fields)]
 pub struct NewReceipt {
     /// Units delivered, at least 1.
+    #[schema(minimum = 1)]
     pub quantity: u64,
 }
 

@@ -336,6 +336,7 @@ pub struct ChildList {
 #[serde(deny_unknown_fields)]
 pub struct BulkAction {
     /// Order ids (at most 200).
+    #[schema(max_items = 200)]
     pub orders: Vec<String>,
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
@@ -372,7 +373,10 @@ pub struct BulkResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
+    /// 1 to 100 of `a-z A-Z 0-9 - _ .`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     pub id: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Purchasing limit, time zone, payment instructions, locations ...;
     /// each must fit the workflows' declarations of it (422 otherwise).
@@ -387,6 +391,7 @@ pub struct CreateOrganization {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
@@ -398,6 +403,7 @@ pub struct UpdateOrganization {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default)]
     pub roles: Option<Vec<String>>,
@@ -418,18 +424,21 @@ pub struct OrganizationView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// Chosen by the server when absent.
+    /// Chosen by the server when absent; 1 to 100 of `a-z A-Z 0-9 - _ .`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$")]
     pub id: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub organization: String,
     #[serde(default)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub email: Option<String>,
-    /// The password to sign in to the web UI with (at least 8 characters);
+    /// The password to sign in to the web UI with (8 to 1,024 characters);
     /// the user signs in with tokens only when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -438,7 +447,8 @@ pub struct CreateUser {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
-    /// At least 8 characters.
+    /// 8 to 1,024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }
 
@@ -449,7 +459,8 @@ pub struct ChangePassword {
     /// The password now; may be empty when the user has none yet.
     #[serde(default)]
     pub current_password: String,
-    /// At least 8 characters.
+    /// 8 to 1,024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 

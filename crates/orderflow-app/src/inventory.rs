@@ -21,15 +21,34 @@ pub const STOCK_ROLES: [&str; 2] = ["manager", "admin"];
 /// The longest id or SKU taken.
 const ID_MAX: usize = 100;
 
+/// The longest supplier's name taken.
+const SUPPLIER_MAX: usize = 200;
+
+/// `value` trimmed. Its length is counted before trimming, as the API's
+/// schema counts it.
 fn id_field(field: &str, value: &str) -> Result<String, AppError> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > ID_MAX || v.chars().any(char::is_control) {
+    if v.is_empty() || value.chars().count() > ID_MAX || v.chars().any(char::is_control) {
         return Err(AppError::invalid(
             field,
             format!("1 to {ID_MAX} characters, no control characters"),
         ));
     }
     Ok(v.to_owned())
+}
+
+/// A purchase's supplier, trimmed; none when blank.
+fn supplier(value: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(v) = value.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if value.map_or(0, |s| s.chars().count()) > SUPPLIER_MAX || v.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "supplier",
+            format!("at most {SUPPLIER_MAX} characters, no control characters"),
+        ));
+    }
+    Ok(Some(v.to_owned()))
 }
 
 /// A purchase as the API shows it; `tied` counted from the jobs.
@@ -130,7 +149,7 @@ impl App {
     ) -> Result<StockLocationView, AppError> {
         let org = self.stock_keeper(caller)?;
         let id = id_field("id", &req.id)?;
-        let name = match req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let name = match req.name.as_deref().filter(|n| !n.trim().is_empty()) {
             Some(n) => id_field("name", n)?,
             None => id.clone(),
         };
@@ -256,12 +275,7 @@ impl App {
             ordered: req.ordered,
             received: 0,
             consumed: 0,
-            supplier: req
-                .supplier
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            supplier: supplier(req.supplier.as_deref())?,
             created_at: self.now(),
         };
         self.store.create_purchase(&purchase).await?;
