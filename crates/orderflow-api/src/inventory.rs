@@ -35,8 +35,9 @@ pub struct NewBin {
     /// The one SKU the bin holds.
     #[schema(min_length = 1, max_length = 100)]
     pub sku: String,
-    /// Units in it now.
+    /// Units in it now (a bin holds at most 1,000,000,000).
     #[serde(default)]
+    #[schema(maximum = 1000000000)]
     pub quantity: u64,
 }
 
@@ -46,6 +47,8 @@ pub struct NewBin {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BinAdjustment {
+    /// Not 0; at most 1,000,000,000 either way.
+    #[schema(minimum = -1000000000, maximum = 1000000000)]
     pub delta: i64,
 }
 
@@ -70,7 +73,7 @@ pub struct NewPurchase {
     #[schema(min_length = 1, max_length = 100)]
     pub sku: String,
     /// Units ordered, at least 1.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub ordered: u64,
     #[serde(default)]
     #[schema(max_length = 200)]
@@ -98,7 +101,7 @@ pub struct PurchaseView {
 #[serde(deny_unknown_fields)]
 pub struct NewReceipt {
     /// Units delivered, at least 1.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1000000000)]
     pub quantity: u64,
 }
 

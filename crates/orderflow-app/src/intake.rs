@@ -323,9 +323,7 @@ impl App {
         quantity: u64,
     ) -> Result<ReceiptResult, AppError> {
         let org = self.stock_keeper(caller)?;
-        if quantity == 0 || i64::try_from(quantity).is_err() {
-            return Err(AppError::invalid("quantity", "at least 1 unit"));
-        }
+        crate::inventory::check_units("quantity", quantity, 1)?;
         let p = self
             .store
             .purchase(&org, purchase)

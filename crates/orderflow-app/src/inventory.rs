@@ -9,6 +9,7 @@ use orderflow_api::{
     BinView, NewBin, NewPurchase, NewStockLocation, PurchaseView, StockLocationView,
 };
 use orderflow_core::builtins::stock::{STOCK_SLOT, Tie};
+use orderflow_store::inventory::{UNITS_MAX, UNITS_MAX_TEXT};
 use orderflow_store::{PurchaseRecord, StockBin, StockLocation};
 use serde_json::{Map, Value};
 
@@ -20,6 +21,19 @@ use crate::error::AppError;
 pub const STOCK_ROLES: [&str; 2] = ["manager", "admin"];
 /// The longest id or SKU taken.
 const ID_MAX: usize = 100;
+
+/// Refuses a number of units below `least` or above what a bin or a
+/// purchase holds, naming `field`.
+pub(crate) fn check_units(field: &str, units: u64, least: u64) -> Result<(), AppError> {
+    if (least..=UNITS_MAX).contains(&units) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("{least} to {UNITS_MAX_TEXT} units"),
+        ))
+    }
+}
 
 /// The longest supplier's name taken.
 const SUPPLIER_MAX: usize = 200;
@@ -209,8 +223,7 @@ impl App {
             sku: id_field("sku", &req.sku)?,
             quantity: req.quantity,
         };
-        i64::try_from(bin.quantity)
-            .map_err(|_| AppError::invalid("quantity", "too large a quantity"))?;
+        check_units("quantity", bin.quantity, 0)?;
         self.store.create_bin(&bin).await?;
         Ok(bin_view(bin))
     }
@@ -225,8 +238,11 @@ impl App {
         delta: i64,
     ) -> Result<BinView, AppError> {
         let org = self.stock_keeper(caller)?;
-        if delta == 0 {
-            return Err(AppError::invalid("delta", "a number of units other than 0"));
+        if delta == 0 || delta.unsigned_abs() > UNITS_MAX {
+            return Err(AppError::invalid(
+                "delta",
+                format!("a number of units other than 0, at most {UNITS_MAX_TEXT} either way"),
+            ));
         }
         self.store.adjust_bin(&org, location, bin, delta).await?;
         self.store
@@ -264,9 +280,7 @@ impl App {
         req: &NewPurchase,
     ) -> Result<PurchaseView, AppError> {
         let org = self.stock_keeper(caller)?;
-        if req.ordered == 0 || i64::try_from(req.ordered).is_err() {
-            return Err(AppError::invalid("ordered", "at least 1 unit"));
-        }
+        check_units("ordered", req.ordered, 1)?;
         let purchase = PurchaseRecord {
             organization: org,
             id: id_field("id", &req.id)?,

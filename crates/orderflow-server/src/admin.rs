@@ -50,7 +50,7 @@ pub async fn get_organization(
 /// removed.
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "administration",
     params(("id" = String, Path)),
-    request_body = UpdateOrganization,
+    request_body(content = Option<UpdateOrganization>, description = "optional: no body changes nothing"),
     responses((status = 200, body = OrganizationView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -86,7 +86,7 @@ pub async fn create_user(
 /// history keeps the names its entries were written with.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration",
     params(("id" = String, Path)),
-    request_body = UpdateUser,
+    request_body(content = Option<UpdateUser>, description = "optional: no body changes nothing"),
     responses((status = 200, body = UserView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

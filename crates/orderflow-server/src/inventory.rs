@@ -142,6 +142,7 @@ pub async fn create_purchase(
     responses((status = 201, body = ReceiptResult),
         (status = 403, description = "not a manager or admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such purchase", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the purchase would hold more than 1,000,000,000 units", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn receive(

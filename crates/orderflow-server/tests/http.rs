@@ -3137,6 +3137,26 @@ async fn inventory_and_the_intake_check(backend: Backend) {
     )
     .await
     .problem(422, "invalid_input");
+    // Numbers past what a purchase or a bin holds are refused by name,
+    // never stored as something else.
+    for (path, body, field) in [
+        (
+            "purchases/PO-1/receipts",
+            json!({"quantity": 1_000_000_001_u64}),
+            "quantity",
+        ),
+        (
+            "locations/chi/bins/A-01/adjust",
+            json!({"delta": i64::MAX - 1}),
+            "delta",
+        ),
+    ] {
+        let refused = s
+            .post(&manager, &format!("/api/v1/inventory/{path}"), body)
+            .await;
+        let problem = refused.problem(422, "invalid_input");
+        assert!(problem.to_string().contains(field), "{problem}");
+    }
     let receipt = s
         .post(
             &manager,

@@ -289,11 +289,12 @@ macro_rules! sql_inventory {
                     bin,
                     delta,
                 } => {
-                    let done = sqlx::query(
+                    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE stock_bins SET quantity = quantity + $1 \
                          WHERE organization = $2 AND location = $3 AND id = $4 \
-                         AND quantity + $1 >= 0",
-                    )
+                         AND quantity + $1 BETWEEN 0 AND {}",
+                        orderflow_store::inventory::UNITS_MAX
+                    )))
                     .bind(*delta)
                     .bind(organization)
                     .bind(location)
@@ -313,11 +314,21 @@ macro_rules! sql_inventory {
                         .await
                         .map_err(db)?;
                         return Err(match found {
-                            Some(row) => StoreError::OutOfStock(format!(
-                                "bin {bin} at {location} holds {} units: it cannot give {}",
-                                row.try_get::<i64, _>("quantity").map_err(db)?,
-                                delta.unsigned_abs()
-                            )),
+                            Some(row) => {
+                                let holds = row.try_get::<i64, _>("quantity").map_err(db)?;
+                                StoreError::OutOfStock(if *delta < 0 {
+                                    format!(
+                                        "bin {bin} at {location} holds {holds} units: it cannot give {}",
+                                        delta.unsigned_abs()
+                                    )
+                                } else {
+                                    format!(
+                                        "bin {bin} at {location} holds {holds} units: it cannot take {delta} more \
+                                         (a bin holds at most {})",
+                                        orderflow_store::inventory::UNITS_MAX_TEXT
+                                    )
+                                })
+                            }
                             None => StoreError::NotFound(format!("bin {bin} at {location}")),
                         });
                     }
@@ -341,17 +352,38 @@ macro_rules! sql_inventory {
                     .map_err(refused(&format!("purchase {}", p.id)))?;
                 }
                 InventoryOp::Receive(r) => {
-                    let done = sqlx::query(
+                    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE purchases SET received = received + $1 \
-                         WHERE organization = $2 AND id = $3",
-                    )
+                         WHERE organization = $2 AND id = $3 AND received + $1 <= {}",
+                        orderflow_store::inventory::UNITS_MAX
+                    )))
                     .bind(int(r.quantity)?)
                     .bind(&r.organization)
                     .bind(&r.purchase)
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
-                    found(done.rows_affected(), || format!("purchase {}", r.purchase))?;
+                    if done.rows_affected() == 0 {
+                        let had = sqlx::query(
+                            "SELECT received FROM purchases WHERE organization = $1 AND id = $2",
+                        )
+                        .bind(&r.organization)
+                        .bind(&r.purchase)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db)?;
+                        return Err(match had {
+                            Some(row) => StoreError::OutOfStock(format!(
+                                "purchase {} has received {} units: it cannot receive {} more \
+                                 (a purchase holds at most {})",
+                                r.purchase,
+                                row.try_get::<i64, _>("received").map_err(db)?,
+                                r.quantity,
+                                orderflow_store::inventory::UNITS_MAX_TEXT
+                            )),
+                            None => StoreError::NotFound(format!("purchase {}", r.purchase)),
+                        });
+                    }
                     sqlx::query(
                         "INSERT INTO purchase_receipts (organization, purchase, seq, quantity, \
                          received_at, user_id) SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 \

@@ -71,6 +71,13 @@ pub struct WaitingJob {
 }
 
 /// The inventory's storage, part of every [`Store`](crate::Store).
+/// The most units a bin or a purchase holds, and so the most one request
+/// names: far beyond any shop's stock, and small enough that no sum of two
+/// overflows a database integer.
+pub const UNITS_MAX: u64 = 1_000_000_000;
+/// `UNITS_MAX` as people read it, in messages.
+pub const UNITS_MAX_TEXT: &str = "1,000,000,000";
+
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
     /// `Duplicate` when the organisation has a location with this id;
@@ -81,8 +88,8 @@ pub trait InventoryStore: Send + Sync {
     /// a bin with this id, `NotFound` when the location does not exist.
     async fn create_bin(&self, bin: &StockBin) -> Result<()>;
     /// Adds `delta` units to a bin (a count, a delivery put away, units
-    /// written off); `OutOfStock` when it would go below zero, `NotFound`
-    /// when there is no such bin.
+    /// written off); `OutOfStock` when it would go below zero or above
+    /// `UNITS_MAX`, `NotFound` when there is no such bin.
     async fn adjust_bin(
         &self,
         organization: &str,
@@ -105,7 +112,8 @@ pub trait InventoryStore: Send + Sync {
     async fn purchase(&self, organization: &str, id: &str) -> Result<Option<PurchaseRecord>>;
     /// Records a delivery of `receipt.quantity` units (its `seq` is chosen
     /// here) and adds them to the purchase's `received`; `NotFound` when
-    /// there is no such purchase.
+    /// there is no such purchase, `OutOfStock` when it would have received
+    /// more than `UNITS_MAX`.
     async fn receive(&self, receipt: &Receipt) -> Result<()>;
     async fn receipts(&self, organization: &str, purchase: &str) -> Result<Vec<Receipt>>;
     /// Children of `kind` in one of `statuses` whose `location` is
@@ -121,4 +129,14 @@ pub trait InventoryStore: Send + Sync {
         location: &str,
         limit: u32,
     ) -> Result<Vec<WaitingJob>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_reads_as_it_is() {
+        assert_eq!(UNITS_MAX_TEXT.replace(',', ""), UNITS_MAX.to_string());
+    }
 }

@@ -56,7 +56,9 @@ pub enum StoreError {
     #[error("{0} not found")]
     NotFound(String),
     /// A unit a commit takes is not in the inventory (a bin without stock
-    /// of its SKU, a purchase with no received unit left): nothing written.
+    /// of its SKU, a purchase with no received unit left), or a bin or a
+    /// purchase would hold more than `inventory::UNITS_MAX`: nothing
+    /// written.
     #[error("{0}")]
     OutOfStock(String),
     /// The request contradicts itself or the contract (a malformed cursor,

@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, ensure};
 use serde_json::json;
 
 use super::{Flow, Outcome, at, is_duplicate, is_not_found, org, print_inputs, user_of};
+use crate::inventory::UNITS_MAX;
 use crate::{PurchaseRecord, Receipt, StockBin, StockLocation, Store, StoreError};
 
 /// `organization` with a stock location `chi` and `bins` (id, SKU, units)
@@ -84,6 +85,14 @@ pub async fn inventory_records(store: &dyn Store) -> Outcome {
     ensure!(is_not_found(
         &store.adjust_bin("shop-a", "chi", "A-09", 1).await
     ));
+    // Up to the most a bin holds, and not one unit past it.
+    let max = i64::try_from(UNITS_MAX)?;
+    store.adjust_bin("shop-a", "chi", "A-02", max - 5).await?;
+    ensure!(
+        is_out_of_stock(&store.adjust_bin("shop-a", "chi", "A-02", 1).await),
+        "a bin past UNITS_MAX"
+    );
+    store.adjust_bin("shop-a", "chi", "A-02", 5 - max).await?;
     let bins = store.bins("shop-a", Some("chi")).await?;
     let units: Vec<(&str, u64)> = bins.iter().map(|b| (b.id.as_str(), b.quantity)).collect();
     assert_eq!(units, [("A-01", 0), ("A-02", 5)]);
@@ -125,6 +134,22 @@ pub async fn inventory_records(store: &dyn Store) -> Outcome {
     let receipts = store.receipts("shop-a", "PO-1").await?;
     let seqs: Vec<(u64, u64)> = receipts.iter().map(|r| (r.seq, r.quantity)).collect();
     assert_eq!(seqs, [(1, 1), (2, 2)]);
+    let too_many = Receipt {
+        organization: "shop-a".into(),
+        purchase: "PO-1".into(),
+        seq: 0,
+        quantity: UNITS_MAX - 2,
+        received_at: at(4),
+        user: None,
+    };
+    ensure!(
+        is_out_of_stock(&store.receive(&too_many).await),
+        "a purchase past UNITS_MAX"
+    );
+    ensure!(
+        store.receipts("shop-a", "PO-1").await?.len() == 2,
+        "a refused receipt is not recorded"
+    );
     ensure!(store.purchase("shop-b", "PO-1").await?.is_none());
     Ok(())
 }
