@@ -38,8 +38,25 @@ pub struct Server {
     _shutdown: oneshot::Sender<()>,
 }
 
+/// The servers' log (warnings and errors, or what `RUST_LOG` asks for) in
+/// the output of the test whose server wrote it, which the test runner
+/// shows when that test fails: why a request failed is logged there, not
+/// in its answer.
+fn log_to_test_output() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 impl Server {
     pub async fn start() -> Self {
+        log_to_test_output();
         let data = tempfile::tempdir().expect("a temporary directory");
         let store = SqliteStore::open(data.path())
             .await
@@ -81,19 +98,29 @@ impl Server {
     /// A request to the API with `token`; the JSON answer, which must be
     /// a success.
     pub async fn api(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
+        let what = format!("{method} /api/v1{path}");
+        let request = self.request(method, path, token, body);
+        success(&what, request).await
+    }
+
+    /// A request to the API with `token` and `body` as JSON, but for a
+    /// GET: a body its handler never reads, when it arrives after the
+    /// answer, makes the server close the connection, and the client's
+    /// pool may hand that closed connection to the next call.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> reqwest::RequestBuilder {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let response = self
+        let get = method == reqwest::Method::GET;
+        let request = self
             .http
             .request(method, format!("{}/api/v1{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("the API answers");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
+            .bearer_auth(token);
+        if get { request } else { request.json(&body) }
     }
 
     /// An API request as a client sends it, headers and all: the status,
@@ -106,16 +133,14 @@ impl Server {
         headers: &[(&str, &str)],
         body: Value,
     ) -> (u16, String, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-        let mut request = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base))
-            .bearer_auth(token)
-            .json(&body);
+        let mut request = self.request(method, path, token, body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("the API answers");
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: no answer: {}", causes(&e)));
         let status = response.status().as_u16();
         let media = response
             .headers()
@@ -175,18 +200,13 @@ impl Server {
         media_type: &str,
         bytes: Vec<u8>,
     ) -> String {
-        let response = self
+        let request = self
             .http
             .post(format!("{}/api/v1/files?name={name}", self.base))
             .bearer_auth(token)
             .header("content-type", media_type)
-            .body(bytes)
-            .send()
-            .await
-            .expect("the API answers");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "upload: {status} {body}");
+            .body(bytes);
+        let body = success(&format!("POST /api/v1/files?name={name}"), request).await;
         body["id"].as_str().expect("a file id").to_owned()
     }
 
@@ -222,6 +242,61 @@ impl Server {
                 .to_owned(),
         }
     }
+}
+
+/// Sends `request` (`what`, for the message) and reads its answer, which
+/// must be a success: its JSON, or `null` when it has no body. A set-up
+/// call that fails says what it was, how long it took and what came back
+/// (the status, the content type and the whole body, a problem JSON's
+/// detail and fields included), or why nothing came back (the error and
+/// its causes); the server's log is in the test's output beside it.
+pub async fn success(what: &str, request: reqwest::RequestBuilder) -> Value {
+    let started = Instant::now();
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => panic!(
+            "{what}: no answer after {:?}: {}",
+            started.elapsed(),
+            causes(&e)
+        ),
+    };
+    let status = response.status();
+    let media = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = match response.text().await {
+        Ok(t) => t,
+        Err(e) => panic!(
+            "{what}: {status} ({media}), its body unread after {:?}: {}",
+            started.elapsed(),
+            causes(&e)
+        ),
+    };
+    assert!(
+        status.is_success(),
+        "{what}: {status} ({media}) after {:?}:\n{text}",
+        started.elapsed()
+    );
+    if text.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{what}: {status} ({media}) but not JSON ({e}):\n{text}"))
+}
+
+/// An error and each of its causes, outermost first.
+pub fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// What a user types on the sign-in page.

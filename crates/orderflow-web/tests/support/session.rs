@@ -33,10 +33,11 @@ pub fn cookies(r: &reqwest::Response) -> Vec<String> {
 /// The sign-in form's own cookie (`name=value`) and its CSRF token.
 pub async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
     let form = http.get(format!("{base}/login")).send().await.unwrap();
+    let status = form.status();
     let pair = cookies(&form)
         .into_iter()
         .find(|c| c.starts_with("orderflow_login="))
-        .expect("the sign-in form's cookie")
+        .unwrap_or_else(|| panic!("the sign-in form answered {status} without its cookie"))
         .split(';')
         .next()
         .unwrap()
@@ -64,11 +65,16 @@ pub async fn sign_in(
         .send()
         .await
         .unwrap();
-    assert!(signed.status().is_redirection(), "{user} signs in");
-    let session = cookies(&signed)
+    let status = signed.status();
+    let set = cookies(&signed);
+    if !status.is_redirection() {
+        let page = signed.text().await.unwrap_or_default();
+        panic!("{user} could not sign in: {status}, the page says:\n{page}");
+    }
+    let session = set
         .into_iter()
         .find(|c| c.starts_with("orderflow_session="))
-        .unwrap_or_else(|| panic!("{user} could not sign in"))
+        .unwrap_or_else(|| panic!("{user} could not sign in: {status} without a session cookie"))
         .split(';')
         .next()
         .unwrap()
