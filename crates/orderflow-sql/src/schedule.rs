@@ -43,6 +43,22 @@ macro_rules! sql_schedule {
             })
         }
 
+        /// Cancels the order's timer if it is still pending; the rows
+        /// changed (0 when it fired, ran or was canceled already).
+        async fn cancel_pending(conn: &mut $conn, order_id: &str, timer: &str, at: i64) -> Result<u64> {
+            let done = sqlx::query(
+                "UPDATE order_timers SET status = 'canceled', updated_at = $1 \
+                 WHERE order_id = $2 AND timer = $3 AND status = 'pending'",
+            )
+            .bind(at)
+            .bind(order_id)
+            .bind(timer)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(done.rows_affected())
+        }
+
         /// The timers a commit sets or clears, at the change's time.
         async fn write_timers(conn: &mut $conn, c: &Commit) -> Result<()> {
             let at = micros(c.order.updated_at.unwrap_or_default());
@@ -71,16 +87,7 @@ macro_rules! sql_schedule {
                         .map_err(db)?;
                     }
                     TimerWrite::Clear { timer } => {
-                        sqlx::query(
-                            "UPDATE order_timers SET status = 'canceled', updated_at = $1 \
-                             WHERE order_id = $2 AND timer = $3 AND status = 'pending'",
-                        )
-                        .bind(at)
-                        .bind(&c.order.id)
-                        .bind(timer)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(db)?;
+                        cancel_pending(conn, &c.order.id, timer, at).await?;
                     }
                 }
             }
@@ -179,18 +186,8 @@ macro_rules! sql_schedule {
                     timer,
                     now,
                 } => {
-                    let done = sqlx::query(
-                        "UPDATE order_timers SET status = 'canceled', updated_at = $1 \
-                         WHERE order_id = $2 AND timer = $3 AND status = 'pending'",
-                    )
-                    .bind(micros(*now))
-                    .bind(order_id)
-                    .bind(timer)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
-                    found(done.rows_affected(), || format!("pending timer {timer}"))
-                        .map(|()| Done::Unit)
+                    let canceled = cancel_pending(conn, order_id, timer, micros(*now)).await?;
+                    found(canceled, || format!("pending timer {timer}")).map(|()| Done::Unit)
                 }
                 ScheduleOp::Reschedule {
                     order_id,
