@@ -14,6 +14,19 @@ use orderflow_store::contract::at;
 use orderflow_store::{Commit, MAX_LIMIT, Store, StoreError, commit_of};
 use serde_json::json;
 
+/// Runs `statements` on the closed store's file, as an older orderflow
+/// would have left it, for an upgrade test to open.
+async fn as_an_older_orderflow_left_it(path: &std::path::Path, statements: &[&'static str]) {
+    use sqlx::Connection;
+    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for statement in statements {
+        sqlx::query(*statement).execute(&mut raw).await.unwrap();
+    }
+    raw.close().await.unwrap();
+}
+
 fn dental() -> Workflow {
     catalog::built_in("dental-lab").unwrap().unwrap()
 }
@@ -277,7 +290,6 @@ async fn a_full_disk_is_an_outage_and_passes() {
 /// counts when it is upgraded: the migration counts the orders it finds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgraded_database_counts_the_orders_it_had() {
-    use sqlx::Connection;
     let dir = tempfile::tempdir().unwrap();
     let wf = dental();
     let store = SqliteStore::open(dir.path()).await.unwrap();
@@ -295,17 +307,15 @@ async fn an_upgraded_database_counts_the_orders_it_had() {
     let path = store.path().to_owned();
     store.close().await.unwrap();
 
-    // Back to the schema before counts, as an older orderflow left it.
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    for statement in [
-        "DROP TABLE status_counts",
-        "DELETE FROM _sqlx_migrations WHERE version = 11",
-    ] {
-        sqlx::query(statement).execute(&mut raw).await.unwrap();
-    }
-    raw.close().await.unwrap();
+    // The schema before counts.
+    as_an_older_orderflow_left_it(
+        &path,
+        &[
+            "DROP TABLE status_counts",
+            "DELETE FROM _sqlx_migrations WHERE version = 11",
+        ],
+    )
+    .await;
 
     let store = SqliteStore::open(dir.path()).await.unwrap();
     let counts = |org: &str| {
@@ -339,7 +349,6 @@ async fn an_upgraded_database_counts_the_orders_it_had() {
 /// what a scan finds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upgraded_database_counts_what_snapshots_say_was_seen() {
-    use sqlx::Connection;
     let dir = tempfile::tempdir().unwrap();
     let wf = dental();
     let store = SqliteStore::open(dir.path()).await.unwrap();
@@ -349,21 +358,19 @@ async fn an_upgraded_database_counts_what_snapshots_say_was_seen() {
     let path = store.path().to_owned();
     store.close().await.unwrap();
 
-    // As an older orderflow left it: the lab's row seen, counted so.
-    let mut raw = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    for statement in [
-        "UPDATE order_parties SET seen = 1",
-        "DELETE FROM status_counts",
-        "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
+    // The lab's row seen, and counted so.
+    as_an_older_orderflow_left_it(
+        &path,
+        &[
+            "UPDATE order_parties SET seen = 1",
+            "DELETE FROM status_counts",
+            "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
          SELECT p.organization, o.workflow, o.status, p.slot || '=' || p.seen, 0, 1 \
          FROM orders o JOIN order_parties p ON p.order_id = o.id",
-        "DELETE FROM _sqlx_migrations WHERE version = 12",
-    ] {
-        sqlx::query(statement).execute(&mut raw).await.unwrap();
-    }
-    raw.close().await.unwrap();
+            "DELETE FROM _sqlx_migrations WHERE version = 12",
+        ],
+    )
+    .await;
 
     let store = SqliteStore::open(dir.path()).await.unwrap();
     store.commit(act(&wf, &draft, "publish", 1)).await.unwrap();
