@@ -142,12 +142,7 @@ impl Server {
             .await
             .unwrap_or_else(|e| panic!("{path}: no answer: {}", causes(&e)));
         let status = response.status().as_u16();
-        let media = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let media = media_type(&response);
         (status, media, response.json().await.unwrap_or(Value::Null))
     }
 
@@ -261,12 +256,7 @@ pub async fn success(what: &str, request: reqwest::RequestBuilder) -> Value {
         ),
     };
     let status = response.status();
-    let media = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let media = media_type(&response);
     let text = match response.text().await {
         Ok(t) => t,
         Err(e) => panic!(
@@ -721,12 +711,7 @@ impl Browser {
             .await
             .expect("the download answers");
         let status = response.status().as_u16();
-        let media = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let media = media_type(&response);
         let bytes = response.bytes().await.expect("the download's bytes");
         (status, media, bytes.to_vec())
     }
@@ -745,4 +730,14 @@ fn xpath_text(text: &str) -> String {
     } else {
         format!("concat('{}')", text.replace('\'', "', \"'\", '"))
     }
+}
+
+/// The answer's `Content-Type`, empty when it has none.
+fn media_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
