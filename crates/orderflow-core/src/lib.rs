@@ -15,5 +15,6 @@ pub mod limits;
 pub mod mail;
 pub mod model;
 pub mod money;
+pub mod reach;
 pub mod rejection;
 pub mod settings;

@@ -1,8 +1,9 @@
 //! `/orders/{id}`: the order — parties, fields, lines and other records,
 //! the status badge, the history as a timeline — and every action the
 //! user may take now as a button opening a dialog with the action's form.
-//! Actions blocked now are shown disabled with the engine's reason;
-//! actions the user's roles can never take are not shown.
+//! Actions blocked now that the order may still come to are shown
+//! disabled with the engine's reason; actions the user's roles can never
+//! take, and those the order can no longer reach, are not shown.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use orderflow_core::definition::{Action, Field, FieldKind};
 use orderflow_core::diagram::svg::{self, Highlight};
 use orderflow_core::engine::Workflow;
 use orderflow_core::model::PartySettings;
+use orderflow_core::reach::Reach;
 
 use crate::Web;
 use crate::app;
@@ -246,7 +248,12 @@ fn reason(wf: &Workflow, p: &Problem) -> String {
     p.message.clone().unwrap_or_else(|| p.detail.clone())
 }
 
+/// The actions the user may take now, and those blocked now that this
+/// order may still come to: an action available only in states the order
+/// can no longer reach is not listed (when where it can go cannot be
+/// decided, every action is).
 fn buttons(web: &Web, l: &Loaded, session: &Session) -> (Vec<ActionButton>, Vec<ActionButton>) {
+    let reach = Reach::from(&l.wf.def, &l.view.status.id);
     let mut now = Vec::new();
     let mut later = Vec::new();
     for a in &l.view.actions {
@@ -256,6 +263,9 @@ fn buttons(web: &Web, l: &Loaded, session: &Session) -> (Vec<ActionButton>, Vec<
         let Some(def) = action_def(&l.wf, &a.id) else {
             continue;
         };
+        if !a.available && reach.as_ref().is_some_and(|r| !r.may_come_to(def)) {
+            continue;
+        }
         let button = ActionButton {
             label: a.label.clone(),
             reason: a

@@ -405,3 +405,62 @@ async fn axe_finds_no_serious_violation_on_work_plans_bars_timers_and_thumbnails
     b.close().await;
     assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_order_lists_only_the_blocked_actions_it_may_still_come_to() {
+    let server = Server::start().await;
+    let people = worlds::purchasing(&server, json!({})).await;
+    let id = server
+        .create(
+            &people.buyer.token,
+            worlds::purchase(&[("Espresso beans 1 kg", 3, "18.50")]),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .act(&people.supplier.token, &id, "accept", json!({}))
+        .await;
+    server
+        .act(&people.approver.token, &id, "complete", json!({}))
+        .await;
+    let b = Browser::open(&server, DESKTOP).await;
+
+    // The approver may dispute it now, and resolve a dispute later; it
+    // will never again need approval, nor be abandoned.
+    b.sign_in(&people.approver).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("Not possible now").await;
+    b.button("Dispute").await;
+    assert!(
+        !b.buttons("Resolve dispute").await[0]
+            .is_enabled()
+            .await
+            .unwrap(),
+        "a dispute to resolve may still come"
+    );
+    b.wait_text("Available when the order is In Dispute.").await;
+    for never in ["Approve", "Abandon", "Complete"] {
+        assert!(
+            b.buttons(never).await.is_empty(),
+            "{never} is listed on a completed order:\n{}",
+            b.text().await
+        );
+    }
+    b.sign_out().await;
+
+    // The supplier's answers to a pending order are over.
+    b.sign_in(&people.supplier).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.wait_text("History").await;
+    for never in ["Accept", "Decline", "Schedule for delivery"] {
+        assert!(
+            b.buttons(never).await.is_empty(),
+            "{never} is listed on a completed order:\n{}",
+            b.text().await
+        );
+    }
+    assert!(!b.text().await.contains("Not possible now"));
+    b.close().await;
+}

@@ -1,39 +1,21 @@
 //! Reachability: every state can be reached from where orders (or children)
 //! start, and every state that is not final can be left.
 //!
-//! The edges of the order: actions (each state it is available in → each of
-//! its targets), automatic transitions, and status rules (each state of
-//! their `from`, or every state when it is empty → their status). A child
-//! kind has its actions and status rules, plus the `move_children` effects
-//! of any action or automatic transition that move children of that kind
-//! (the cascade of a cancel). Orders start in the targets of the creating
-//! action, or in the first state when no action creates or the creating
-//! action has no `to` (its status rules then compute the status); children
-//! start in their kind's first state.
+//! The graph is `crate::reach`'s. A child kind has its actions and status
+//! rules, plus the `move_children` effects of any action or automatic
+//! transition that move children of that kind (the cascade of a cancel).
+//! Orders start in the targets of the creating action, or in the first
+//! state when no action creates or the creating action has no `to` (its
+//! status rules then compute the status); children start in their kind's
+//! first state.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::source::Path;
 use super::validate::{Issue, Scope};
-use crate::definition::{Automatic, Definition, Effect, EffectKind, State};
-
-/// Which states a `from` list names: ids, `"*"` for all, `"!id"` to take one
-/// out (the engine's `Action::available_in`, for every state at once).
-pub(super) fn from_set(from: &[String], states: &[State]) -> Vec<bool> {
-    let star = from.iter().any(|f| f == "*");
-    states
-        .iter()
-        .map(|s| {
-            let excluded = from
-                .iter()
-                .any(|f| f.strip_prefix('!') == Some(s.id.as_str()));
-            !excluded && (star || from.contains(&s.id))
-        })
-        .collect()
-}
-
-/// An edge from every state marked in `from` to `to`.
-type Edges = Vec<(Vec<bool>, usize)>;
+use crate::definition::{Automatic, Definition, Effect, EffectKind};
+pub(super) use crate::reach::from_set;
+use crate::reach::{Edges, Graph, position};
 
 pub(super) fn check(def: &Definition, out: &mut Vec<Issue>) {
     let cascades = cascades(def);
@@ -60,10 +42,6 @@ pub(super) fn check(def: &Definition, out: &mut Vec<Issue>) {
             out,
         );
     }
-}
-
-fn position(states: &[State], id: &str) -> Option<usize> {
-    states.iter().position(|s| s.id == id)
 }
 
 /// The `move_children` effects anywhere in the definition, by kind.
@@ -112,51 +90,9 @@ fn scope(
     if states.is_empty() || initial.is_empty() {
         return;
     }
-    let mut edges: Edges = Vec::new();
-    for a in scope.actions.iter().filter(|a| !a.creates) {
-        let from = from_set(&a.from, states);
-        for t in a.targets() {
-            if let Some(t) = position(states, t) {
-                edges.push((from.clone(), t));
-            }
-        }
-    }
-    for a in automatic {
-        if let Some(t) = position(states, &a.to) {
-            edges.push((from_set(&a.from, states), t));
-        }
-    }
-    for r in scope.status_rules {
-        if let Some(t) = position(states, &r.status) {
-            let from = if r.from.is_empty() {
-                vec![true; states.len()]
-            } else {
-                from_set(&r.from, states)
-            };
-            edges.push((from, t));
-        }
-    }
-    edges.extend(extra.iter().cloned());
-
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); states.len()];
-    for (from, to) in &edges {
-        for (s, _) in from.iter().enumerate().filter(|(_, f)| **f) {
-            next[s].push(*to);
-        }
-    }
-    let mut reached = vec![false; states.len()];
-    let mut queue: VecDeque<usize> = initial.iter().copied().collect();
-    for &s in initial {
-        reached[s] = true;
-    }
-    while let Some(s) = queue.pop_front() {
-        for &t in &next[s] {
-            if !reached[t] {
-                reached[t] = true;
-                queue.push_back(t);
-            }
-        }
-    }
+    let graph = Graph::new(states, scope.actions, automatic, scope.status_rules, extra);
+    let reached = graph.reached(initial);
+    let next = &graph.next;
     let start = initial
         .iter()
         .map(|&s| format!("\"{}\"", states[s].id))
