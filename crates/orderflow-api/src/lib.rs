@@ -553,7 +553,8 @@ pub struct Problem {
     /// `forbidden`: the `slot` or `slot:role` entries that may act.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
-    /// `invalid_input`: every invalid field.
+    /// `invalid_input`: every invalid field; `guard_failed`: the input the
+    /// message is about, when the guard names one (`lines.1.quantity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldProblem>>,
     /// `guard_failed`: the rule that does not hold ...

@@ -226,10 +226,17 @@ pub fn rejection_problem(r: &Rejection) -> Problem {
             rule,
             message,
             values,
+            beside,
         } => {
             p.rule = Some(rule.clone());
             p.message = Some(message.clone());
             p.values = Some(values.clone());
+            p.fields = beside.as_ref().map(|field| {
+                vec![FieldProblem {
+                    field: field.clone(),
+                    message: message.clone(),
+                }]
+            });
         }
         Rejection::InvalidSetting { field, message, .. } => {
             p.fields = Some(vec![FieldProblem {
@@ -314,9 +321,27 @@ mod tests {
             rule: "tasks_done".into(),
             message: "you need mark tasks".into(),
             values: BTreeMap::new(),
+            beside: None,
         });
         assert_eq!((p.status, p.code.as_str()), (409, "guard_failed"));
         assert_eq!(p.rule.as_deref(), Some("tasks_done"));
+        assert!(p.fields.is_none());
+
+        // A guard about one input names it, and stays a conflict.
+        let p = rejection_problem(&Rejection::GuardFailed {
+            rule: "within_ordered".into(),
+            message: "too many".into(),
+            values: BTreeMap::new(),
+            beside: Some("lines.1.quantity".into()),
+        });
+        assert_eq!((p.status, p.code.as_str()), (409, "guard_failed"));
+        assert_eq!(
+            p.fields,
+            Some(vec![FieldProblem {
+                field: "lines.1.quantity".into(),
+                message: "too many".into(),
+            }])
+        );
 
         let p = rejection_problem(&Rejection::Forbidden {
             action: "approve".into(),

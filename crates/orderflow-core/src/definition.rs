@@ -218,6 +218,11 @@ pub enum FieldKind {
         min_items: Option<usize>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_items: Option<usize>,
+        /// An action's list of records that each stand for one record of
+        /// an order's collection (purchasing's accepted quantity per line):
+        /// a form draws one row per record, filled in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_record: Option<PerRecord>,
     },
     /// A table from names the organisation chooses to values of the type
     /// `values` (a location's stock: SKU → units).
@@ -226,6 +231,27 @@ pub enum FieldKind {
     },
     /// Any JSON value, not looked into.
     Json,
+}
+
+/// How an action's list input stands for the records of one of the
+/// order's collections. It says how a form draws the list; what the
+/// action accepts is still what its inputs and guards say.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerRecord {
+    /// The order's collection (`lines`).
+    pub collection: String,
+    /// The list's field that holds the record's `id` (`line`).
+    pub key: String,
+    /// The list's fields a form fills in with a field of the record, which
+    /// it also gives as their largest value (`quantity = "quantity"`: the
+    /// ordered quantity).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub up_to: std::collections::BTreeMap<String, String>,
+    /// A yes/no input of the same action: a form shows the rows, and sends
+    /// them, only while it is ticked (`partial`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
 }
 
 fn one() -> usize {
@@ -341,6 +367,12 @@ pub struct Guard {
     /// conflict with the order (409).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The input its message belongs beside, `{name}` replaced as in the
+    /// message (`lines.{row}.quantity`): the refusal is still a conflict
+    /// with the order (409), and it names that input so that a form shows
+    /// the message there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beside: Option<String>,
 }
 
 /// What an action sets off. Every effect may carry `when` (CEL): it runs only
@@ -638,13 +670,17 @@ impl Definition {
 impl Guard {
     /// The names its message writes as `{name}`.
     pub fn placeholders(&self) -> impl Iterator<Item = &str> {
-        self.message.split('{').skip(1).filter_map(|rest| {
-            let (name, _) = rest.split_once('}')?;
-            let plain =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            plain.then_some(name)
-        })
+        placeholders(&self.message)
     }
+}
+
+/// The names `text` writes as `{name}` (a guard's message, its `beside`).
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|rest| {
+        let (name, _) = rest.split_once('}')?;
+        let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        plain.then_some(name)
+    })
 }
 
 impl Action {

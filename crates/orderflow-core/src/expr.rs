@@ -146,9 +146,10 @@ pub struct Vars<'p> {
 impl Default for Vars<'static> {
     fn default() -> Self {
         let mut ctx = Context::with_env(Arc::clone(&ENV));
-        // Neither name is in the standard library, so neither can conflict.
+        // No name is in the standard library, so none can conflict.
         let _ = ctx.add_function("sum", sum);
         let _ = ctx.add_function("flatten", flatten);
+        let _ = ctx.add_function("indices", indices);
         Self {
             ctx,
             json: Vec::new(),
@@ -248,6 +249,20 @@ fn flatten(list: Arc<Vec<Value>>) -> Result<Value, cel::ExecutionError> {
         }
     }
     Ok(Value::List(Arc::new(out)))
+}
+
+/// `indices(list)`: its positions, 0 to size - 1, so an expression can
+/// name where in a list an element is (a refusal beside the input row it
+/// is about: `indices(input.lines).filter(i, input.lines[i].quantity < 0)`).
+fn indices(list: Arc<Vec<Value>>) -> Result<Value, cel::ExecutionError> {
+    let positions = (0..list.len())
+        .map(|i| {
+            i64::try_from(i)
+                .map(Value::Int)
+                .map_err(|_| cel::ExecutionError::function_error("indices", "too long"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::List(Arc::new(positions)))
 }
 
 struct Shape {

@@ -33,6 +33,9 @@ pub enum Rejection {
         message: String,
         /// The values the rule read, by path.
         values: BTreeMap<String, Json>,
+        /// The input the message belongs beside (`lines.2.quantity`), when
+        /// the guard names one.
+        beside: Option<String>,
     },
     /// An organisation in one of the order's slots has a setting the
     /// workflow reads that does not fit its declaration (stored before the

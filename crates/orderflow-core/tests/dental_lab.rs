@@ -419,6 +419,7 @@ fn produce_waits_for_every_task_of_the_work_plan() {
             rule,
             message,
             values,
+            ..
         }) => {
             assert_eq!(rule, "tasks_done");
             assert_eq!(

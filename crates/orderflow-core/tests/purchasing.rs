@@ -599,6 +599,28 @@ fn a_partial_acceptance_refuses_what_does_not_fit_the_order() {
         }
         other => panic!("{other:?}"),
     }
+    // Still a conflict with the order, and it names the row it is about,
+    // so that a form shows the message beside that row's quantity.
+    match s.act(
+        &supplier(),
+        "accept",
+        json!({"partial": true, "lines": [{"line": 1, "quantity": 10}, {"line": 2, "quantity": 5}]}),
+    ) {
+        Err(Rejection::GuardFailed {
+            rule,
+            message,
+            beside,
+            ..
+        }) => {
+            assert_eq!(rule, "within_ordered");
+            assert_eq!(
+                message,
+                "An accepted quantity cannot be more than the ordered quantity (line 2)."
+            );
+            assert_eq!(beside.as_deref(), Some("lines.1.quantity"));
+        }
+        other => panic!("{other:?}"),
+    }
     match s.act(
         &supplier(),
         "accept",

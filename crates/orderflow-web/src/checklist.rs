@@ -15,6 +15,7 @@ use orderflow_core::definition::{Action, Collection, EffectKind, Field, FieldKin
 use orderflow_core::engine::Workflow;
 use serde_json::Value;
 
+use crate::display;
 use crate::session::url_encode;
 
 /// A collection's records with their tick controls.
@@ -89,26 +90,6 @@ fn ticks<'a>(action: &'a Action, c: &Collection) -> Option<Ticking<'a>> {
     })
 }
 
-/// How a record of `c` is named to people: its first text field, else
-/// its id.
-fn record_name(c: &Collection, r: &Value) -> String {
-    c.fields
-        .iter()
-        .find(|f| matches!(f.kind, FieldKind::Text { .. }))
-        .and_then(|f| r.get(&f.id))
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .map_or_else(|| format!("#{}", record_id(r)), str::to_owned)
-}
-
-fn record_id(r: &Value) -> String {
-    match r.get("id") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 /// For a history step of `action`, when it ticks records: its input
 /// naming them, and the names of the records by id in `data` (the
 /// order's), so the step reads "Tasks: Mill crown, Polish".
@@ -124,7 +105,7 @@ pub fn names(
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .map(|r| (record_id(r), record_name(c, r)))
+            .map(|r| (display::record_id(r), display::record_name(c, r)))
             .collect();
         Some((t.ids_input.to_owned(), names))
     })
@@ -145,11 +126,11 @@ pub fn of(
     let ticks = records
         .iter()
         .map(|r| {
-            let id = record_id(r);
+            let id = display::record_id(r);
             Tick {
                 select_id: format!("{form_id}-{id}"),
                 done: r.get(t.flag_field) == Some(&Value::Bool(true)),
-                name: record_name(c, r),
+                name: display::record_name(c, r),
                 id,
             }
         })

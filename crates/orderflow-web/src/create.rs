@@ -120,7 +120,7 @@ async fn form(
         now: web.app.now(),
     };
     let mut inputs = party_inputs(web, session, wf, posted).await?;
-    inputs.extend(forms::inputs("create", &def.inputs, posted, &today));
+    inputs.extend(forms::inputs("create", &def.inputs, posted, &today, None));
     let messages = refusal
         .map(|p| forms::general_messages(p, &inputs))
         .unwrap_or_default();

@@ -1,7 +1,7 @@
 //! An order's values as text for people: each by the type its workflow
 //! declares (money with the currency, dates, yes/no, file names).
 
-use orderflow_core::definition::{Field, FieldKind};
+use orderflow_core::definition::{Collection, Field, FieldKind};
 use orderflow_core::money;
 use serde_json::Value;
 
@@ -97,6 +97,27 @@ pub fn label(field: &Field) -> String {
         field.id.replace('_', " ")
     } else {
         field.label.clone()
+    }
+}
+
+/// How a record of `c` is named to people: its first text field, else
+/// its id.
+pub fn record_name(c: &Collection, r: &Value) -> String {
+    c.fields
+        .iter()
+        .find(|f| matches!(f.kind, FieldKind::Text { .. }))
+        .and_then(|f| r.get(&f.id))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| format!("#{}", record_id(r)), str::to_owned)
+}
+
+/// A record's `id` as text.
+pub fn record_id(r: &Value) -> String {
+    match r.get("id") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
     }
 }
 

@@ -1,16 +1,18 @@
 //! Forms derived from an action's declared inputs, and the posted form
 //! read back into the inputs' JSON. Nothing is checked here: the
 //! application checks the inputs and its messages are shown beside the
-//! fields they name (`lines.2.quantity` is the field named so).
+//! fields they name (`lines.2.quantity` is the field named so). A list
+//! that stands for the order's records (`per_record`: purchasing's
+//! accepted quantity per line) is drawn as those records, filled in.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use orderflow_api::{FieldProblem, Problem};
-use orderflow_core::definition::{Field, FieldKind};
+use orderflow_core::definition::{Collection, Field, FieldKind, PerRecord};
 use orderflow_core::engine::inputs::{date_bound, time_zone, today};
 use orderflow_core::model::PartySettings;
 use serde_json::{Map, Number, Value};
 
-use crate::format;
+use crate::{display, format};
 
 /// How an input is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum Widget {
     Checkbox,
     Files,
     List,
+    /// A value the form carries unseen (the record a row stands for).
+    Hidden,
 }
 
 /// One input of a form, as the template draws it.
@@ -64,6 +68,7 @@ impl Input {
             Widget::Checkbox => "checkbox",
             Widget::Files => "files",
             Widget::List => "list",
+            Widget::Hidden => "hidden",
         };
         w == widget
     }
@@ -99,9 +104,37 @@ impl Input {
 pub struct ListInput {
     /// The `<tbody>` id, which the add-row button names.
     pub body_id: String,
+    /// The headers of the inputs' columns (hidden inputs have none).
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Input>>,
     pub error: Option<String>,
+    /// Rows that stand for the order's records: one per record, none
+    /// added or removed.
+    pub records: Option<RecordCells>,
+    /// The element id of the checkbox that shows the table while ticked.
+    pub shown_by: Option<String>,
+}
+
+/// What each row shows of the record it stands for, before its inputs:
+/// its text fields and the fields its inputs are filled from.
+#[derive(Debug, Clone)]
+pub struct RecordCells {
+    /// Each column's header and whether it holds numbers.
+    pub columns: Vec<(String, bool)>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl RecordCells {
+    /// Row `n`'s cells, each with whether it holds a number.
+    pub fn row(&self, n: usize) -> Vec<(&str, bool)> {
+        self.rows.get(n).map_or_else(Vec::new, |cells| {
+            cells
+                .iter()
+                .zip(&self.columns)
+                .map(|(cell, (_, numeric))| (cell.as_str(), *numeric))
+                .collect()
+        })
+    }
 }
 
 /// What a form shows: what was typed, and the refusal's messages.
@@ -148,12 +181,147 @@ pub struct Today<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The inputs of a form for `fields`, ids prefixed with `form`.
-pub fn inputs(form: &str, fields: &[Field], posted: &Posted<'_>, today: &Today<'_>) -> Vec<Input> {
-    fields
+/// The order a form acts on: the records a list input may stand for.
+pub struct Records<'a> {
+    /// The workflow's collections.
+    pub collections: &'a [Collection],
+    /// The order's data.
+    pub data: &'a Value,
+}
+
+impl<'a> Records<'a> {
+    /// The collection `per` names and its records.
+    fn of(&self, per: &PerRecord) -> Option<(&'a Collection, &'a [Value])> {
+        let c = self.collections.iter().find(|c| c.id == per.collection)?;
+        let records = self.data.get(&c.id).and_then(Value::as_array)?;
+        Some((c, records))
+    }
+}
+
+/// The inputs of a form for `fields`, ids prefixed with `form`; `order`
+/// is the order acted on (none for a new order).
+pub fn inputs(
+    form: &str,
+    fields: &[Field],
+    posted: &Posted<'_>,
+    today: &Today<'_>,
+    order: Option<&Records<'_>>,
+) -> Vec<Input> {
+    let mut inputs: Vec<Input> = fields
         .iter()
         .map(|f| input(form, "", f, posted, today))
-        .collect()
+        .collect();
+    for (f, i) in fields.iter().zip(&mut inputs) {
+        if let FieldKind::List {
+            fields: columns,
+            per_record: Some(per),
+            ..
+        } = &f.kind
+            && let Some(order) = order
+        {
+            per_record(form, i, columns, per, posted, today, order);
+        }
+    }
+    let ids: Vec<(String, String)> = inputs
+        .iter()
+        .map(|i| (i.name.clone(), i.id.clone()))
+        .collect();
+    for (f, i) in fields.iter().zip(&mut inputs) {
+        if let (
+            FieldKind::List {
+                per_record: Some(per),
+                ..
+            },
+            Some(list),
+        ) = (&f.kind, &mut i.list)
+        {
+            list.shown_by = per
+                .with
+                .as_ref()
+                .and_then(|with| ids.iter().find(|(name, _)| name == with))
+                .map(|(_, id)| id.clone());
+        }
+    }
+    inputs
+}
+
+/// List input `i` drawn as the records of `per.collection` in `order`:
+/// a row per record carrying its id unseen, showing its text fields and
+/// the fields its inputs are filled from, each input labelled by its
+/// record ("Accepted quantity of Oat milk") and filled in (at most that
+/// value) unless the form comes back with what was typed.
+fn per_record(
+    form: &str,
+    i: &mut Input,
+    columns: &[Field],
+    per: &PerRecord,
+    posted: &Posted<'_>,
+    t: &Today<'_>,
+    order: &Records<'_>,
+) {
+    let (Some((collection, records)), Some(list)) = (order.of(per), i.list.as_mut()) else {
+        return;
+    };
+    let shown: Vec<&Field> = collection
+        .fields
+        .iter()
+        .filter(|f| {
+            matches!(f.kind, FieldKind::Text { .. }) || per.up_to.values().any(|s| *s == f.id)
+        })
+        .collect();
+    let mut cells = Vec::new();
+    let mut rows = Vec::new();
+    for (n, record) in records.iter().enumerate() {
+        let name = display::record_name(collection, record);
+        let prefix = format!("{}.{n}.", i.name);
+        let row = columns
+            .iter()
+            .map(|column| {
+                let mut cell = input(form, &prefix, column, posted, t);
+                let typed = posted.value(&cell.name).is_some();
+                if column.id == per.key {
+                    cell.widget = Widget::Hidden;
+                    cell.value = display::record_id(record);
+                } else if let Some(source) = per.up_to.get(&column.id) {
+                    let of = record.get(source).map(|v| display::value(None, v, None));
+                    cell.max = of.clone().unwrap_or_default();
+                    if !typed {
+                        cell.value = of.unwrap_or_default();
+                    }
+                }
+                cell.label = format!("{} of {name}", cell.label);
+                cell
+            })
+            .collect();
+        rows.push(row);
+        cells.push(
+            shown
+                .iter()
+                .map(|f| {
+                    record
+                        .get(&f.id)
+                        .map(|v| display::value(Some(&f.kind), v, None))
+                        .unwrap_or_default()
+                })
+                .collect(),
+        );
+    }
+    list.columns = columns
+        .iter()
+        .filter(|c| c.id != per.key)
+        .map(display::label)
+        .collect();
+    list.rows = rows;
+    list.records = Some(RecordCells {
+        columns: shown
+            .iter()
+            .map(|f| {
+                let numeric = matches!(f.kind, FieldKind::Number { .. } | FieldKind::Money { .. });
+                (display::label(f), numeric)
+            })
+            .collect(),
+        rows: cells,
+    });
 }
 
 fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>) -> Input {
@@ -261,6 +429,8 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
                     })
                     .collect(),
                 error: i.error.take(),
+                records: None,
+                shown_by: None,
             });
         }
         FieldKind::List { items: Some(_), .. } => {
@@ -309,7 +479,15 @@ fn read_record(fields: &[Field], prefix: &str, posted: &[(String, String)]) -> M
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.trim());
         let value = match &f.kind {
-            FieldKind::Bool => Some(Value::Bool(matches!(text, Some("true" | "on")))),
+            FieldKind::Bool => Some(Value::Bool(ticked(posted, &name))),
+            // Rows shown only while a box is ticked are not sent unticked.
+            FieldKind::List {
+                per_record:
+                    Some(PerRecord {
+                        with: Some(with), ..
+                    }),
+                ..
+            } if !ticked(posted, &format!("{prefix}{with}")) => None,
             FieldKind::List {
                 fields: columns, ..
             } if !columns.is_empty() => {
@@ -356,6 +534,13 @@ fn read_record(fields: &[Field], prefix: &str, posted: &[(String, String)]) -> M
     out
 }
 
+/// Whether checkbox `name` was ticked.
+fn ticked(posted: &[(String, String)], name: &str) -> bool {
+    posted
+        .iter()
+        .any(|(k, v)| k == name && matches!(v.trim(), "true" | "on"))
+}
+
 fn number(text: &str) -> Value {
     if let Ok(n) = text.parse::<i64>() {
         return Value::Number(n.into());
@@ -370,10 +555,17 @@ fn number(text: &str) -> Value {
 /// Refusal messages that name no field of the form: they go above it.
 pub fn general_messages(p: &Problem, inputs: &[Input]) -> Vec<String> {
     let mut names = Vec::new();
+    // A message about a value the form carries unseen goes above it.
     for i in inputs {
         names.push(i.name.clone());
         if let Some(list) = &i.list {
-            names.extend(list.rows.iter().flatten().map(|c| c.name.clone()));
+            names.extend(
+                list.rows
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.widget != Widget::Hidden)
+                    .map(|c| c.name.clone()),
+            );
         }
     }
     let fields = p.fields.as_deref().unwrap_or_default();
@@ -475,6 +667,7 @@ mod tests {
                 problems: &problems,
             },
             &t,
+            None,
         );
         let list = form[0]
             .list
@@ -489,6 +682,118 @@ mod tests {
         let mut p = Problem::new(422, "invalid_input", "Invalid input", "invalid");
         p.fields = Some(problems);
         assert_eq!(general_messages(&p, &form), vec!["parties.lab: required"]);
+    }
+
+    /// Purchasing's `accept`: a quantity per line, shown with "Partial".
+    fn accept() -> (Vec<Field>, Vec<Collection>) {
+        #[derive(serde::Deserialize)]
+        struct T {
+            inputs: Vec<Field>,
+            collections: Vec<Collection>,
+        }
+        let toml = r#"
+            inputs = [
+              { id = "partial", label = "Partial", type = "bool" },
+              { id = "lines", label = "Accepted quantities", type = "list", description = "for API callers",
+                per_record = { collection = "lines", key = "line", up_to = { quantity = "quantity" }, with = "partial" },
+                fields = [
+                  { id = "line", label = "Line", type = "number", integer = true, min = 1 },
+                  { id = "quantity", label = "Accepted quantity", type = "number", integer = true, min = 0 },
+                ] },
+            ]
+            [[collections]]
+            id = "lines"
+            fields = [
+              { id = "product", label = "Product", type = "text" },
+              { id = "quantity", label = "Quantity", type = "number", integer = true },
+              { id = "unit_price", label = "Unit price", type = "money" },
+            ]
+        "#;
+        toml::from_str::<T>(toml)
+            .map(|t| (t.inputs, t.collections))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    #[allow(clippy::expect_used, clippy::panic)]
+    fn a_list_per_record_is_a_row_per_record_filled_in() {
+        let (fields, collections) = accept();
+        let data = json!({"lines": [
+            {"id": 1, "product": "Oat milk", "quantity": 24, "unit_price": 190},
+            {"id": 2, "product": "Cups", "quantity": 500, "unit_price": 5},
+        ]});
+        let records = Records {
+            collections: &collections,
+            data: &data,
+        };
+        let settings = PartySettings::new();
+        let t = Today {
+            settings: &settings,
+            now: Utc::now(),
+        };
+        let problems = vec![FieldProblem {
+            field: "lines.1.quantity".to_owned(),
+            message: "too many".to_owned(),
+        }];
+        let typed = pairs(&[("lines.1.quantity", "600")]);
+        for (posted, cups) in [
+            (Posted::default(), ("500", None)),
+            (
+                Posted {
+                    values: &typed,
+                    problems: &problems,
+                },
+                ("600", Some("too many")),
+            ),
+        ] {
+            let form = inputs("f", &fields, &posted, &t, Some(&records));
+            let list = form[1].list.clone().expect("a table");
+            assert_eq!(list.shown_by.as_deref(), Some("f-partial"));
+            assert_eq!(list.columns, ["Accepted quantity"]);
+            let shown = list.records.expect("the records' cells");
+            assert_eq!(
+                shown.columns,
+                [("Product".to_owned(), false), ("Quantity".to_owned(), true)]
+            );
+            assert_eq!(shown.row(1), [("Cups", false), ("500", true)]);
+            let [key, quantity] = &list.rows[1][..] else {
+                panic!("two cells")
+            };
+            assert!(key.is("hidden"));
+            assert_eq!(
+                (key.name.as_str(), key.value.as_str()),
+                ("lines.1.line", "2")
+            );
+            assert_eq!(quantity.label, "Accepted quantity of Cups");
+            assert_eq!((quantity.min.as_str(), quantity.max.as_str()), ("0", "500"));
+            assert_eq!(quantity.value, cups.0);
+            assert_eq!(quantity.error.as_deref(), cups.1);
+            assert_eq!(list.rows[0][1].value, "24");
+        }
+        // Without the order (a new order's form) it is a plain table.
+        let form = inputs("f", &fields, &Posted::default(), &t, None);
+        assert!(form[1].list.as_ref().is_some_and(|l| l.records.is_none()));
+    }
+
+    #[test]
+    fn a_list_shown_by_a_box_is_sent_only_while_it_is_ticked() {
+        let (fields, _) = accept();
+        let rows = [
+            ("lines.0.line", "1"),
+            ("lines.0.quantity", "24"),
+            ("lines.1.line", "2"),
+            ("lines.1.quantity", "300"),
+        ];
+        assert_eq!(read(&fields, &pairs(&rows)), json!({"partial": false}));
+        let mut ticked = pairs(&rows);
+        ticked.push(("partial".to_owned(), "true".to_owned()));
+        assert_eq!(
+            read(&fields, &ticked),
+            json!({"partial": true, "lines": [
+                {"line": 1, "quantity": 24},
+                {"line": 2, "quantity": 300},
+            ]})
+        );
     }
 
     #[test]
@@ -521,7 +826,7 @@ mod tests {
                 .map(|d| d.with_timezone(&Utc))
                 .unwrap_or_default(),
         };
-        let form = inputs("f", &fields, &Posted::default(), &t);
+        let form = inputs("f", &fields, &Posted::default(), &t, None);
         assert_eq!(
             form[0].hint,
             "Allowed dates: 3 Mar 2026 to 2 Apr 2026 (today is 3 Mar 2026 in Pacific/Kiritimati)."

@@ -209,7 +209,11 @@ fn form_for(
         settings: &l.settings,
         now: web.app.now(),
     };
-    let inputs = forms::inputs(&dialog_id, &a.inputs, posted, &today);
+    let records = forms::Records {
+        collections: &l.wf.def.collections,
+        data: &l.view.data,
+    };
+    let inputs = forms::inputs(&dialog_id, &a.inputs, posted, &today, Some(&records));
     let messages = refusal
         .map(|p| forms::general_messages(p, &inputs))
         .unwrap_or_default();

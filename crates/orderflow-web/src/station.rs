@@ -366,7 +366,7 @@ fn step_form(web: &Web, a: &Action, posted: &Posted<'_>) -> StepForm {
     StepForm {
         action: a.id.clone(),
         label: a.label.clone(),
-        inputs: forms::inputs("station", &a.inputs, posted, &today),
+        inputs: forms::inputs("station", &a.inputs, posted, &today, None),
     }
 }
 

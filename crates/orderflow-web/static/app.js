@@ -85,9 +85,24 @@ function renumber(body) {
   });
 }
 
+// A part of a form shown only while a box is ticked (the accepted
+// quantity of each line, while "Partial" is). Without this script it is
+// always shown, and the server ignores it while the box is not ticked.
+function showTicked(root) {
+  root.querySelectorAll("[data-shown-by]").forEach((part) => {
+    const box = document.getElementById(part.dataset.shownBy);
+    if (box) part.hidden = !box.checked;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("input[type=checkbox]")) showTicked(event.target.form || document);
+});
+showTicked(document);
+
 // A form swapped in by htmx (a refused action shows its messages) keeps
 // its dialog open and moves the focus to the first field in error.
 document.addEventListener("htmx:afterSwap", (event) => {
+  showTicked(document);
   const invalid = event.target.querySelector("[aria-invalid=true]");
   if (invalid) invalid.focus();
 });

@@ -464,3 +464,105 @@ async fn a_completed_order_lists_only_the_blocked_actions_it_may_still_come_to()
     assert!(!b.text().await.contains("Not possible now"));
     b.close().await;
 }
+
+/// The accepted quantity of each line of purchase `id`, by line id.
+async fn acceptances(server: &Server, login: &Login, id: &str) -> Vec<(u64, u64)> {
+    let order = server.get(&login.token, &format!("/orders/{id}")).await;
+    order["data"]["acceptances"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| (r["line"].as_u64().unwrap(), r["quantity"].as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_accepts_part_of_an_order_in_a_table_of_its_lines() {
+    let server = Server::start().await;
+    let people = worlds::purchasing(&server, json!({})).await;
+    let id = server
+        .create(
+            &people.buyer.token,
+            worlds::purchase(&[
+                ("Espresso beans 1 kg", 30, "18.50"),
+                ("Oat milk 1 l", 24, "1.90"),
+                ("Paper cups", 500, "0.05"),
+            ]),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&people.supplier).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.click("Accept").await;
+
+    // The lines' quantities show once "Partial" is ticked, each filled in
+    // with the ordered quantity and at most that.
+    let oat_milk = "Accepted quantity of Oat milk 1 l";
+    assert_eq!(b.labelled(oat_milk).await, 1, "a row per line");
+    b.field("Partial").await.click().await.unwrap();
+    for (product, ordered) in [
+        ("Espresso beans 1 kg", "30"),
+        ("Oat milk 1 l", "24"),
+        ("Paper cups", "500"),
+    ] {
+        let f = b.field(&format!("Accepted quantity of {product}")).await;
+        assert_eq!(f.prop("value").await.unwrap().as_deref(), Some(ordered));
+        assert_eq!(f.attr("max").await.unwrap().as_deref(), Some(ordered));
+        assert_eq!(f.attr("min").await.unwrap().as_deref(), Some("0"));
+    }
+
+    // More than was ordered: the message is beside that line's quantity,
+    // and the order is still pending.
+    b.fill(oat_milk, "30").await;
+    b.click("Accept").await;
+    let message = b.error_beside(oat_milk).await;
+    assert!(
+        message.contains("cannot be more than the ordered quantity"),
+        "{message}"
+    );
+    assert!(acceptances(&server, &people.supplier, &id).await.is_empty());
+    assert_eq!(
+        b.field(oat_milk)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("30"),
+        "the form keeps what was typed"
+    );
+
+    // Two lines in full, one in part.
+    b.fill(oat_milk, "10").await;
+    b.click("Accept").await;
+    b.wait_text("Pending → Partially Accepted").await;
+    let order = server
+        .get(&people.supplier.token, &format!("/orders/{id}"))
+        .await;
+    assert_eq!(order["status"]["id"], "partially_accepted");
+    assert_eq!(
+        acceptances(&server, &people.supplier, &id).await,
+        [(1, 30), (2, 10), (3, 500)]
+    );
+    // The order page shows what was accepted of each line (by the lines'
+    // numbers).
+    b.wait_text("Accepted quantities").await;
+    let mut accepted = Vec::new();
+    for row in b
+        .client
+        .find_all(fantoccini::Locator::XPath(
+            "//section[@aria-label='Accepted quantities']//tbody/tr",
+        ))
+        .await
+        .unwrap()
+    {
+        accepted.push(row.text().await.unwrap());
+    }
+    assert_eq!(accepted, ["1 1 30", "2 2 10", "3 3 500"]);
+    b.close().await;
+}

@@ -12,8 +12,8 @@ use super::vars::{self, CHILD_BUILTINS, Env, ORDER_BUILTINS, Shape, Shapes, know
 use crate::builtins::{EFFECT_BUILTINS, SCHEDULE_BUILTINS};
 use crate::cadence::CronTimes;
 use crate::definition::{
-    Action, ChildKind, Definition, Effect, EffectKind, Field, FieldKind, Schedule, State,
-    StatusRule, Target,
+    Action, ChildKind, Definition, Effect, EffectKind, Field, FieldKind, PerRecord, Schedule,
+    State, StatusRule, Target, placeholders,
 };
 use crate::expr::Expr;
 use crate::limits;
@@ -553,6 +553,7 @@ impl<'d, 's> Validator<'d, 's> {
                 items,
                 min_items,
                 max_items,
+                per_record: _,
             } => {
                 match items {
                     None if fields.is_empty() => self.err(
@@ -752,6 +753,16 @@ impl<'d, 's> Validator<'d, 's> {
                 IdKind::Variable,
             );
             self.fields(&a.inputs, &path.key("inputs"));
+            for (j, f) in a.inputs.iter().enumerate() {
+                if let FieldKind::List {
+                    fields,
+                    per_record: Some(per),
+                    ..
+                } = &f.kind
+                {
+                    self.per_record(def, a, fields, per, &path.at("inputs", j).key("per_record"));
+                }
+            }
             self.unique(
                 a.guards
                     .iter()
@@ -794,6 +805,17 @@ impl<'d, 's> Validator<'d, 's> {
                         );
                     }
                 }
+                for name in g.beside.as_deref().into_iter().flat_map(placeholders) {
+                    if !g.params.contains_key(name) {
+                        self.err(
+                            path.key("beside"),
+                            format!(
+                                "guard \"{}\": `beside` names {{{name}}}, which `params` does not define",
+                                g.id
+                            ),
+                        );
+                    }
+                }
             }
             self.target(scope, a, &path, &env);
             self.effects(scope, &a.effects, &path, &env);
@@ -802,6 +824,72 @@ impl<'d, 's> Validator<'d, 's> {
             self.err(
                 path.key("actions"),
                 "no action creates orders (creates = true) and no status rule computes the status",
+            );
+        }
+    }
+
+    /// A list input's `per_record`: an order's collection, the list's
+    /// field that holds a record's id, number fields filled from number
+    /// fields of the record, and a yes/no input of the action.
+    fn per_record(
+        &mut self,
+        def: &Definition,
+        a: &Action,
+        fields: &[Field],
+        per: &PerRecord,
+        path: &Path,
+    ) {
+        let number = |f: &Field| matches!(f.kind, FieldKind::Number { .. });
+        let Some(collection) = def.collection(&per.collection) else {
+            let names = known(def.collections.iter().map(|c| c.id.as_str()));
+            self.err(
+                path.key("collection"),
+                format!("unknown collection \"{}\" (known: {names})", per.collection),
+            );
+            return;
+        };
+        if !fields
+            .iter()
+            .any(|f| f.id == per.key && matches!(f.kind, FieldKind::Number { integer: true, .. }))
+        {
+            self.err(
+                path.key("key"),
+                format!(
+                    "\"{}\" is not an integer field of the list: it holds the id of a record of \"{}\"",
+                    per.key, collection.id
+                ),
+            );
+        }
+        for (field, source) in &per.up_to {
+            if !fields.iter().any(|f| f.id == *field && number(f)) {
+                self.err(
+                    path.key("up_to").key(field),
+                    format!("\"{field}\" is not a number field of the list"),
+                );
+            }
+            if !collection
+                .fields
+                .iter()
+                .any(|f| f.id == *source && number(f))
+            {
+                self.err(
+                    path.key("up_to").key(field),
+                    format!(
+                        "\"{source}\" is not a number field of collection \"{}\"",
+                        collection.id
+                    ),
+                );
+            }
+        }
+        if let Some(with) = &per.with
+            && !a
+                .inputs
+                .iter()
+                .any(|i| i.id == *with && matches!(i.kind, FieldKind::Bool))
+        {
+            self.err(
+                path.key("with"),
+                format!("\"{with}\" is not a yes/no input of action \"{}\"", a.id),
             );
         }
     }

@@ -327,7 +327,8 @@ pub(super) fn check_guards<'a>(
     for guard in guards {
         let what = format!("guard {} of {}", guard.id, act.id);
         if !wf.eval_bool(&guard.rule, vars, &what)? {
-            let message = guard_message(&shown, guard, vars)?;
+            let params = guard_params(&shown, guard, vars)?;
+            let message = fill(&guard.message, &params);
             return Err(match &guard.field {
                 Some(field) => Rejection::InvalidInput {
                     fields: vec![FieldError {
@@ -335,7 +336,7 @@ pub(super) fn check_guards<'a>(
                         message,
                     }],
                 },
-                None => guard_failed(&shown, &guard.id, &message, &guard.rule, vars),
+                None => guard_failed(&shown, guard, message, &params, vars),
             });
         }
     }
@@ -371,32 +372,42 @@ impl Shown<'_> {
     }
 }
 
-/// The guard's message with each `{name}` replaced by the value of its
-/// parameter (text as it is, anything else as JSON).
-fn guard_message(shown: &Shown<'_>, guard: &Guard, vars: &Vars<'_>) -> Result<String, Rejection> {
+/// The values of the guard's parameters as its message writes them (text
+/// as it is, anything else as JSON).
+fn guard_params(
+    shown: &Shown<'_>,
+    guard: &Guard,
+    vars: &Vars<'_>,
+) -> Result<Vec<(String, String)>, Rejection> {
     let wf = shown.wf;
-    let mut message = guard.message.clone();
+    let mut params = Vec::new();
     for (name, source) in &guard.params {
         let value = wf.eval(source, vars, &format!("{name} of guard {}", guard.id))?;
-        let value = shown.param(source, value);
-        let text = match value {
+        let text = match shown.param(source, value) {
             Json::String(s) => s,
             other => other.to_string(),
         };
-        message = message.replace(&format!("{{{name}}}"), &text);
+        params.push((name.clone(), text));
     }
-    Ok(message)
+    Ok(params)
+}
+
+/// `text` with each `{name}` replaced by that parameter's value.
+fn fill(text: &str, params: &[(String, String)]) -> String {
+    params.iter().fold(text.to_owned(), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
 }
 
 fn guard_failed(
     shown: &Shown<'_>,
-    rule: &str,
-    message: &str,
-    source: &str,
+    guard: &Guard,
+    message: String,
+    params: &[(String, String)],
     vars: &Vars<'_>,
 ) -> Rejection {
     let mut values = BTreeMap::new();
-    if let Some(expr) = shown.wf.expr(source) {
+    if let Some(expr) = shown.wf.expr(&guard.rule) {
         let locals = expr.locals();
         for path in expr.paths() {
             if path.first().is_some_and(|root| locals.contains(root)) {
@@ -408,9 +419,10 @@ fn guard_failed(
         }
     }
     Rejection::GuardFailed {
-        rule: rule.to_owned(),
-        message: message.to_owned(),
+        rule: guard.id.clone(),
+        message,
         values,
+        beside: guard.beside.as_deref().map(|b| fill(b, params)),
     }
 }
 

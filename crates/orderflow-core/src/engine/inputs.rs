@@ -236,6 +236,7 @@ pub(crate) fn check_value(
             items: item_kind,
             min_items,
             max_items,
+            ..
         } => {
             let Some(items) = v.as_array() else {
                 return fail("must be a list".into());
