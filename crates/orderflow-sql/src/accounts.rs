@@ -10,7 +10,7 @@ macro_rules! sql_accounts {
     (database: $db:ty, row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
         async fn user_by_email(pool: &$pool, email: &str) -> Result<Option<User>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS} FROM {USERS} WHERE lower(u.email) = lower($1) \
                      ORDER BY u.id LIMIT 1"
                 )))
@@ -23,7 +23,7 @@ macro_rules! sql_accounts {
 
         async fn password(pool: &$pool, user: &str) -> Result<Option<String>> {
             Ok(optional(
-                sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user),
+                query("SELECT password_hash FROM users WHERE id = $1").bind(user),
                 pool,
                 |row| get::<Option<String>>(row, "password_hash"),
             )
@@ -33,7 +33,7 @@ macro_rules! sql_accounts {
 
         async fn session(pool: &$pool, sha256: &[u8; 32]) -> Result<Option<(Session, User)>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT s.sha256, s.user_id, s.csrf_token, s.created_at AS session_created_at, \
                      s.last_seen_at, s.expires_at, {USER_COLUMNS} \
                      FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -59,7 +59,7 @@ macro_rules! sql_accounts {
         async fn apply_account(conn: &mut $conn, op: &AccountOp) -> Result<()> {
             match op {
                 AccountOp::SetPassword { user, phc } => {
-                    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    let done = query("UPDATE users SET password_hash = $1 WHERE id = $2")
                         .bind(phc)
                         .bind(user)
                         .execute(&mut *conn)
@@ -71,7 +71,7 @@ macro_rules! sql_accounts {
                     if !exists(conn, "SELECT 1 FROM users WHERE id = $1", &s.user).await? {
                         return Err(StoreError::NotFound(format!("user {}", s.user)));
                     }
-                    sqlx::query(
+                    query(
                         "INSERT INTO sessions (sha256, user_id, csrf_token, created_at, \
                          last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
@@ -87,17 +87,16 @@ macro_rules! sql_accounts {
                     Ok(())
                 }
                 AccountOp::TouchSession { sha256, at } => {
-                    let done =
-                        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE sha256 = $2")
-                            .bind(micros(*at))
-                            .bind(&sha256[..])
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(db)?;
+                    let done = query("UPDATE sessions SET last_seen_at = $1 WHERE sha256 = $2")
+                        .bind(micros(*at))
+                        .bind(&sha256[..])
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db)?;
                     found(done.rows_affected(), || "session".to_owned())
                 }
                 AccountOp::DeleteSession(sha256) => {
-                    sqlx::query("DELETE FROM sessions WHERE sha256 = $1")
+                    query("DELETE FROM sessions WHERE sha256 = $1")
                         .bind(&sha256[..])
                         .execute(&mut *conn)
                         .await
@@ -105,7 +104,7 @@ macro_rules! sql_accounts {
                     Ok(())
                 }
                 AccountOp::DeleteSessions(user) => {
-                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(user)
                         .execute(&mut *conn)
                         .await
@@ -113,14 +112,12 @@ macro_rules! sql_accounts {
                     Ok(())
                 }
                 AccountOp::DeleteEndedSessions { now, idle_since } => {
-                    sqlx::query(
-                        "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
-                    )
-                    .bind(micros(*now))
-                    .bind(micros(*idle_since))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
+                    query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                        .bind(micros(*now))
+                        .bind(micros(*idle_since))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db)?;
                     Ok(())
                 }
             }

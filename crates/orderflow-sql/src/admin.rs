@@ -37,10 +37,8 @@ macro_rules! sql_admin {
 
         async fn organization(pool: &$pool, id: &str) -> Result<Option<Organization>> {
             optional(
-                sqlx::query(
-                    "SELECT id, name, settings, created_at FROM organizations WHERE id = $1",
-                )
-                .bind(id),
+                query("SELECT id, name, settings, created_at FROM organizations WHERE id = $1")
+                    .bind(id),
                 pool,
                 organization_of,
             )
@@ -49,7 +47,7 @@ macro_rules! sql_admin {
 
         async fn organizations(pool: &$pool) -> Result<Vec<Organization>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT id, name, settings, created_at FROM organizations ORDER BY id LIMIT $1",
                 )
                 .bind(i64::from(MAX_LIMIT)),
@@ -61,7 +59,7 @@ macro_rules! sql_admin {
 
         async fn user(pool: &$pool, id: &str) -> Result<Option<User>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS} FROM {USERS} WHERE u.id = $1"
                 )))
                 .bind(id),
@@ -73,7 +71,7 @@ macro_rules! sql_admin {
 
         async fn users(pool: &$pool, organization: &str) -> Result<Vec<User>> {
             all(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS} FROM {USERS} WHERE u.organization = $1 \
                      ORDER BY u.id LIMIT $2"
                 )))
@@ -87,7 +85,7 @@ macro_rules! sql_admin {
 
         async fn tokens(pool: &$pool, user: &str) -> Result<Vec<ApiToken>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT id, user_id, name, sha256, created_at FROM api_tokens \
                      WHERE user_id = $1 ORDER BY created_at, id LIMIT $2",
                 )
@@ -109,7 +107,7 @@ macro_rules! sql_admin {
 
         async fn user_by_token(pool: &$pool, sha256: &[u8; 32]) -> Result<Option<User>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      LEFT JOIN organizations g ON g.id = u.organization WHERE t.sha256 = $1"
                 )))
@@ -122,7 +120,7 @@ macro_rules! sql_admin {
 
         async fn create_organization(conn: &mut $conn, org: &Organization) -> Result<()> {
             let what = format!("organization {}", org.id);
-            sqlx::query(
+            query(
                 "INSERT INTO organizations (id, name, settings, created_at) \
                  VALUES ($1, $2, $3, $4)",
             )
@@ -137,32 +135,30 @@ macro_rules! sql_admin {
         }
 
         async fn update_organization(conn: &mut $conn, org: &Organization) -> Result<()> {
-            let done =
-                sqlx::query("UPDATE organizations SET name = $1, settings = $2 WHERE id = $3")
-                    .bind(&org.name)
-                    .bind(text(&org.settings)?)
-                    .bind(&org.id)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db)?;
+            let done = query("UPDATE organizations SET name = $1, settings = $2 WHERE id = $3")
+                .bind(&org.name)
+                .bind(text(&org.settings)?)
+                .bind(&org.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
             found(done.rows_affected(), || format!("organization {}", org.id))
         }
 
         async fn update_user(conn: &mut $conn, user: &User) -> Result<()> {
-            let done =
-                sqlx::query("UPDATE users SET name = $1, roles = $2, email = $3 WHERE id = $4")
-                    .bind(&user.name)
-                    .bind(text(&user.roles)?)
-                    .bind(&user.email)
-                    .bind(&user.id)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(refused(&format!("user {}", user.id)))?;
+            let done = query("UPDATE users SET name = $1, roles = $2, email = $3 WHERE id = $4")
+                .bind(&user.name)
+                .bind(text(&user.roles)?)
+                .bind(&user.email)
+                .bind(&user.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(refused(&format!("user {}", user.id)))?;
             found(done.rows_affected(), || format!("user {}", user.id))
         }
 
         async fn exists(conn: &mut $conn, sql: &'static str, id: &str) -> Result<bool> {
-            Ok(sqlx::query(sql)
+            Ok(query(sql)
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await
@@ -184,7 +180,7 @@ macro_rules! sql_admin {
                 )));
             }
             let what = format!("user {}", user.id);
-            sqlx::query(
+            query(
                 "INSERT INTO users (id, name, organization, roles, email, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -205,7 +201,7 @@ macro_rules! sql_admin {
                 return Err(StoreError::NotFound(format!("user {}", token.user)));
             }
             let what = format!("token {}", token.id);
-            sqlx::query(
+            query(
                 "INSERT INTO api_tokens (id, user_id, name, sha256, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )

@@ -1,6 +1,9 @@
 //! What nearly every request reads, kept in memory: the user of an API
-//! token (every API call) and an organisation with its settings (every
-//! change reads those of the order's parties).
+//! token (every API call), an organisation with its settings (every
+//! change reads those of the order's parties) and an organisation's
+//! webhook endpoints (every change looks for those it should reach); and
+//! the orders last read or changed, each at its latest version (every
+//! action and every order page reads one).
 //!
 //! Exact only where this process makes every write: the backend clears
 //! the cache after each write that may change what it holds
@@ -13,17 +16,31 @@
 //! A read that raced a write could put back what the write changed: each
 //! clear starts a new generation, and a value read from the database is
 //! kept only if no clear happened since the read began. Only found rows
-//! are kept (a guessed token must not grow the cache), at most
-//! [`ENTRIES_MAX`] of each kind.
+//! are kept (a guessed token must not grow the cache; an organisation's
+//! endpoints are kept even when there are none, as the organisation is one
+//! an order names), at most [`ENTRIES_MAX`] of each kind.
+//!
+//! Orders are not cleared by writes: the sole writer puts each order it
+//! commits into the cache itself ([`ReadCache::committed`]), after the
+//! commit and before answering it, replacing the version kept. A read that
+//! raced a commit keeps what it read only if nothing newer of that order is
+//! kept and no order was dropped since it began (dropping them all, when
+//! [`ORDERS_MAX`] are kept, starts a new generation of their own), so an
+//! older version never replaces a newer one.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use orderflow_store::{Organization, Result, User};
+use orderflow_core::model::Order;
+use orderflow_store::{Organization, Result, User, WebhookEndpoint};
 
 /// Entries of each kind kept at most; past it the kind starts afresh.
 pub const ENTRIES_MAX: usize = 10_000;
+
+/// Orders kept at most: fewer than the other kinds, as an order with its
+/// items can be large; those being worked on are a small share of all.
+pub const ORDERS_MAX: usize = 1_000;
 
 /// See the module's documentation.
 pub struct ReadCache {
@@ -35,6 +52,19 @@ struct Entries {
     generation: u64,
     users: HashMap<[u8; 32], User>,
     organizations: HashMap<String, Organization>,
+    webhooks: HashMap<String, Vec<WebhookEndpoint>>,
+    orders: HashMap<String, Order>,
+    orders_generation: u64,
+}
+
+impl Entries {
+    /// Room for one more order: all are dropped when full.
+    fn make_room_for_an_order(&mut self) {
+        if self.orders.len() >= ORDERS_MAX {
+            self.orders.clear();
+            self.orders_generation += 1;
+        }
+    }
 }
 
 impl ReadCache {
@@ -69,15 +99,74 @@ impl ReadCache {
             .await
     }
 
-    /// Forgets everything: called after a write that may have changed some
-    /// of it ([`Op::changes_cached`]) is done, committed or not, before it
-    /// is answered.
+    /// The webhook endpoints of the organisation `id`, from `load` when not
+    /// kept.
+    pub async fn webhooks(
+        &self,
+        organization: &str,
+        load: impl Future<Output = Result<Vec<WebhookEndpoint>>>,
+    ) -> Result<Vec<WebhookEndpoint>> {
+        let found = self
+            .through(|e| &mut e.webhooks, &organization.to_owned(), async {
+                load.await.map(Some)
+            })
+            .await?;
+        Ok(found.unwrap_or_default())
+    }
+
+    /// The order `id` at its latest version, from `load` when not kept.
+    pub async fn order(
+        &self,
+        id: &str,
+        load: impl Future<Output = Result<Option<Order>>>,
+    ) -> Result<Option<Order>> {
+        let Some(entries) = &self.entries else {
+            return load.await;
+        };
+        let generation = {
+            let e = lock(entries);
+            if let Some(order) = e.orders.get(id) {
+                return Ok(Some(order.clone()));
+            }
+            e.orders_generation
+        };
+        let found = load.await?;
+        if let Some(order) = &found {
+            let mut e = lock(entries);
+            let newer_kept = e
+                .orders
+                .get(id)
+                .is_some_and(|kept| kept.version >= order.version);
+            if e.orders_generation == generation && !newer_kept {
+                e.make_room_for_an_order();
+                e.orders.insert(id.to_owned(), order.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// `order` as a commit just made it durable. Only the sole writer calls
+    /// it, after the commit and before answering it, in commit order.
+    pub fn committed(&self, order: Order) {
+        if let Some(entries) = &self.entries {
+            let mut e = lock(entries);
+            if !e.orders.contains_key(&order.id) {
+                e.make_room_for_an_order();
+            }
+            e.orders.insert(order.id.clone(), order);
+        }
+    }
+
+    /// Forgets everything but the orders: called after a write that may
+    /// have changed some of it ([`Op::changes_cached`]) is done, committed
+    /// or not, before it is answered.
     pub fn clear(&self) {
         if let Some(entries) = &self.entries {
             let mut e = lock(entries);
             e.generation += 1;
             e.users.clear();
             e.organizations.clear();
+            e.webhooks.clear();
         }
     }
 

@@ -14,7 +14,7 @@ macro_rules! sql_commit {
             key: &str,
         ) -> Result<Option<Idempotency>> {
             optional(
-        sqlx::query(
+        query(
                 "SELECT user_id, key, request_sha256, status, body, created_at FROM idempotency \
                  WHERE user_id = $1 AND key = $2",
             )
@@ -67,7 +67,7 @@ macro_rules! sql_commit {
             let snapshot = text(order)?;
             let search = $crate::search_text(order);
             if c.expected_version == 0 {
-                sqlx::query(
+                query(
                     "INSERT INTO orders (id, workflow, status, version, reference, created_at, \
                      updated_at, snapshot, workflow_version, number, number_org, status_since, \
                      search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -89,7 +89,7 @@ macro_rules! sql_commit {
                 .await
                 .map_err(refused(&format!("order {}", order.id)))?;
             } else {
-                let done = sqlx::query(
+                let done = query(
                     "UPDATE orders SET status = $1, version = $2, reference = $3, updated_at = $4, \
                      snapshot = $5, workflow_version = $8, status_since = $9, search_text = $10 \
                      WHERE id = $6 AND version = $7",
@@ -108,7 +108,7 @@ macro_rules! sql_commit {
                 .await
                 .map_err(db)?;
                 if done.rows_affected() == 0 {
-                    let current = sqlx::query("SELECT version FROM orders WHERE id = $1")
+                    let current = query("SELECT version FROM orders WHERE id = $1")
                         .bind(&order.id)
                         .fetch_optional(&mut *conn)
                         .await
@@ -117,7 +117,7 @@ macro_rules! sql_commit {
                         Some(row) => StoreError::VersionConflict {
                             what: format!("order {}", order.id),
                             expected: c.expected_version,
-                            current: uint(row.try_get("version").map_err(db)?)?,
+                            current: uint(get(&row, "version")?)?,
                         },
                         None => StoreError::NotFound(format!("order {}", order.id)),
                     });
@@ -129,14 +129,14 @@ macro_rules! sql_commit {
             // their party rows stay as they are.
             let parties_moved = before.is_none_or(|b| !b.same_parties(order));
             if parties_moved && before.is_some() {
-                sqlx::query("DELETE FROM order_parties WHERE order_id = $1")
+                query("DELETE FROM order_parties WHERE order_id = $1")
                     .bind(&order.id)
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
             }
             for (slot, organization) in order.parties.iter().filter(|_| parties_moved) {
-                sqlx::query(
+                query(
                     "INSERT INTO order_parties (order_id, slot, organization, seen) \
                      VALUES ($1, $2, $3, $4)",
                 )
@@ -151,7 +151,7 @@ macro_rules! sql_commit {
             counts.extend($crate::counts::moves(before, order));
 
             for child in &c.new_children {
-                sqlx::query(
+                query(
                     "INSERT INTO order_children (order_id, id, kind, parent, seq, status, version, \
                      data, counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
@@ -171,7 +171,7 @@ macro_rules! sql_commit {
 
             if let Some(child) = &c.child {
                 let expected = child.version.saturating_sub(1);
-                let done = sqlx::query(
+                let done = query(
                     "UPDATE order_children SET status = $1, version = $2, data = $3, counts = $4, \
                      parent = $5 WHERE order_id = $6 AND id = $7 AND version = $8",
                 )
@@ -187,7 +187,7 @@ macro_rules! sql_commit {
                 .await
                 .map_err(db)?;
                 if done.rows_affected() == 0 {
-                    let current = sqlx::query(
+                    let current = query(
                         "SELECT version FROM order_children WHERE order_id = $1 AND id = $2",
                     )
                     .bind(&order.id)
@@ -200,7 +200,7 @@ macro_rules! sql_commit {
                         Some(row) => StoreError::VersionConflict {
                             what,
                             expected,
-                            current: uint(row.try_get("version").map_err(db)?)?,
+                            current: uint(get(&row, "version")?)?,
                         },
                         None => StoreError::NotFound(what),
                     });
@@ -213,7 +213,7 @@ macro_rules! sql_commit {
                 if moved.from.is_empty() {
                     continue;
                 }
-                let mut q: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+                let mut q = QueryBuilder::new(
                     "UPDATE order_children SET version = version + 1, status = ",
                 );
                 q.push_bind(&moved.to)
@@ -234,17 +234,16 @@ macro_rules! sql_commit {
             }
 
             if !c.history.is_empty() {
-                let last: i64 = sqlx::query(
+                let row = query(
                     "SELECT COALESCE(MAX(seq), 0) AS last FROM order_events WHERE order_id = $1",
                 )
                 .bind(&order.id)
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(db)?
-                .try_get("last")
                 .map_err(db)?;
+                let last: i64 = get(&row, "last")?;
                 for (seq, entry) in (last + 1..).zip(&c.history) {
-                    sqlx::query(
+                    query(
                         "INSERT INTO order_events (order_id, seq, version, at, user_id, \
                          organization, user_name, organization_name, hidden_from, step) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -266,7 +265,7 @@ macro_rules! sql_commit {
             }
 
             for m in &c.outbox {
-                sqlx::query(
+                query(
                     "INSERT INTO outbox (id, order_id, channel, party, organization, template, \
                      payload, created_at, attempts, available_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
@@ -289,7 +288,7 @@ macro_rules! sql_commit {
             write_timers(conn, c).await?;
 
             if let Some(i) = &c.idempotency {
-                sqlx::query(
+                query(
                     "INSERT INTO idempotency (user_id, key, request_sha256, status, body, \
                      created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )

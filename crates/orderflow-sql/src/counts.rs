@@ -177,7 +177,7 @@ macro_rules! sql_counts {
         /// in one sorted order.
         async fn apply_counts(conn: &mut $conn, moves: Vec<$crate::counts::CountMove>) -> Result<()> {
             for m in $crate::counts::merged(moves) {
-                sqlx::query(
+                query(
                     "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
                      VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (organization, workflow, status, slots, shard) \
@@ -205,7 +205,7 @@ macro_rules! sql_counts {
             if !$crate::counts::answers(filter) {
                 return Ok(None);
             }
-            let mut q = sqlx::QueryBuilder::new(
+            let mut q = QueryBuilder::new(
                 "SELECT workflow, status, slots, n FROM status_counts WHERE n <> 0 AND organization = ",
             );
             q.push_bind(&filter.organization);

@@ -8,7 +8,7 @@ macro_rules! sql_files {
     (row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
         async fn file(pool: &$pool, id: &str) -> Result<Option<(StoredFile, Vec<u8>)>> {
             optional(
-        sqlx::query(
+        query(
                 "SELECT id, organization, uploaded_by, name, media_type, size, sha256, created_at, \
                  bytes FROM files WHERE id = $1",
             )
@@ -35,7 +35,7 @@ macro_rules! sql_files {
 
         async fn put_file(conn: &mut $conn, file: &StoredFile, bytes: &[u8]) -> Result<()> {
             let what = format!("file {}", file.id);
-            sqlx::query(
+            query(
                 "INSERT INTO files (id, organization, uploaded_by, name, media_type, size, sha256, \
                  created_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )

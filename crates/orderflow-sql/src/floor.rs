@@ -34,7 +34,7 @@ macro_rules! sql_floor {
         ) -> Result<Vec<(String, String)>> {
             let pattern = $crate::json_member_pattern(field, value)?;
             let rows = all(
-                sqlx::query(
+                query(
                     "SELECT c.order_id, c.id, c.data FROM order_children c \
                      JOIN order_parties p ON p.order_id = c.order_id \
                      WHERE p.organization = $1 AND c.kind = $2 AND c.data LIKE $3 ESCAPE '\\' \

@@ -64,7 +64,7 @@ macro_rules! sql_inventory {
 
         async fn stock_locations(pool: &$pool, organization: &str) -> Result<Vec<StockLocation>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT organization, id, name, created_at FROM stock_locations \
                      WHERE organization = $1 ORDER BY id",
                 )
@@ -88,7 +88,7 @@ macro_rules! sql_inventory {
             location: Option<&str>,
         ) -> Result<Vec<StockBin>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT organization, location, id, sku, quantity FROM stock_bins \
                      WHERE organization = $1 AND ($2 IS NULL OR location = $2) \
                      ORDER BY location, id",
@@ -107,7 +107,7 @@ macro_rules! sql_inventory {
             location: Option<&str>,
         ) -> Result<Vec<PurchaseRecord>> {
             all(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {PURCHASE_COLUMNS} FROM purchases \
                      WHERE organization = $1 AND ($2 IS NULL OR location = $2) ORDER BY id"
                 )))
@@ -125,7 +125,7 @@ macro_rules! sql_inventory {
             id: &str,
         ) -> Result<Option<PurchaseRecord>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {PURCHASE_COLUMNS} FROM purchases WHERE organization = $1 AND id = $2"
                 )))
                 .bind(organization)
@@ -138,7 +138,7 @@ macro_rules! sql_inventory {
 
         async fn receipts(pool: &$pool, organization: &str, purchase: &str) -> Result<Vec<Receipt>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT organization, purchase, seq, quantity, received_at, user_id \
                      FROM purchase_receipts WHERE organization = $1 AND purchase = $2 ORDER BY seq",
                 )
@@ -169,7 +169,7 @@ macro_rules! sql_inventory {
             limit: u32,
         ) -> Result<Vec<WaitingJob>> {
             let pattern = $crate::json_member_pattern("location", location)?;
-            let mut q: sqlx::QueryBuilder<$db> = sqlx::QueryBuilder::new(
+            let mut q = QueryBuilder::new(
                 "SELECT c.order_id, o.created_at AS order_created_at, c.id, c.kind, c.parent, \
                  c.seq, c.status, c.version, c.data, c.counts \
                  FROM order_children c JOIN orders o ON o.id = c.order_id \
@@ -217,7 +217,7 @@ macro_rules! sql_inventory {
                         bin,
                         sku,
                     } => (
-                        sqlx::query(
+                        query(
                             "UPDATE stock_bins SET quantity = quantity - 1 \
                              WHERE organization = $1 AND location = $2 AND id = $3 \
                              AND sku = $4 AND quantity >= 1",
@@ -235,7 +235,7 @@ macro_rules! sql_inventory {
                         organization,
                         purchase,
                     } => (
-                        sqlx::query(
+                        query(
                             "UPDATE purchases SET consumed = consumed + 1 \
                              WHERE organization = $1 AND id = $2 AND consumed < received",
                         )
@@ -257,7 +257,7 @@ macro_rules! sql_inventory {
         async fn apply_inventory(conn: &mut $conn, op: &InventoryOp) -> Result<()> {
             match op {
                 InventoryOp::CreateLocation(l) => {
-                    sqlx::query(
+                    query(
                         "INSERT INTO stock_locations (organization, id, name, created_at) \
                          VALUES ($1, $2, $3, $4)",
                     )
@@ -270,7 +270,7 @@ macro_rules! sql_inventory {
                     .map_err(refused(&format!("location {}", l.id)))?;
                 }
                 InventoryOp::CreateBin(b) => {
-                    sqlx::query(
+                    query(
                         "INSERT INTO stock_bins (organization, location, id, sku, quantity) \
                          VALUES ($1, $2, $3, $4, $5)",
                     )
@@ -289,7 +289,7 @@ macro_rules! sql_inventory {
                     bin,
                     delta,
                 } => {
-                    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    let done = query(AssertSqlSafe(format!(
                         "UPDATE stock_bins SET quantity = quantity + $1 \
                          WHERE organization = $2 AND location = $3 AND id = $4 \
                          AND quantity + $1 BETWEEN 0 AND {}",
@@ -303,7 +303,7 @@ macro_rules! sql_inventory {
                     .await
                     .map_err(db)?;
                     if done.rows_affected() == 0 {
-                        let found = sqlx::query(
+                        let found = query(
                             "SELECT quantity FROM stock_bins \
                              WHERE organization = $1 AND location = $2 AND id = $3",
                         )
@@ -315,7 +315,7 @@ macro_rules! sql_inventory {
                         .map_err(db)?;
                         return Err(match found {
                             Some(row) => {
-                                let holds = row.try_get::<i64, _>("quantity").map_err(db)?;
+                                let holds = get::<i64>(&row, "quantity")?;
                                 StoreError::OutOfStock(if *delta < 0 {
                                     format!(
                                         "bin {bin} at {location} holds {holds} units: it cannot give {}",
@@ -334,7 +334,7 @@ macro_rules! sql_inventory {
                     }
                 }
                 InventoryOp::CreatePurchase(p) => {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    query(AssertSqlSafe(format!(
                         "INSERT INTO purchases ({PURCHASE_COLUMNS}) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                     )))
@@ -352,7 +352,7 @@ macro_rules! sql_inventory {
                     .map_err(refused(&format!("purchase {}", p.id)))?;
                 }
                 InventoryOp::Receive(r) => {
-                    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    let done = query(AssertSqlSafe(format!(
                         "UPDATE purchases SET received = received + $1 \
                          WHERE organization = $2 AND id = $3 AND received + $1 <= {}",
                         orderflow_store::inventory::UNITS_MAX
@@ -364,7 +364,7 @@ macro_rules! sql_inventory {
                     .await
                     .map_err(db)?;
                     if done.rows_affected() == 0 {
-                        let had = sqlx::query(
+                        let had = query(
                             "SELECT received FROM purchases WHERE organization = $1 AND id = $2",
                         )
                         .bind(&r.organization)
@@ -377,14 +377,14 @@ macro_rules! sql_inventory {
                                 "purchase {} has received {} units: it cannot receive {} more \
                                  (a purchase holds at most {})",
                                 r.purchase,
-                                row.try_get::<i64, _>("received").map_err(db)?,
+                                get::<i64>(&row, "received")?,
                                 r.quantity,
                                 orderflow_store::inventory::UNITS_MAX_TEXT
                             )),
                             None => StoreError::NotFound(format!("purchase {}", r.purchase)),
                         });
                     }
-                    sqlx::query(
+                    query(
                         "INSERT INTO purchase_receipts (organization, purchase, seq, quantity, \
                          received_at, user_id) SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 \
                          FROM purchase_receipts WHERE organization = $1 AND purchase = $2",

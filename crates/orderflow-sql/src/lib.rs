@@ -1,16 +1,16 @@
 //! The SQL that orderflow's two storage backends share, written once.
 //!
 //! `orderflow-sqlite` and `orderflow-postgres` store the same tables with
-//! the same statements; they differ in the sqlx database type, in how they
-//! run a write (SQLite: one writer task with group commit; PostgreSQL: one
-//! transaction per write) and in the outbox claim's row lock. This crate
-//! holds:
+//! the same statements; they differ in the query layer (PostgreSQL: sqlx;
+//! SQLite: its own over rusqlite, in sqlx's shape), in how they run a write
+//! (SQLite: one writer thread with group commit; PostgreSQL: group commit
+//! over a pool) and in the outbox claim's row lock. This crate holds:
 //!
 //! - the pure helpers (times as microseconds, integer conversions, JSON as
 //!   text, `LIKE` patterns, error mapping) and the write operations
 //!   ([`Op`], [`Done`]) as plain functions and types;
-//! - [`sql_store!`], which each backend instantiates with its sqlx types to
-//!   get the row mapping, the reads, the writes ([`Op`] applied on one
+//! - [`sql_store!`], which each backend instantiates with its query layer
+//!   to get the row mapping, the reads, the writes ([`Op`] applied on one
 //!   connection) and its `impl Store`.
 //!
 //! Why a macro rather than functions generic over `DB: sqlx::Database`: the
@@ -23,9 +23,8 @@
 //! backends used to copy, with the types as parameters.
 //!
 //! Every statement uses `$1, $2, ...` placeholders, which PostgreSQL and
-//! sqlx's SQLite driver both accept (SQLite binds `$NNN` as parameter NNN);
-//! dynamic SQL goes through `sqlx::QueryBuilder::push_bind`, which writes
-//! each database's own placeholder.
+//! the SQLite layer both bind by number; dynamic SQL goes through the
+//! layer's `QueryBuilder::push_bind`, which writes the placeholder.
 
 mod accounts;
 mod admin;
@@ -112,9 +111,9 @@ pub enum Op {
 }
 
 impl Op {
-    /// Whether the write may change a user, a token or an organisation:
-    /// what [`ReadCache`] keeps. Every kind of write is named, so a new one
-    /// is classified when it is added.
+    /// Whether the write may change a user, a token, an organisation or a
+    /// webhook endpoint: what [`ReadCache`] keeps. Every kind of write is
+    /// named, so a new one is classified when it is added.
     pub fn changes_cached(&self) -> bool {
         match self {
             Op::CreateOrganization(_)
@@ -122,7 +121,14 @@ impl Op {
             | Op::CreateUser(_)
             | Op::UpdateUser(_)
             | Op::CreateToken(_)
-            | Op::RevokeToken(_) => true,
+            | Op::RevokeToken(_)
+            | Op::Webhook(WebhookOp::Create(_) | WebhookOp::Delete(_)) => true,
+            Op::Webhook(
+                WebhookOp::Claim { .. }
+                | WebhookOp::Delivered { .. }
+                | WebhookOp::Failed { .. }
+                | WebhookOp::Redeliver { .. },
+            ) => false,
             Op::Commit(_)
             | Op::ClaimOutbox { .. }
             | Op::OutboxDelivered { .. }
@@ -132,7 +138,6 @@ impl Op {
             | Op::Account(_)
             | Op::Notification(_)
             | Op::Workflow(_)
-            | Op::Webhook(_)
             | Op::Schedule(_)
             | Op::NextNumber { .. }
             | Op::Inventory(_) => false,
@@ -264,35 +269,56 @@ pub fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// What the store needs to know of a database driver's error: sqlx's
+/// (PostgreSQL) and the SQLite backend's own.
+pub trait DbFailure: std::fmt::Display {
+    /// The database cannot take the request now (see [`db`]).
+    fn is_outage(&self) -> bool;
+    fn is_unique_violation(&self) -> bool;
+    fn is_foreign_key_violation(&self) -> bool;
+}
+
+impl DbFailure for sqlx::Error {
+    fn is_outage(&self) -> bool {
+        match self {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| outage_code(&c)),
+            _ => false,
+        }
+    }
+
+    fn is_unique_violation(&self) -> bool {
+        self.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+    }
+
+    fn is_foreign_key_violation(&self) -> bool {
+        self.as_database_error()
+            .is_some_and(|d| d.is_foreign_key_violation())
+    }
+}
+
 /// A database error, told apart by what a client can do about it: an
 /// outage (the disk is full or read-only, an I/O error, the server is down,
 /// restarting or out of connections, a lock or serialisation failure) is
 /// `Unavailable`, worth a retry later; anything else is `Backend`, a bug.
-pub fn db(e: sqlx::Error) -> StoreError {
-    if is_outage(&e) {
+pub fn db(e: impl DbFailure) -> StoreError {
+    if e.is_outage() {
         StoreError::Unavailable(e.to_string())
     } else {
         StoreError::Backend(e.to_string())
     }
 }
 
-fn is_outage(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(d) => d.code().is_some_and(|c| outage_code(&c)),
-        _ => false,
-    }
-}
-
 /// SQLite's result codes (numbers, the extended code's low byte is the
 /// primary one) and PostgreSQL's SQLSTATEs (five characters) that mean the
 /// database cannot take the request now.
-fn outage_code(code: &str) -> bool {
+pub fn outage_code(code: &str) -> bool {
     if let Ok(n) = code.parse::<u32>()
         && code.len() != 5
     {
@@ -312,11 +338,15 @@ fn outage_code(code: &str) -> bool {
 
 /// `Duplicate(what)` for a unique violation, `NotFound(what)` for a
 /// foreign key violation, [`db`] for the rest.
-pub fn refused(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-    move |e| match e.as_database_error() {
-        Some(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_owned()),
-        Some(d) if d.is_foreign_key_violation() => StoreError::NotFound(what.to_owned()),
-        _ => db(e),
+pub fn refused<E: DbFailure>(what: &str) -> impl Fn(E) -> StoreError + '_ {
+    move |e| {
+        if e.is_unique_violation() {
+            StoreError::Duplicate(what.to_owned())
+        } else if e.is_foreign_key_violation() {
+            StoreError::NotFound(what.to_owned())
+        } else {
+            db(e)
+        }
     }
 }
 

@@ -49,7 +49,7 @@ macro_rules! sql_notifications {
         ) -> Result<Page<InboxEntry>> {
             let after = cursor.map(inbox_after).transpose()?;
             let limit = clamp_limit(limit);
-            let mut q = sqlx::QueryBuilder::new("SELECT ");
+            let mut q = QueryBuilder::new("SELECT ");
             q.push(MESSAGE_COLUMNS)
                 .push(", r.read_at FROM outbox o LEFT JOIN notification_reads r ON r.message_id = o.id AND r.user_id = ")
                 .push_bind(user.to_owned())
@@ -107,8 +107,8 @@ macro_rules! sql_notifications {
         }
 
         async fn inbox_unread(pool: &$pool, user: &str, organization: &str) -> Result<u64> {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM outbox o WHERE o.organization = $1 \
+            let row = query(
+                "SELECT COUNT(*) AS n FROM outbox o WHERE o.organization = $1 \
                  AND o.channel IN ($2, $3) AND NOT EXISTS (SELECT 1 FROM notification_reads r \
                  WHERE r.message_id = o.id AND r.user_id = $4)",
             )
@@ -119,12 +119,12 @@ macro_rules! sql_notifications {
             .fetch_one(pool)
             .await
             .map_err(db)?;
-            uint(n)
+            uint(get(&row, "n")?)
         }
 
         async fn email_opt_outs(pool: &$pool, user: &str) -> Result<Vec<String>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT template FROM email_opt_outs WHERE user_id = $1 ORDER BY template",
                 )
                 .bind(user),
@@ -136,7 +136,7 @@ macro_rules! sql_notifications {
 
         async fn dead_letters(pool: &$pool, limit: u32) -> Result<Vec<DeadLetter>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT o.id, o.order_id, o.channel, o.party, o.organization, o.template, \
                      o.payload, o.created_at, o.attempts, o.last_error, o.dead_at \
                      FROM outbox o WHERE o.dead_at IS NOT NULL \
@@ -163,7 +163,7 @@ macro_rules! sql_notifications {
                     message,
                     at,
                 } => {
-                    let in_inbox = sqlx::query(
+                    let in_inbox = query(
                         "SELECT 1 FROM outbox WHERE id = $1 AND organization = $2 \
                          AND channel IN ($3, $4)",
                     )
@@ -178,7 +178,7 @@ macro_rules! sql_notifications {
                     if !in_inbox {
                         return Err(StoreError::NotFound(format!("notification {message}")));
                     }
-                    let done = sqlx::query(
+                    let done = query(
                         "INSERT INTO notification_reads (user_id, message_id, read_at) \
                          VALUES ($1, $2, $3) ON CONFLICT (user_id, message_id) DO NOTHING",
                     )
@@ -195,7 +195,7 @@ macro_rules! sql_notifications {
                     organization,
                     at,
                 } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "INSERT INTO notification_reads (user_id, message_id, read_at) \
                          SELECT $1, o.id, $2 FROM outbox o \
                          WHERE o.organization = $3 AND o.channel IN ($4, $5) AND NOT EXISTS \
@@ -217,13 +217,13 @@ macro_rules! sql_notifications {
                     if !exists(conn, "SELECT 1 FROM users WHERE id = $1", user).await? {
                         return Err(StoreError::NotFound(format!("user {user}")));
                     }
-                    sqlx::query("DELETE FROM email_opt_outs WHERE user_id = $1")
+                    query("DELETE FROM email_opt_outs WHERE user_id = $1")
                         .bind(user)
                         .execute(&mut *conn)
                         .await
                         .map_err(db)?;
                     for template in templates {
-                        sqlx::query(
+                        query(
                             "INSERT INTO email_opt_outs (user_id, template) VALUES ($1, $2) \
                              ON CONFLICT (user_id, template) DO NOTHING",
                         )
@@ -236,7 +236,7 @@ macro_rules! sql_notifications {
                     Ok(0)
                 }
                 NotificationOp::Dead { id, error, at } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE outbox SET dead_at = $1, last_error = $2, lease_until = NULL \
                          WHERE id = $3 AND delivered_at IS NULL",
                     )

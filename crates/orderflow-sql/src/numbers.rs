@@ -11,7 +11,7 @@ macro_rules! sql_numbers {
         /// The organisation's next number for `prefix`, from 1001: the
         /// counter row is created or raised in the caller's transaction.
         async fn next_number(conn: &mut $conn, organization: &str, prefix: &str) -> Result<u64> {
-            let row = sqlx::query(
+            let row = query(
                 "INSERT INTO order_numbers (organization, prefix, last) VALUES ($1, $2, 1001) \
                  ON CONFLICT (organization, prefix) DO UPDATE SET last = order_numbers.last + 1 \
                  RETURNING last",
@@ -27,7 +27,7 @@ macro_rules! sql_numbers {
         /// The orders numbered `number` in which `organization` fills a slot.
         async fn numbered(pool: &$pool, number: &str, organization: &str) -> Result<Vec<Numbered>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT o.id, o.number_org FROM orders o WHERE o.number = $1 AND EXISTS \
                      (SELECT 1 FROM order_parties v WHERE v.order_id = o.id \
                      AND v.organization = $2) ORDER BY o.id LIMIT 50",

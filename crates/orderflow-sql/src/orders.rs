@@ -25,7 +25,7 @@ macro_rules! sql_orders {
 
         async fn order(pool: &$pool, id: &str) -> Result<Option<Order>> {
             optional(
-                sqlx::query("SELECT snapshot FROM orders WHERE id = $1").bind(id),
+                query("SELECT snapshot FROM orders WHERE id = $1").bind(id),
                 pool,
                 |row| parse(row, "snapshot"),
             )
@@ -34,7 +34,7 @@ macro_rules! sql_orders {
 
         async fn child(pool: &$pool, order_id: &str, child_id: &str) -> Result<Option<Child>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {CHILD_COLUMNS} FROM order_children WHERE order_id = $1 AND id = $2"
                 )))
                 .bind(order_id)
@@ -53,7 +53,7 @@ macro_rules! sql_orders {
             limit: u32,
         ) -> Result<Vec<Child>> {
             all(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {CHILD_COLUMNS} FROM order_children \
                      WHERE order_id = $1 AND kind = $2 AND seq > $3 \
                      ORDER BY seq LIMIT $4"
@@ -75,7 +75,7 @@ macro_rules! sql_orders {
             limit: u32,
         ) -> Result<Vec<HistoryEntry>> {
             all(
-                sqlx::query(
+                query(
                     "SELECT order_id, seq, version, at, user_id, organization, user_name, \
                  organization_name, hidden_from, step FROM order_events \
                  WHERE order_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -103,7 +103,7 @@ macro_rules! sql_orders {
         }
 
         /// `FROM orders o WHERE ...`: visibility and every filter but the cursor.
-        fn push_filter(q: &mut sqlx::QueryBuilder<$db>, f: &OrderFilter, with_status: bool) {
+        fn push_filter(q: &mut QueryBuilder, f: &OrderFilter, with_status: bool) {
             q.push(
                 " FROM orders o WHERE EXISTS (SELECT 1 FROM order_parties v \
                  WHERE v.order_id = o.id AND v.organization = ",
@@ -187,7 +187,7 @@ macro_rules! sql_orders {
         ) -> Result<Page<Order>> {
             let after = cursor.map(Cursor::decode).transpose()?;
             let limit = clamp_limit(limit);
-            let mut q = sqlx::QueryBuilder::new("SELECT o.snapshot");
+            let mut q = QueryBuilder::new("SELECT o.snapshot");
             push_filter(&mut q, filter, true);
             let (column, descending) = filter.sort.column();
             let (before, direction) = if descending {
@@ -223,7 +223,7 @@ macro_rules! sql_orders {
             if let Some(counts) = counts(pool, filter).await? {
                 return Ok(counts);
             }
-            let mut q = sqlx::QueryBuilder::new("SELECT o.workflow, o.status, COUNT(*) AS n");
+            let mut q = QueryBuilder::new("SELECT o.workflow, o.status, COUNT(*) AS n");
             push_filter(&mut q, filter, false);
             q.push(" GROUP BY o.workflow, o.status ORDER BY o.workflow, o.status LIMIT ")
                 .push_bind(i64::from(MAX_LIMIT));

@@ -28,7 +28,7 @@ macro_rules! sql_outbox {
         ) -> Result<Vec<OutboxMessage>> {
             let now_us = micros(now);
             let until = micros(now + Duration::seconds(i64::from(lease_secs)));
-            let rows = sqlx::query(concat!(
+            let rows = query(concat!(
                 "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
                  SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL \
                  AND available_at <= $2 \

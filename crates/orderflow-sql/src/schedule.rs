@@ -46,7 +46,7 @@ macro_rules! sql_schedule {
         /// Cancels the order's timer if it is still pending; the rows
         /// changed (0 when it fired, ran or was canceled already).
         async fn cancel_pending(conn: &mut $conn, order_id: &str, timer: &str, at: i64) -> Result<u64> {
-            let done = sqlx::query(
+            let done = query(
                 "UPDATE order_timers SET status = 'canceled', updated_at = $1 \
                  WHERE order_id = $2 AND timer = $3 AND status = 'pending'",
             )
@@ -69,7 +69,7 @@ macro_rules! sql_schedule {
                         action,
                         due_at,
                     } => {
-                        sqlx::query(
+                        query(
                             "INSERT INTO order_timers (order_id, timer, action, due_at, status, \
                              set_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6) \
                              ON CONFLICT (order_id, timer) DO UPDATE SET action = excluded.action, \
@@ -102,7 +102,7 @@ macro_rules! sql_schedule {
                     next,
                     first,
                 } => {
-                    sqlx::query(
+                    query(
                         "INSERT INTO schedule_runs (key, next_run_at, runs) VALUES ($1, $2, 0) \
                          ON CONFLICT (key) DO NOTHING",
                     )
@@ -111,7 +111,7 @@ macro_rules! sql_schedule {
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
-                    let claimed = sqlx::query(concat!(
+                    let claimed = query(concat!(
                         "UPDATE schedule_runs SET next_run_at = $1, last_run_at = $2, \
                          runs = runs + 1 WHERE key IN (SELECT key FROM schedule_runs \
                          WHERE key = $3 AND next_run_at <= $4",
@@ -134,7 +134,7 @@ macro_rules! sql_schedule {
                 } => {
                     let now_us = micros(*now);
                     let stale = micros(*now - Duration::seconds(i64::from(*lease_secs)));
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    let rows = query(AssertSqlSafe(format!(
                         "UPDATE order_timers SET status = 'running', updated_at = $1 \
                          WHERE (order_id, timer) IN (SELECT order_id, timer FROM order_timers \
                          WHERE (status = 'pending' AND due_at <= $2) \
@@ -166,7 +166,7 @@ macro_rules! sql_schedule {
                     } else {
                         TimerStatus::Fired
                     };
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE order_timers SET status = $1, updated_at = $2, last_error = $3 \
                          WHERE order_id = $4 AND timer = $5 AND status = 'running'",
                     )
@@ -195,7 +195,7 @@ macro_rules! sql_schedule {
                     due_at,
                     now,
                 } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE order_timers SET due_at = $1, updated_at = $2 \
                          WHERE order_id = $3 AND timer = $4 AND status = 'pending'",
                     )
@@ -235,7 +235,7 @@ macro_rules! sql_schedule {
 
             async fn schedule_runs(&self) -> Result<Vec<ScheduleRun>> {
                 all(
-                    sqlx::query(
+                    query(
                         "SELECT key, next_run_at, last_run_at, runs FROM schedule_runs \
                          ORDER BY key LIMIT $1",
                     )
@@ -281,7 +281,7 @@ macro_rules! sql_schedule {
 
             async fn order_timers(&self, order_id: &str) -> Result<Vec<OrderTimer>> {
                 all(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    query(AssertSqlSafe(format!(
                         "SELECT {TIMER_COLUMNS} FROM order_timers WHERE order_id = $1 \
                          ORDER BY due_at, timer LIMIT $2"
                     )))

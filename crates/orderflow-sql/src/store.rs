@@ -1,5 +1,5 @@
 //! [`sql_store!`]: the row mapping, reads, writes and `impl Store` shared
-//! by both backends, instantiated with each backend's sqlx types.
+//! by both backends, instantiated with each backend's query layer.
 
 /// Expands, in the module it is called in (a module of its own: it imports
 /// names there), to
@@ -20,6 +20,16 @@
 /// `" FOR UPDATE SKIP LOCKED"`; SQLite, whose single writer already
 /// serialises claims: `""`). Types are named as paths valid in the calling
 /// module.
+///
+/// The calling module provides the query layer the statements are written
+/// against, in the shape of sqlx's: `query(sql)` (with `.bind(v)`,
+/// `.execute(e)`, `.fetch_optional(e)`, `.fetch_one(e)`, `.fetch_all(e)`
+/// on the pool or `&mut` the connection, and `rows_affected()` on what
+/// `execute` answers), its type as `Query<'q>`, `AssertSqlSafe` for SQL
+/// built at run time, `QueryBuilder` (`new`, `push`, `push_bind`,
+/// `separated`, `build`), and `get(row, column) -> Result<T>`. PostgreSQL passes sqlx's; SQLite its own over
+/// rusqlite, which runs a whole write on the writer's thread instead of
+/// handing each statement to a worker thread.
 #[macro_export]
 macro_rules! sql_store {
     (
@@ -43,19 +53,11 @@ macro_rules! sql_store {
         use $crate::{
             AccountOp, Done, Op, backend, db, found, from_micros, int, like_pattern, micros, refused, text, uint,
         };
-        use sqlx::Row as _;
 
         // ------------------------------------------------------ row mapping ---
 
         fn parse<T: DeserializeOwned>(row: &$row, column: &str) -> Result<T> {
             $crate::json(&get::<String>(row, column)?, column)
-        }
-
-        fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(
-            row: &'r $row,
-            column: &str,
-        ) -> Result<T> {
-            row.try_get(column).map_err(db)
         }
 
         fn time(row: &$row, column: &str) -> Result<DateTime<Utc>> {
@@ -67,8 +69,6 @@ macro_rules! sql_store {
         }
 
         // ------------------------------------------------------- read helpers ---
-
-        type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
 
         /// The row `query` finds, if any, as `of` maps it.
         async fn optional<T>(
@@ -124,6 +124,7 @@ macro_rules! sql_store {
             connection: $conn,
             store: $store,
             reads: $reads,
+            cache: $cache,
             claim_lock: $lock
         );
         $crate::sql_counts!(pool: $pool, connection: $conn);
@@ -191,7 +192,7 @@ macro_rules! sql_store {
             }
 
             async fn order(&self, id: &str) -> Result<Option<Order>> {
-                order(&self.$reads, id).await
+                self.$cache.order(id, order(&self.$reads, id)).await
             }
 
             async fn child(&self, order_id: &str, child_id: &str) -> Result<Option<Child>> {

@@ -15,6 +15,7 @@ macro_rules! sql_webhooks {
         connection: $conn:ty,
         store: $store:ty,
         reads: $reads:ident,
+        cache: $cache:ident,
         claim_lock: $lock:literal
     ) => {
         use $crate::WebhookOp;
@@ -61,7 +62,7 @@ macro_rules! sql_webhooks {
 
         async fn webhook(pool: &$pool, id: &str) -> Result<Option<WebhookEndpoint>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1"
                 )))
                 .bind(id),
@@ -73,7 +74,7 @@ macro_rules! sql_webhooks {
 
         async fn webhooks(pool: &$pool, organization: &str) -> Result<Vec<WebhookEndpoint>> {
             all(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization = $1 \
                      ORDER BY created_at, id LIMIT $2"
                 )))
@@ -91,7 +92,7 @@ macro_rules! sql_webhooks {
             limit: u32,
         ) -> Result<Vec<WebhookDelivery>> {
             all(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint = $1 \
                      ORDER BY created_at DESC, id DESC LIMIT $2"
                 )))
@@ -105,7 +106,7 @@ macro_rules! sql_webhooks {
 
         async fn webhook_delivery(pool: &$pool, id: &str) -> Result<Option<WebhookDelivery>> {
             optional(
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                query(AssertSqlSafe(format!(
                     "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1"
                 )))
                 .bind(id),
@@ -122,7 +123,7 @@ macro_rules! sql_webhooks {
             deliveries: &[WebhookDelivery],
         ) -> Result<()> {
             for d in deliveries {
-                sqlx::query(
+                query(
                     "INSERT INTO webhook_deliveries (id, endpoint, organization, order_id, event, \
                      payload, created_at, attempts, available_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
@@ -150,7 +151,7 @@ macro_rules! sql_webhooks {
         ) -> Result<Vec<WebhookDelivery>> {
             let now_us = micros(now);
             let until = micros(now + Duration::seconds(i64::from(lease_secs)));
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let rows = query(AssertSqlSafe(format!(
                 "UPDATE webhook_deliveries SET lease_until = $1, attempts = attempts + 1 \
                  WHERE id IN ( \
                  SELECT id FROM webhook_deliveries WHERE available_at IS NOT NULL \
@@ -184,7 +185,7 @@ macro_rules! sql_webhooks {
                             e.organization
                         )));
                     }
-                    sqlx::query(
+                    query(
                         "INSERT INTO webhook_endpoints (id, organization, url, secret, workflows, \
                          events, actions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
@@ -202,12 +203,12 @@ macro_rules! sql_webhooks {
                     return Ok(Done::Unit);
                 }
                 WebhookOp::Delete(id) => {
-                    sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint = $1")
+                    query("DELETE FROM webhook_deliveries WHERE endpoint = $1")
                         .bind(id)
                         .execute(&mut *conn)
                         .await
                         .map_err(db)?;
-                    let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+                    let done = query("DELETE FROM webhook_endpoints WHERE id = $1")
                         .bind(id)
                         .execute(&mut *conn)
                         .await
@@ -224,7 +225,7 @@ macro_rules! sql_webhooks {
                         .map(Done::Deliveries);
                 }
                 WebhookOp::Delivered { id, at } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE webhook_deliveries SET delivered_at = $1, available_at = NULL, \
                          lease_until = NULL, last_error = NULL WHERE id = $2",
                     )
@@ -242,7 +243,7 @@ macro_rules! sql_webhooks {
                     at,
                 } => {
                     let dead_at = retry_at.is_none().then(|| micros(*at));
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE webhook_deliveries SET available_at = $1, dead_at = $2, \
                          lease_until = NULL, last_error = $3 WHERE id = $4 AND delivered_at IS NULL",
                     )
@@ -256,7 +257,7 @@ macro_rules! sql_webhooks {
                     (done, format!("webhook delivery {id}"))
                 }
                 WebhookOp::Redeliver { id, now } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE webhook_deliveries SET available_at = $1, attempts = 0, \
                          lease_until = NULL, delivered_at = NULL, dead_at = NULL WHERE id = $2",
                     )
@@ -282,7 +283,9 @@ macro_rules! sql_webhooks {
             }
 
             async fn webhooks(&self, organization: &str) -> Result<Vec<WebhookEndpoint>> {
-                webhooks(&self.$reads, organization).await
+                self.$cache
+                    .webhooks(organization, webhooks(&self.$reads, organization))
+                    .await
             }
 
             async fn delete_webhook(&self, id: &str) -> Result<()> {

@@ -31,7 +31,7 @@ macro_rules! sql_workflows {
         async fn apply_workflow(conn: &mut $conn, op: &WorkflowOp) -> Result<()> {
             match op {
                 WorkflowOp::Deploy(v) => {
-                    sqlx::query(
+                    query(
                         "INSERT INTO workflows (id, retired) VALUES ($1, 0) \
                          ON CONFLICT (id) DO UPDATE SET retired = 0",
                     )
@@ -39,7 +39,7 @@ macro_rules! sql_workflows {
                     .execute(&mut *conn)
                     .await
                     .map_err(db)?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    query(AssertSqlSafe(format!(
                         "INSERT INTO workflow_versions ({VERSION_COLUMNS}) \
                          VALUES ($1, $2, $3, $4, $5, $6)"
                     )))
@@ -58,7 +58,7 @@ macro_rules! sql_workflows {
                     Ok(())
                 }
                 WorkflowOp::Retire { id, retired } => {
-                    let done = sqlx::query("UPDATE workflows SET retired = $1 WHERE id = $2")
+                    let done = query("UPDATE workflows SET retired = $1 WHERE id = $2")
                         .bind(i64::from(*retired))
                         .bind(id)
                         .execute(&mut *conn)
@@ -70,12 +70,12 @@ macro_rules! sql_workflows {
                     if exists(conn, "SELECT 1 FROM orders WHERE workflow = $1 LIMIT 1", id).await? {
                         return Err(StoreError::Invalid(format!("workflow {id} has orders")));
                     }
-                    sqlx::query("DELETE FROM workflow_versions WHERE workflow = $1")
+                    query("DELETE FROM workflow_versions WHERE workflow = $1")
                         .bind(id)
                         .execute(&mut *conn)
                         .await
                         .map_err(db)?;
-                    let done = sqlx::query("DELETE FROM workflows WHERE id = $1")
+                    let done = query("DELETE FROM workflows WHERE id = $1")
                         .bind(id)
                         .execute(&mut *conn)
                         .await
@@ -93,7 +93,7 @@ macro_rules! sql_workflows {
 
             async fn deployed_workflows(&self) -> Result<Vec<DeployedWorkflow>> {
                 all(
-                    sqlx::query(
+                    query(
                         "SELECT w.id, w.retired, v.version AS latest, v.sha256 \
                          FROM workflows w JOIN workflow_versions v ON v.workflow = w.id \
                          AND v.version = (SELECT MAX(x.version) FROM workflow_versions x \
@@ -119,7 +119,7 @@ macro_rules! sql_workflows {
                 version: u32,
             ) -> Result<Option<WorkflowVersion>> {
                 optional(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    query(AssertSqlSafe(format!(
                         "SELECT {VERSION_COLUMNS} FROM workflow_versions \
                          WHERE workflow = $1 AND version = $2"
                     )))
@@ -133,7 +133,7 @@ macro_rules! sql_workflows {
 
             async fn workflow_versions(&self, id: &str) -> Result<Vec<WorkflowVersion>> {
                 all(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    query(AssertSqlSafe(format!(
                         "SELECT {VERSION_COLUMNS} FROM workflow_versions \
                          WHERE workflow = $1 ORDER BY version LIMIT $2"
                     )))
@@ -147,7 +147,7 @@ macro_rules! sql_workflows {
 
             async fn orders_per_version(&self, id: &str) -> Result<Vec<(u32, u64)>> {
                 all(
-                    sqlx::query(
+                    query(
                         "SELECT workflow_version, COUNT(*) AS n FROM orders WHERE workflow = $1 \
                          GROUP BY workflow_version ORDER BY workflow_version",
                     )
@@ -171,7 +171,7 @@ macro_rules! sql_workflows {
                 limit: u32,
             ) -> Result<Vec<String>> {
                 all(
-                    sqlx::query(
+                    query(
                         "SELECT id FROM orders WHERE workflow = $1 AND workflow_version = $2 \
                          AND id > $3 ORDER BY id LIMIT $4",
                     )

@@ -17,9 +17,8 @@ macro_rules! sql_writes {
             conn: &mut $conn,
             ops: &[&Op],
         ) -> (Vec<Result<Done>>, Option<StoreError>) {
-            use sqlx::Executor as _;
             async fn exec(conn: &mut $conn, sql: &'static str) -> Result<()> {
-                conn.execute(sql).await.map(|_| ()).map_err(db)
+                query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db)
             }
             let alone = ops.len() == 1;
             let mut counts = Vec::new();
@@ -79,7 +78,7 @@ macro_rules! sql_writes {
                 Op::UpdateUser(user) => update_user(conn, user).await.map(|()| Done::Unit),
                 Op::CreateToken(token) => create_token(conn, token).await.map(|()| Done::Unit),
                 Op::RevokeToken(id) => {
-                    let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+                    let done = query("DELETE FROM api_tokens WHERE id = $1")
                         .bind(id)
                         .execute(&mut *conn)
                         .await
@@ -94,7 +93,7 @@ macro_rules! sql_writes {
                     .await
                     .map(Done::Claimed),
                 Op::OutboxDelivered { id, at } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE outbox SET delivered_at = $1, lease_until = NULL WHERE id = $2",
                     )
                     .bind(micros(*at))
@@ -110,7 +109,7 @@ macro_rules! sql_writes {
                     error,
                     retry_at,
                 } => {
-                    let done = sqlx::query(
+                    let done = query(
                         "UPDATE outbox SET available_at = $1, lease_until = NULL, last_error = $2 \
                          WHERE id = $3 AND delivered_at IS NULL",
                     )
@@ -124,7 +123,7 @@ macro_rules! sql_writes {
                         .map(|()| Done::Unit)
                 }
                 Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
-                Op::Probe(at) => sqlx::query(
+                Op::Probe(at) => query(
                     "INSERT INTO health (id, checked_at) VALUES (1, $1) \
                      ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
                 )

@@ -5,22 +5,28 @@
 //!   power cut; [`SqliteConfig::synchronous_full`] opts out for tests and
 //!   throw-away data), foreign keys on, a busy timeout, migrations embedded
 //!   from this crate's `migrations/`.
-//! - **One writer task** owns the only writing connection. Every write
+//! - **One writer thread** owns the only writing connection. Every write
 //!   (commits, organisations, users, tokens, outbox claims, files) is sent to
 //!   it through a bounded queue with a oneshot for its answer. The writer
 //!   takes whatever is queued, up to [`SqliteConfig::batch`] writes, and runs
 //!   them in ONE transaction with a `SAVEPOINT` per write: a write that fails
 //!   (a `VersionConflict`, a duplicate) rolls back its own savepoint only,
 //!   and every write of the batch shares one fsync (group commit). Answers
-//!   are sent after `COMMIT` returns, so `Ok` means durable.
+//!   are sent after `COMMIT` returns, so `Ok` means durable. The statements
+//!   run on that thread directly (rusqlite, [`query`]): a write costs one
+//!   hand-off to the writer and one back, whatever its number of statements.
 //! - Reads use a separate pool of read-only connections (WAL lets them run
-//!   beside the writer).
+//!   beside the writer), each read on a blocking thread.
+//! - Migrations run with sqlx's migrator, once, when the store opens.
 //! - **One process per data directory**: the store holds an exclusive lock
 //!   on the directory while it is open, and a second one opening it is
-//!   refused. Being the only writer, it keeps the users of API tokens and
-//!   the organisations in memory ([`ReadCache`]), cleared by every write
-//!   that may change them before the write is answered.
+//!   refused. Being the only writer, it keeps the users of API tokens, the
+//!   organisations and their webhook endpoints in memory ([`ReadCache`]),
+//!   cleared by every write that may change them before the write is
+//!   answered, and the orders last read or committed, each replaced by the
+//!   writer thread with what it commits before answering the commit.
 
+mod query;
 mod sql;
 
 use std::path::{Path, PathBuf};
@@ -30,13 +36,11 @@ use std::time::Duration;
 
 use orderflow_sql::{Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
-use sqlx::{Connection, Executor};
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags};
+use sqlx::Connection as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 /// The migrations of this crate, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -98,11 +102,12 @@ struct Counters {
 /// A [`Store`](orderflow_store::Store) on one SQLite file.
 pub struct SqliteStore {
     writes: mpsc::Sender<Write>,
-    reads: SqlitePool,
-    writer: JoinHandle<()>,
+    reads: query::Pool,
+    /// Answered when the writer thread has closed its connection.
+    writer: oneshot::Receiver<()>,
     counters: Arc<Counters>,
     path: PathBuf,
-    cache: ReadCache,
+    cache: Arc<ReadCache>,
     /// The data directory, locked for as long as the store is open.
     _lock: std::fs::File,
 }
@@ -146,39 +151,37 @@ impl SqliteStore {
             .map_err(|e| backend(format!("{}: {e}", config.data_dir.display())))?;
         let lock = lock(&config.data_dir)?;
         let path = config.path();
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if config.synchronous_full {
-                SqliteSynchronous::Full
-            } else {
-                SqliteSynchronous::Normal
+        migrate(&path).await?;
+        let writer_conn = open(&path, &config, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let reads = {
+            let (path, config) = (path.clone(), config.clone());
+            query::Pool::new(config.read_connections.max(1) as usize, move || {
+                open_raw(&path, &config, OpenFlags::SQLITE_OPEN_READ_ONLY)
             })
-            .foreign_keys(true)
-            .busy_timeout(config.busy_timeout);
-        let mut conn = SqliteConnection::connect_with(&options).await.map_err(db)?;
-        MIGRATOR.run(&mut conn).await.map_err(backend)?;
-        let reads = SqlitePoolOptions::new()
-            .max_connections(config.read_connections.max(1))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(db)?;
+        };
         let (writes, queue) = mpsc::channel(config.queue.max(1));
         let counters = Arc::new(Counters::default());
-        let writer = tokio::spawn(run_writer(
-            conn,
-            queue,
-            config.batch.max(1),
-            Arc::clone(&counters),
-        ));
+        let (stopped, writer_stopped) = oneshot::channel();
+        let cache = Arc::new(ReadCache::sole_writer());
+        let writer = Writer {
+            counters: Arc::clone(&counters),
+            cache: Arc::clone(&cache),
+            batch_max: config.batch.max(1),
+        };
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                writer.run(writer_conn, queue);
+                let _ = stopped.send(());
+            })
+            .map_err(|e| backend(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             writes,
             reads,
-            writer,
+            writer: writer_stopped,
             counters,
             path,
-            cache: ReadCache::sole_writer(),
+            cache,
             _lock: lock,
         })
     }
@@ -205,9 +208,9 @@ impl SqliteStore {
             ..
         } = self;
         drop(writes);
-        let joined = writer.await;
-        reads.close().await;
-        joined.map_err(backend)
+        let stopped = writer.await;
+        reads.close();
+        stopped.map_err(|_| backend("the writer thread failed"))
     }
 
     async fn write(&self, op: Op) -> Result<Done> {
@@ -216,10 +219,10 @@ impl SqliteStore {
         self.writes
             .send(Write { op, reply })
             .await
-            .map_err(|_| StoreError::Unavailable("the writer task has stopped".into()))?;
+            .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
         let done = answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()));
+            .map_err(|_| StoreError::Unavailable("the writer thread dropped a write".into()));
         if changes_cached {
             self.cache.clear();
         }
@@ -245,65 +248,112 @@ fn lock(data_dir: &Path) -> Result<std::fs::File> {
     }
 }
 
-async fn run_writer(
-    mut conn: SqliteConnection,
-    mut queue: mpsc::Receiver<Write>,
-    batch_max: usize,
-    counters: Arc<Counters>,
-) {
-    let mut batch = Vec::with_capacity(batch_max);
-    while let Some(first) = queue.recv().await {
-        batch.push(first);
-        while batch.len() < batch_max {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        counters.transactions.fetch_add(1, Ordering::Relaxed);
-        counters
-            .writes
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        write_batch(&mut conn, &mut batch).await;
-    }
-    let _ = conn.close().await;
+/// Creates the file if need be, sets WAL (which stays set in the file) and
+/// runs the migrations not run yet, on a connection of its own.
+async fn migrate(path: &Path) -> Result<()> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.map_err(db)?;
+    MIGRATOR.run(&mut conn).await.map_err(backend)?;
+    conn.close().await.map_err(db)
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
-    conn.execute(sql).await.map(|_| ()).map_err(db)
+/// A connection to the migrated file with the store's settings.
+fn open(path: &Path, config: &SqliteConfig, flags: OpenFlags) -> Result<Connection> {
+    open_raw(path, config, flags).map_err(|e| db(query::Error::from(e)))
 }
 
-/// One transaction for the whole batch, one savepoint per write (see
-/// `apply_all`); answers go out once the transaction committed (or failed
-/// as a whole).
-async fn write_batch(conn: &mut SqliteConnection, batch: &mut Vec<Write>) {
-    // Why the whole transaction failed, kept as the store error it was so
-    // an outage (a full disk) still reads as one to every write of the batch.
-    let (results, mut broken) = match exec(conn, "BEGIN IMMEDIATE").await {
-        Err(e) => (Vec::new(), Some(e)),
-        Ok(()) => {
-            let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
-            sql::apply_all(conn, &ops).await
-        }
+fn open_raw(path: &Path, config: &SqliteConfig, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(config.busy_timeout)?;
+    // Plans never depend on bound values: otherwise SQLite re-prepares a
+    // statement each time its `LIMIT $n` is bound anew (the statement
+    // cache clears bindings), which was most of a read's time.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    let synchronous = if config.synchronous_full {
+        "FULL"
+    } else {
+        "NORMAL"
     };
-    if broken.is_none()
-        && let Err(e) = exec(conn, "COMMIT").await
-    {
-        broken = Some(e);
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    query::prepare(&conn);
+    Ok(conn)
+}
+
+/// The writer thread: what it counts, and the cache it keeps the orders
+/// it commits in.
+struct Writer {
+    counters: Arc<Counters>,
+    cache: Arc<ReadCache>,
+    batch_max: usize,
+}
+
+impl Writer {
+    fn run(&self, mut conn: Connection, mut queue: mpsc::Receiver<Write>) {
+        let mut batch = Vec::with_capacity(self.batch_max);
+        while let Some(first) = queue.blocking_recv() {
+            batch.push(first);
+            while batch.len() < self.batch_max {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.counters.transactions.fetch_add(1, Ordering::Relaxed);
+            self.counters
+                .writes
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            self.write_batch(&mut conn, &mut batch);
+        }
     }
-    if broken.is_some() {
-        // Whatever happened, leave no transaction open for the next batch.
-        let _ = exec(conn, "ROLLBACK").await;
-    }
-    let mut results = results.into_iter();
-    for write in batch.drain(..) {
-        let result = match (&broken, results.next()) {
-            (Some(why), None | Some(Ok(_))) => Err(why.clone()),
-            (_, Some(result)) => result,
-            (None, None) => Err(backend("a write of the batch was not run")),
+
+    /// One transaction for the whole batch, one savepoint per write (see
+    /// `apply_all`); answers go out once the transaction committed (or
+    /// failed as a whole), each committed order put in the cache first.
+    /// The writes' futures never wait: every statement runs on this
+    /// thread's connection as it is reached.
+    fn write_batch(&self, conn: &mut Connection, batch: &mut Vec<Write>) {
+        // Why the whole transaction failed, kept as the store error it was
+        // so an outage (a full disk) still reads as one to every write of
+        // the batch.
+        let (results, mut broken) = match exec(conn, "BEGIN IMMEDIATE") {
+            Err(e) => (Vec::new(), Some(e)),
+            Ok(()) => {
+                let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
+                futures_executor::block_on(sql::apply_all(conn, &ops))
+            }
         };
-        let _ = write.reply.send(result);
+        if broken.is_none()
+            && let Err(e) = exec(conn, "COMMIT")
+        {
+            broken = Some(e);
+        }
+        if broken.is_some() {
+            // Whatever happened, leave no transaction open for the next batch.
+            let _ = exec(conn, "ROLLBACK");
+        }
+        let mut results = results.into_iter();
+        for Write { op, reply } in batch.drain(..) {
+            let result = match (&broken, results.next()) {
+                (Some(why), None | Some(Ok(_))) => Err(why.clone()),
+                (_, Some(result)) => result,
+                (None, None) => Err(backend("a write of the batch was not run")),
+            };
+            if let (Ok(_), Op::Commit(commit)) = (&result, op) {
+                self.cache.committed(commit.order);
+            }
+            let _ = reply.send(result);
+        }
     }
+}
+
+fn exec(conn: &Connection, sql: &'static str) -> Result<()> {
+    conn.execute_batch(sql)
+        .map_err(|e| db(query::Error::from(e)))
 }
 
 /// One server per SQLite file: its own broadcast tells its subscribers.

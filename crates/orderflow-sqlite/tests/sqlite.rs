@@ -418,3 +418,42 @@ async fn a_data_directory_is_one_stores_at_a_time() {
     first.close().await.unwrap();
     SqliteStore::open(dir.path()).await.unwrap();
 }
+
+/// Reads racing commits never see an order go back a version, also while
+/// more orders pass through than the store keeps in memory, and every order
+/// reads at its last commit afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_racing_commits_never_go_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+    let wf = Arc::new(dental());
+    let ids: Vec<String> = (0..1_200).map(|n| format!("d{n:04}")).collect();
+    let writer = {
+        let (store, wf, ids) = (Arc::clone(&store), Arc::clone(&wf), ids.clone());
+        tokio::spawn(async move {
+            for (n, id) in ids.iter().enumerate() {
+                let c = create(&wf, id, 0);
+                let order = c.order.clone();
+                store.commit(c).await.unwrap();
+                if n % 2 == 0 {
+                    store.commit(act(&wf, &order, "publish", 1)).await.unwrap();
+                }
+            }
+        })
+    };
+    let mut seen = vec![0u64; ids.len()];
+    while !writer.is_finished() {
+        for (n, id) in ids.iter().enumerate().step_by(7) {
+            if let Some(order) = store.order(id).await.unwrap() {
+                assert!(order.version >= seen[n], "{id} went back a version");
+                seen[n] = order.version;
+            }
+        }
+    }
+    writer.await.unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        let order = store.order(id).await.unwrap().unwrap();
+        let expected = if n % 2 == 0 { 2 } else { 1 };
+        assert_eq!(order.version, expected, "{id}");
+    }
+}

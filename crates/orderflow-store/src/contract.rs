@@ -40,7 +40,7 @@ pub use counts::counts_match_a_scan;
 pub use inventory::{inventory_records, units_taken_once};
 pub use notifications::{dead_letters_kept, email_opt_outs_round_trip, inbox_unread_first};
 pub use numbers::{list_sorts, order_numbers, search_inside_orders, status_since_kept};
-pub use reads_after_writes::reads_follow_writes_at_once;
+pub use reads_after_writes::{orders_read_as_last_committed, reads_follow_writes_at_once};
 pub use schedule::{schedule_runs_claimed_once, timers_lifecycle};
 pub use webhooks::{webhook_deliveries_lease, webhook_endpoints_round_trip};
 pub use workflows::{workflow_orders_and_delete, workflow_versions_round_trip};
@@ -73,7 +73,8 @@ macro_rules! contract_suite {
             webhook_endpoints_round_trip, webhook_deliveries_lease,
             schedule_runs_claimed_once, timers_lifecycle,
             order_numbers, status_since_kept, search_inside_orders, list_sorts,
-            inventory_records, units_taken_once, reads_follow_writes_at_once
+            inventory_records, units_taken_once, reads_follow_writes_at_once,
+            orders_read_as_last_committed
         );
     };
     (@each $fresh:path; $($name:ident),* $(,)?) => {
