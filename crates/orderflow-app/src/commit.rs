@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use orderflow_api::Problem;
+use orderflow_api::{OrderView, Problem};
 use orderflow_core::engine::{Change, Memo, Workflow};
 use orderflow_core::event::Event;
 use orderflow_core::model::{Order, PartySettings};
@@ -24,20 +24,54 @@ pub struct Idempotent {
     pub request_sha256: [u8; 32],
 }
 
-/// The answer to a change: the order view as JSON with its status (201 for
-/// a new order, 200 otherwise), or the first answer to a request sent again
-/// with the same idempotency key (`replayed`).
+/// The answer to a change: the order view with its status (201 for a new
+/// order, 200 otherwise), or the first answer to a request sent again with
+/// the same idempotency key (`replayed`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub status: u16,
-    pub body: Value,
+    pub body: AnswerBody,
     pub replayed: bool,
+}
+
+/// What an answer shows: the view just built, kept typed so that an
+/// adapter writes it out once (no JSON tree in between), or the body
+/// stored with an idempotency key, as it was first answered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum AnswerBody {
+    View(Box<OrderView>),
+    Stored(Value),
+}
+
+impl AnswerBody {
+    /// The order view the answer shows.
+    pub fn into_view(self) -> Result<OrderView, AppError> {
+        match self {
+            AnswerBody::View(view) => Ok(*view),
+            AnswerBody::Stored(body) => serde_json::from_value(body)
+                .map_err(|e| AppError::internal("reading the order's view", e)),
+        }
+    }
+
+    /// The answer as JSON.
+    pub fn into_json(self) -> Result<Value, AppError> {
+        match self {
+            AnswerBody::View(view) => {
+                serde_json::to_value(&view).map_err(|e| AppError::internal("view", e))
+            }
+            AnswerBody::Stored(body) => Ok(body),
+        }
+    }
 }
 
 impl Answer {
     /// The id of the order the answer shows.
     pub fn order_id(&self) -> Option<&str> {
-        self.body.get("id").and_then(Value::as_str)
+        match &self.body {
+            AnswerBody::View(view) => Some(&view.id),
+            AnswerBody::Stored(body) => body.get("id").and_then(Value::as_str),
+        }
     }
 }
 
@@ -63,7 +97,7 @@ impl App {
             None => Ok(None),
             Some(rec) if rec.request_sha256 == req.request_sha256 => Ok(Some(Answer {
                 status: rec.status,
-                body: rec.body,
+                body: AnswerBody::Stored(rec.body),
                 replayed: true,
             })),
             Some(_) => Err(AppError::new(
@@ -218,7 +252,7 @@ impl App {
             .map(|f| f.commit.order.id.clone())
             .collect();
         view.follow_up_problems = follow_up_problems;
-        let body = serde_json::to_value(&view).map_err(|e| AppError::internal("view", e))?;
+        let body = AnswerBody::View(Box::new(view));
         if let Some(req) = &idem
             && let Some(caller) = caller
         {
@@ -227,7 +261,7 @@ impl App {
                 key: req.key.clone(),
                 request_sha256: req.request_sha256,
                 status,
-                body: body.clone(),
+                body: body.clone().into_json()?,
                 created_at: self.now(),
             });
         }

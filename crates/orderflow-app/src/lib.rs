@@ -53,7 +53,7 @@ use tokio::sync::broadcast;
 
 pub use act::Act;
 pub use auth::{Caller, UserCaller};
-pub use commit::{Answer, Idempotent};
+pub use commit::{Answer, AnswerBody, Idempotent};
 pub use error::AppError;
 pub use json::Body;
 pub use sessions::SignedIn;

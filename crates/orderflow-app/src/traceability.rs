@@ -24,7 +24,7 @@ use orderflow_store::commit_of;
 use serde_json::Value;
 
 use crate::auth::{Caller, UserCaller};
-use crate::commit::{Answer, Idempotent, Prepared, check_if_match, count_refusal};
+use crate::commit::{Answer, AnswerBody, Idempotent, Prepared, check_if_match, count_refusal};
 use crate::error::AppError;
 use crate::json::Body;
 use crate::{App, views};
@@ -117,7 +117,7 @@ impl App {
             };
             return Ok(Answer {
                 status: 200,
-                body: serde_json::to_value(&view).map_err(|e| AppError::internal("view", e))?,
+                body: AnswerBody::View(Box::new(view)),
                 replayed: true,
             });
         }

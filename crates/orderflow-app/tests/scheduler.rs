@@ -159,6 +159,8 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("{action} on {order}: {e:?}"))
             .body
+            .into_json()
+            .unwrap()
     }
 
     async fn create(&self, who: &UserCaller, body: Value) -> String {

@@ -6,7 +6,7 @@
 use orderflow_api::{
     ChildView, HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
 };
-use orderflow_app::{Act, AppError, Body, UserCaller};
+use orderflow_app::{Act, AnswerBody, AppError, Body, UserCaller};
 use orderflow_core::engine::Memo;
 use orderflow_core::model::PartySettings;
 use serde_json::Value;
@@ -168,9 +168,8 @@ pub async fn create(web: &Web, caller: &UserCaller, request: Value) -> Result<Or
     view(answer.body)
 }
 
-fn view(body: Value) -> Result<OrderView, Refused> {
-    serde_json::from_value(body)
-        .map_err(|e| problem(AppError::internal("reading the order's view", e)))
+fn view(body: AnswerBody) -> Result<OrderView, Refused> {
+    body.into_view().map_err(problem)
 }
 
 /// Uploads the files chosen in a form (the files API's own checks: size,

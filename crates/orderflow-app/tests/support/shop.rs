@@ -115,12 +115,9 @@ impl Shop {
             )
             .await
             .unwrap();
-        assert_eq!(
-            answer.body["status"]["id"], "intake_hold",
-            "{}",
-            answer.body
-        );
-        answer.body["id"].as_str().unwrap().to_owned()
+        let view = answer.body.into_view().unwrap();
+        assert_eq!(view.status.id, "intake_hold", "{view:?}");
+        view.id
     }
 
     pub async fn bin(&self, id: &str, sku: &str, quantity: u64) {
