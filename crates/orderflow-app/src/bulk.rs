@@ -94,7 +94,7 @@ impl App {
             let (follow_ups, _) = self
                 .prepare_follow_ups(&p.wf, &p.commit.order, &p.change)
                 .await;
-            self.commit(&p, None).await?;
+            self.commit(p, None).await?;
             self.commit_follow_ups(follow_ups).await;
         }
         Ok(BulkItem {

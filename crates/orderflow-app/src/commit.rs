@@ -129,8 +129,9 @@ impl App {
 
     /// Commits a prepared change; a lost race is `precondition_failed` when
     /// the client named a version (`if_match`), else `version_conflict`,
-    /// both with the current version.
-    pub(crate) async fn commit(&self, p: &Prepared, if_match: Option<u64>) -> Result<(), AppError> {
+    /// both with the current version. Takes the change whole: an order of
+    /// 50,000 new jobs carries them once, not copied for the store.
+    pub(crate) async fn commit(&self, p: Prepared, if_match: Option<u64>) -> Result<(), AppError> {
         if p.change.is_read() {
             // A read (printing) writes nothing: no version, no history, no
             // event; it is only counted.
@@ -138,7 +139,8 @@ impl App {
                 .increment(1);
             return Ok(());
         }
-        let mut commit = self.with_messages(&p.wf, p.commit.clone()).await?;
+        let order = p.commit.order.clone();
+        let mut commit = self.with_messages(&p.wf, p.commit).await?;
         self.add_webhooks(&p.wf, &p.change, &mut commit).await?;
         let outcome = self.store.commit(commit).await;
         let action = p
@@ -161,7 +163,7 @@ impl App {
         .increment(1);
         match outcome {
             Ok(()) => {
-                self.publish(&p.commit.order);
+                self.publish(&order);
                 Ok(())
             }
             Err(StoreError::VersionConflict { current, .. }) if if_match.is_some() => {
@@ -219,8 +221,9 @@ impl App {
     /// Runs the follow-ups after their cause committed.
     pub(crate) async fn commit_follow_ups(&self, ready: Vec<Prepared>) {
         for p in ready {
-            if let Err(e) = self.commit(&p, None).await {
-                tracing::error!(order = %p.commit.order.id, code = %e.code(), "follow-up order failed");
+            let id = p.commit.order.id.clone();
+            if let Err(e) = self.commit(p, None).await {
+                tracing::error!(order = %id, code = %e.code(), "follow-up order failed");
             }
         }
     }
@@ -265,7 +268,7 @@ impl App {
                 created_at: self.now(),
             });
         }
-        if let Err(e) = self.commit(&p, if_match).await {
+        if let Err(e) = self.commit(p, if_match).await {
             return self.unless_raced(caller, idem.as_ref(), Err(e)).await;
         }
         self.commit_follow_ups(follow_ups).await;

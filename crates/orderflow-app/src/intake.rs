@@ -302,7 +302,7 @@ impl App {
         )?;
         let commit = commit_of(&v.wf, &v.order, Some(&child), &change);
         self.commit(
-            &Prepared {
+            Prepared {
                 wf: v.wf.clone(),
                 commit,
                 change,

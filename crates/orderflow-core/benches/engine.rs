@@ -188,8 +188,8 @@ fn job_step(c: &mut Criterion) {
         .unwrap();
         let mut order = engine::apply(&wf, &blank, &change);
         // Only the job acted on is needed: the others are rows a store keeps.
-        let mut job = engine::created_children(&wf, &change)
-            .into_iter()
+        let mut job = engine::created_children(&wf, &change)[0]
+            .each()
             .next()
             .unwrap();
         let pass = engine::decide_child(

@@ -107,14 +107,9 @@ impl World {
             .create_order(&self.user("bo").await, Body::Value(body), None)
             .await
             .unwrap();
-        let id = answer.order_id().unwrap().to_owned();
-        let number = answer
-            .body
-            .get("number")
-            .and_then(Json::as_str)
-            .unwrap_or(&id)
-            .to_owned();
-        (id, number)
+        let view = answer.body.into_view().unwrap();
+        let number = view.number.unwrap_or_else(|| view.id.clone());
+        (view.id, number)
     }
 
     async fn act(&self, user: &str, order: &str, action: &str, inputs: Json) {

@@ -150,23 +150,28 @@ macro_rules! sql_commit {
             }
             counts.extend($crate::counts::moves(before, order));
 
-            for child in &c.new_children {
-                query(
-                    "INSERT INTO order_children (order_id, id, kind, parent, seq, status, version, \
-                     data, counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&order.id)
-                .bind(&child.id)
-                .bind(&child.kind)
-                .bind(&child.parent)
-                .bind(int(child.seq)?)
-                .bind(&child.status)
-                .bind(int(child.version)?)
-                .bind(text(&child.data)?)
-                .bind(text(&child.counts)?)
-                .execute(&mut *conn)
-                .await
-                .map_err(refused(&format!("{} of order {}", child.id, order.id)))?;
+            for created in &c.new_children {
+                // Alike but for their number: the data is written out once.
+                let data = text(&created.data)?;
+                let counts = text(&$crate::__private::orderflow_core::model::Counts::new())?;
+                for n in created.numbers() {
+                    let id = created.id(n);
+                    query(
+                        "INSERT INTO order_children (order_id, id, kind, parent, seq, status, \
+                         version, data, counts) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
+                    )
+                    .bind(&order.id)
+                    .bind(&id)
+                    .bind(&created.kind)
+                    .bind(&created.parent)
+                    .bind(int(n)?)
+                    .bind(&created.status)
+                    .bind(data.as_str())
+                    .bind(counts.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(refused(&format!("{id} of order {}", order.id)))?;
+                }
             }
 
             if let Some(child) = &c.child {

@@ -739,7 +739,7 @@ pub async fn children_rows(store: &dyn Store) -> Outcome {
         print_inputs("SO-1", 4),
         at(1),
     )?;
-    let created = commit.new_children.clone();
+    let created: Vec<_> = commit.new_children.iter().flat_map(|n| n.each()).collect();
     let order = commit.order.clone();
     assert_eq!(created.len(), 5, "one job per unit");
     store.commit(commit).await?;

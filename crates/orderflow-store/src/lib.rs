@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use orderflow_core::engine::NewChildren;
 use orderflow_core::model::{Child, Order};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -198,8 +199,9 @@ pub struct Commit {
     /// The acted child stored beside the order (a job), at its new version
     /// (checked against `version - 1`).
     pub child: Option<Child>,
-    /// Children the change created that live beside the order (jobs).
-    pub new_children: Vec<Child>,
+    /// Children the change created that live beside the order (jobs),
+    /// each kind of them described once.
+    pub new_children: Vec<NewChildren>,
     /// Cascades: every stored child of `kind` in one of `from` moves to `to`
     /// and its version grows by one (the acted `child` excepted: its row is
     /// written as given, `apply_child` having moved it already).

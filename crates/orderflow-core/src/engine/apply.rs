@@ -60,9 +60,43 @@ pub fn apply_child(child: &Child, change: &Change) -> Child {
     next
 }
 
+/// Children a change creates alike: `count` of `kind` numbered from
+/// `first`, all in `status` with `data`, under `parent`.
+///
+/// Kept as one description rather than a child each: an order of 50,000
+/// jobs would otherwise hold 50,000 copies of the same data until its
+/// commit is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChildren {
+    pub kind: String,
+    pub parent: Option<String>,
+    pub first: u64,
+    pub count: u64,
+    pub status: String,
+    pub data: Map<String, Json>,
+}
+
+impl NewChildren {
+    /// The numbers of the children, each its `seq` (and in its id).
+    pub fn numbers(&self) -> std::ops::Range<u64> {
+        self.first..self.first.saturating_add(self.count)
+    }
+
+    /// The id of child number `n`.
+    pub fn id(&self, n: u64) -> String {
+        child_id(&self.kind, n)
+    }
+
+    /// Each child, made as it is asked for.
+    pub fn each(&self) -> impl Iterator<Item = Child> + '_ {
+        self.numbers()
+            .map(|n| new_child(&self.kind, self.parent.clone(), n, &self.status, &self.data))
+    }
+}
+
 /// The children a change creates that live outside the order's snapshot
 /// (jobs): what a store inserts as rows of their own.
-pub fn created_children(wf: &Workflow, change: &Change) -> Vec<Child> {
+pub fn created_children(wf: &Workflow, change: &Change) -> Vec<NewChildren> {
     let mut out = Vec::new();
     for event in change.steps.iter().flat_map(|s| s.events.iter()) {
         let Event::ChildrenCreated {
@@ -78,16 +112,24 @@ pub fn created_children(wf: &Workflow, change: &Change) -> Vec<Child> {
         let Some(child_kind) = wf.def.child_kind(kind).filter(|k| k.parent != "order") else {
             continue;
         };
-        let initial = child_kind
-            .states
-            .first()
-            .map(|s| s.id.clone())
-            .unwrap_or_default();
-        out.extend(
-            (*first..first + count).map(|n| new_child(kind, parent.clone(), n, &initial, data)),
-        );
+        out.push(NewChildren {
+            kind: kind.clone(),
+            parent: parent.clone(),
+            first: *first,
+            count: *count,
+            status: child_kind
+                .states
+                .first()
+                .map(|s| s.id.clone())
+                .unwrap_or_default(),
+            data: data.clone(),
+        });
     }
     out
+}
+
+fn child_id(kind: &str, n: u64) -> String {
+    format!("{kind}-{n}")
 }
 
 fn new_child(
@@ -98,7 +140,7 @@ fn new_child(
     data: &Map<String, Json>,
 ) -> Child {
     Child {
-        id: format!("{kind}-{n}"),
+        id: child_id(kind, n),
         kind: kind.to_owned(),
         parent,
         seq: n,

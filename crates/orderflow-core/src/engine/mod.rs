@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-pub use apply::{apply, apply_child, created_children};
+pub use apply::{NewChildren, apply, apply_child, created_children};
 pub use available::{
     Availability, available_actions, available_actions_and_order, available_child_actions,
 };

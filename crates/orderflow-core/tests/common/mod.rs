@@ -140,7 +140,10 @@ impl Sim {
 
     /// What a store does in the change's transaction.
     fn commit(&mut self, change: &Change, acted: Option<&Child>) {
-        for child in engine::created_children(&self.wf, change) {
+        for child in engine::created_children(&self.wf, change)
+            .iter()
+            .flat_map(|n| n.each())
+        {
             self.rows.insert(child.id.clone(), child);
         }
         if let Some(acted) = acted.filter(|c| self.rows.contains_key(&c.id)) {
