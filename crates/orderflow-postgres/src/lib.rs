@@ -18,11 +18,20 @@
 //! still fail as a whole (another server's writer, a deadlock PostgreSQL
 //! broke), each of its changes is tried again alone.
 //!
+//! **Cache.** What every request reads (a token's user, the organisations,
+//! their webhook endpoints, the orders last read or changed) is kept in
+//! memory while the store hears the other servers' writes: each write that
+//! changes any of it notifies `orderflow_cache` in its own transaction, and
+//! every server forgets what others changed (`feed.rs`). Another server's
+//! change is seen once its notification arrives, milliseconds after that
+//! server answered; this server's own, at once.
+//!
 //! Other writes run in a transaction of their own. Outbox claims use
 //! `FOR UPDATE SKIP LOCKED`, so several servers deliver each message once.
 //! Migrations are embedded from this crate's `migrations/`. Times are
 //! stored as microseconds since the Unix epoch, JSON as text.
 
+mod feed;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -53,9 +62,10 @@ pub struct PgStore {
     /// One queue per writer task; an order's changes go to
     /// `writers[hash(id) % len]`.
     writers: Arc<[mpsc::Sender<Write>]>,
-    /// Off: another server on the same database would change what it
-    /// keeps unseen (docs/performance.md).
+    /// On while the other servers' writes are heard (`feed.rs`).
     cache: Arc<ReadCache>,
+    /// This process's id in the cache notifications it sends.
+    origin: Arc<str>,
 }
 
 struct Write {
@@ -89,22 +99,36 @@ impl PgStore {
         MIGRATOR.run(&pool).await.map_err(backend)?;
         // Half the pool writes changes, so reads and other writes always
         // find a connection.
+        let origin: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
+        let cache = Arc::new(ReadCache::fed());
+        tokio::spawn(feed::listen(
+            pool.clone(),
+            Arc::clone(&cache),
+            Arc::clone(&origin),
+        ));
         let writers: Vec<mpsc::Sender<Write>> = (0..(max_connections / 2).max(1))
             .map(|_| {
                 let (send, queue) = mpsc::channel(QUEUE);
-                tokio::spawn(run_writer(pool.clone(), queue));
+                tokio::spawn(run_writer(pool.clone(), queue, Arc::clone(&origin)));
                 send
             })
             .collect();
         Ok(Self {
             pool,
             writers: writers.into(),
-            cache: Arc::new(ReadCache::off()),
+            cache,
+            origin,
         })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Whether the read cache is on: its server hears the other servers'
+    /// writes.
+    pub fn cache_live(&self) -> bool {
+        self.cache.is_live()
     }
 
     pub async fn close(&self) {
@@ -113,23 +137,35 @@ impl PgStore {
 
     async fn write(&self, op: Op) -> Result<Done> {
         let Op::Commit(commit) = &op else {
-            return write_alone(&self.pool, &op).await;
+            let done = write_alone(&self.pool, &op, &self.origin).await;
+            if op.changes_cached() {
+                self.cache.clear();
+            }
+            return done;
         };
-        let slot = orderflow_sql::counts::spread(&commit.order.id) % self.writers.len() as u64;
+        let order = commit.order.clone();
+        let generation = self.cache.orders_generation();
+        let slot = orderflow_sql::counts::spread(&order.id) % self.writers.len() as u64;
         let writer = &self.writers[usize::try_from(slot).unwrap_or(0)];
         let (reply, answer) = oneshot::channel();
         writer
             .send(Write { op, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer task has stopped".into()))?;
-        answer
+        let done = answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()))?
+            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()))?;
+        match &done {
+            Ok(_) => self.cache.committed_since(order, generation),
+            // It may have committed before the answer was lost.
+            Err(_) => self.cache.forget_order(&order.id),
+        }
+        done
     }
 }
 
-/// One write in a transaction of its own.
-async fn write_alone(pool: &PgPool, op: &Op) -> Result<Done> {
+/// One write in a transaction of its own, with its cache notification.
+async fn write_alone(pool: &PgPool, op: &Op, origin: &str) -> Result<Done> {
     let mut tx = pool.begin().await.map_err(db)?;
     let (mut results, broken) = sql::apply_all(&mut tx, &[op]).await;
     if let Some(why) = broken {
@@ -138,11 +174,12 @@ async fn write_alone(pool: &PgPool, op: &Op) -> Result<Done> {
     let done = results
         .pop()
         .unwrap_or_else(|| Err(backend("the write was not run")))?;
+    feed::send(&mut tx, feed::notice(origin, [op])).await?;
     tx.commit().await.map_err(db)?;
     Ok(done)
 }
 
-async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>) {
+async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<str>) {
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -152,23 +189,30 @@ async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>) {
                 Err(_) => break,
             }
         }
-        write_batch(&pool, &mut batch).await;
+        write_batch(&pool, &mut batch, &origin).await;
     }
 }
 
 /// The batch in one transaction; when the transaction as a whole fails
 /// and held more than one change, each change again alone, so one
 /// change's trouble is never another's.
-async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>) {
+async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
     let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
     let outcome = match pool.begin().await {
         Err(e) => Err(db(e)),
         Ok(mut tx) => match sql::apply_all(&mut tx, &ops).await {
             (_, Some(why)) => Err(why),
-            (results, None) => match tx.commit().await {
-                Ok(()) => Ok(results),
-                Err(e) => Err(db(e)),
-            },
+            (results, None) => {
+                let held = ops.iter().zip(&results).filter(|(_, r)| r.is_ok());
+                let notice = feed::notice(origin, held.map(|(op, _)| *op));
+                match feed::send(&mut tx, notice).await {
+                    Err(why) => Err(why),
+                    Ok(()) => match tx.commit().await {
+                        Ok(()) => Ok(results),
+                        Err(e) => Err(db(e)),
+                    },
+                }
+            }
         },
     };
     let results = match outcome {
@@ -181,7 +225,7 @@ async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>) {
                 // are told so at once rather than each after a timeout.
                 let result = match alone.first() {
                     Some(Err(why @ StoreError::Unavailable(_))) => Err(why.clone()),
-                    _ => write_alone(pool, op).await,
+                    _ => write_alone(pool, op, origin).await,
                 };
                 alone.push(result);
             }

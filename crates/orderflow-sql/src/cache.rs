@@ -10,8 +10,12 @@
 //! ([`Op::changes_cached`](crate::Op::changes_cached)), before answering it, so a revoked token or
 //! new settings take effect from the moment the write is acknowledged.
 //! SQLite holds its data directory alone (`orderflow-sqlite`'s lock), so it
-//! caches; several servers may share one PostgreSQL, where another
-//! server's write would go unseen, so there the cache is [`ReadCache::off`].
+//! caches at once ([`ReadCache::sole_writer`]). Several servers may share
+//! one PostgreSQL, where another server's write would go unseen: there the
+//! cache is [`ReadCache::fed`], on only while the store hears the other
+//! servers' writes (`NOTIFY`), and emptied whenever it may have missed one.
+//! What another server changed is read anew once its notification
+//! arrives, a few milliseconds after that server answered.
 //!
 //! A read that raced a write could put back what the write changed: each
 //! clear starts a new generation, and a value read from the database is
@@ -30,6 +34,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use orderflow_core::model::Order;
@@ -45,6 +50,9 @@ pub const ORDERS_MAX: usize = 1_000;
 /// See the module's documentation.
 pub struct ReadCache {
     entries: Option<Mutex<Entries>>,
+    /// Whether what is kept can be trusted: always for a sole writer;
+    /// for a fed cache, only while its feed is heard.
+    live: AtomicBool,
 }
 
 #[derive(Default)]
@@ -61,9 +69,20 @@ impl Entries {
     /// Room for one more order: all are dropped when full.
     fn make_room_for_an_order(&mut self) {
         if self.orders.len() >= ORDERS_MAX {
-            self.orders.clear();
-            self.orders_generation += 1;
+            self.drop_orders();
         }
+    }
+
+    fn drop_orders(&mut self) {
+        self.orders.clear();
+        self.orders_generation += 1;
+    }
+
+    fn clear(&mut self) {
+        self.generation += 1;
+        self.users.clear();
+        self.organizations.clear();
+        self.webhooks.clear();
     }
 }
 
@@ -72,12 +91,70 @@ impl ReadCache {
     pub fn sole_writer() -> Self {
         Self {
             entries: Some(Mutex::default()),
+            live: AtomicBool::new(true),
+        }
+    }
+
+    /// A cache for a process that shares its database with other servers
+    /// and hears their writes: off until [`ReadCache::feed_live`].
+    pub fn fed() -> Self {
+        Self {
+            entries: Some(Mutex::default()),
+            live: AtomicBool::new(false),
         }
     }
 
     /// No cache: every read goes to the database.
     pub fn off() -> Self {
-        Self { entries: None }
+        Self {
+            entries: None,
+            live: AtomicBool::new(false),
+        }
+    }
+
+    /// The feed is heard from now on: what was kept before may have missed
+    /// a write, so it is dropped, and the cache is on.
+    pub fn feed_live(&self) {
+        if let Some(entries) = &self.entries {
+            let mut e = lock(entries);
+            e.clear();
+            e.drop_orders();
+            self.live.store(true, Ordering::Release);
+        }
+    }
+
+    /// The feed is lost: the cache is off and empty until it is heard
+    /// again.
+    pub fn feed_lost(&self) {
+        if let Some(entries) = &self.entries {
+            let mut e = lock(entries);
+            self.live.store(false, Ordering::Release);
+            e.clear();
+            e.drop_orders();
+        }
+    }
+
+    /// Another server changed the order `id`.
+    pub fn forget_order(&self, id: &str) {
+        if let Some(entries) = &self.entries {
+            let mut e = lock(entries);
+            e.orders.remove(id);
+            // A read of it that began before must not put it back.
+            e.orders_generation += 1;
+        }
+    }
+
+    /// Whether the cache is on: a sole writer's always, a fed one's while
+    /// its feed is heard.
+    pub fn is_live(&self) -> bool {
+        self.entries.is_some() && self.live.load(Ordering::Acquire)
+    }
+
+    /// The kept entries, when they can be trusted.
+    fn kept(&self) -> Option<&Mutex<Entries>> {
+        self.entries
+            .as_ref()
+            .filter(|_| self.live.load(Ordering::Acquire))
     }
 
     /// The user of the token hashed `sha256`, from `load` when not kept.
@@ -120,7 +197,7 @@ impl ReadCache {
         id: &str,
         load: impl Future<Output = Result<Option<Order>>>,
     ) -> Result<Option<Order>> {
-        let Some(entries) = &self.entries else {
+        let Some(entries) = self.kept() else {
             return load.await;
         };
         let generation = {
@@ -148,7 +225,7 @@ impl ReadCache {
     /// `order` as a commit just made it durable. Only the sole writer calls
     /// it, after the commit and before answering it, in commit order.
     pub fn committed(&self, order: Order) {
-        if let Some(entries) = &self.entries {
+        if let Some(entries) = self.kept() {
             let mut e = lock(entries);
             if !e.orders.contains_key(&order.id) {
                 e.make_room_for_an_order();
@@ -157,16 +234,35 @@ impl ReadCache {
         }
     }
 
+    /// What [`ReadCache::committed_since`] compares: taken before a commit.
+    pub fn orders_generation(&self) -> u64 {
+        self.entries
+            .as_ref()
+            .map_or(0, |entries| lock(entries).orders_generation)
+    }
+
+    /// `order` as this process just committed it, when it shares its
+    /// database: kept only if no order was forgotten or dropped since
+    /// `generation` was taken (before the commit), since another server's
+    /// later change of it may have been heard meanwhile.
+    pub fn committed_since(&self, order: Order, generation: u64) {
+        if let Some(entries) = self.kept() {
+            let mut e = lock(entries);
+            if e.orders_generation == generation {
+                if !e.orders.contains_key(&order.id) {
+                    e.make_room_for_an_order();
+                }
+                e.orders.insert(order.id.clone(), order);
+            }
+        }
+    }
+
     /// Forgets everything but the orders: called after a write that may
     /// have changed some of it ([`Op::changes_cached`]) is done, committed
     /// or not, before it is answered.
     pub fn clear(&self) {
         if let Some(entries) = &self.entries {
-            let mut e = lock(entries);
-            e.generation += 1;
-            e.users.clear();
-            e.organizations.clear();
-            e.webhooks.clear();
+            lock(entries).clear();
         }
     }
 
@@ -176,7 +272,7 @@ impl ReadCache {
         key: &K,
         load: impl Future<Output = Result<Option<V>>>,
     ) -> Result<Option<V>> {
-        let Some(entries) = &self.entries else {
+        let Some(entries) = self.kept() else {
             return load.await;
         };
         let generation = {
