@@ -104,14 +104,6 @@ impl ReadCache {
         }
     }
 
-    /// No cache: every read goes to the database.
-    pub fn off() -> Self {
-        Self {
-            entries: None,
-            live: AtomicBool::new(false),
-        }
-    }
-
     /// The feed is heard from now on: what was kept before may have missed
     /// a write, so it is dropped, and the cache is on.
     pub fn feed_live(&self) {
