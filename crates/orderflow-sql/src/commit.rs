@@ -238,23 +238,16 @@ macro_rules! sql_commit {
                 q.build().execute(&mut *conn).await.map_err(db)?;
             }
 
-            if !c.history.is_empty() {
-                let row = query(
-                    "SELECT COALESCE(MAX(seq), 0) AS last FROM order_events WHERE order_id = $1",
+            // Each entry takes the order's next number as it is inserted:
+            // no read of the last one first (a round trip on PostgreSQL).
+            for entry in &c.history {
+                query(
+                    "INSERT INTO order_events (order_id, seq, version, at, user_id, \
+                     organization, user_name, organization_name, hidden_from, step) \
+                     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9 \
+                     FROM order_events WHERE order_id = $1",
                 )
                 .bind(&order.id)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db)?;
-                let last: i64 = get(&row, "last")?;
-                for (seq, entry) in (last + 1..).zip(&c.history) {
-                    query(
-                        "INSERT INTO order_events (order_id, seq, version, at, user_id, \
-                         organization, user_name, organization_name, hidden_from, step) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(&order.id)
-                    .bind(seq)
                     .bind(int(entry.version)?)
                     .bind(micros(entry.at))
                     .bind(&entry.user)
@@ -267,7 +260,6 @@ macro_rules! sql_commit {
                     .await
                     .map_err(db)?;
                 }
-            }
 
             for m in &c.outbox {
                 query(
