@@ -66,11 +66,13 @@ struct Entries {
 }
 
 impl Entries {
-    /// Room for one more order: all are dropped when full.
-    fn make_room_for_an_order(&mut self) {
-        if self.orders.len() >= ORDERS_MAX {
+    /// Keeps `order` in place of the version kept; when a new one would
+    /// pass [`ORDERS_MAX`], all are dropped first.
+    fn keep_order(&mut self, order: Order) {
+        if self.orders.len() >= ORDERS_MAX && !self.orders.contains_key(&order.id) {
             self.drop_orders();
         }
+        self.orders.insert(order.id.clone(), order);
     }
 
     fn drop_orders(&mut self) {
@@ -207,8 +209,7 @@ impl ReadCache {
                 .get(id)
                 .is_some_and(|kept| kept.version >= order.version);
             if e.orders_generation == generation && !newer_kept {
-                e.make_room_for_an_order();
-                e.orders.insert(id.to_owned(), order.clone());
+                e.keep_order(order.clone());
             }
         }
         Ok(found)
@@ -218,11 +219,7 @@ impl ReadCache {
     /// it, after the commit and before answering it, in commit order.
     pub fn committed(&self, order: Order) {
         if let Some(entries) = self.kept() {
-            let mut e = lock(entries);
-            if !e.orders.contains_key(&order.id) {
-                e.make_room_for_an_order();
-            }
-            e.orders.insert(order.id.clone(), order);
+            lock(entries).keep_order(order);
         }
     }
 
@@ -241,10 +238,7 @@ impl ReadCache {
         if let Some(entries) = self.kept() {
             let mut e = lock(entries);
             if e.orders_generation == generation {
-                if !e.orders.contains_key(&order.id) {
-                    e.make_room_for_an_order();
-                }
-                e.orders.insert(order.id.clone(), order);
+                e.keep_order(order);
             }
         }
     }
