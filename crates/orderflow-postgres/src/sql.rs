@@ -18,7 +18,6 @@ fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
 }
 
 orderflow_sql::sql_store! {
-    database: sqlx::Postgres,
     row: sqlx::postgres::PgRow,
     pool: sqlx::postgres::PgPool,
     connection: sqlx::postgres::PgConnection,

@@ -7,7 +7,7 @@
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_accounts {
-    (database: $db:ty, row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
+    (row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
         async fn user_by_email(pool: &$pool, email: &str) -> Result<Option<User>> {
             optional(
                 query(AssertSqlSafe(format!(

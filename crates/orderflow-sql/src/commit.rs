@@ -7,7 +7,7 @@
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_commit {
-    (database: $db:ty, row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
+    (row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
         async fn idempotency(
             pool: &$pool,
             user: &str,

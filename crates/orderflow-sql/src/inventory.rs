@@ -28,7 +28,7 @@ pub enum InventoryOp {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_inventory {
-    (database: $db:ty, row: $row:ty, pool: $pool:ty, connection: $conn:ty, store: $store:ty, reads: $reads:ident) => {
+    (row: $row:ty, pool: $pool:ty, connection: $conn:ty, store: $store:ty, reads: $reads:ident) => {
         use $crate::__private::orderflow_store::{
             InventoryStore, PurchaseRecord, Receipt, StockBin, StockLocation, StockMove,
             WAITING_MAX, WaitingJob,

@@ -7,7 +7,7 @@
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_numbers {
-    (database: $db:ty, row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
+    (row: $row:ty, pool: $pool:ty, connection: $conn:ty) => {
         /// The organisation's next number for `prefix`, from 1001: the
         /// counter row is created or raised in the caller's transaction.
         async fn next_number(conn: &mut $conn, organization: &str, prefix: &str) -> Result<u64> {

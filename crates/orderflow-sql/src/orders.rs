@@ -7,7 +7,7 @@
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_orders {
-    (database: $db:ty, row: $row:ty, pool: $pool:ty) => {
+    (row: $row:ty, pool: $pool:ty) => {
         fn child_of(row: &$row) -> Result<Child> {
             Ok(Child {
                 id: get(row, "id")?,

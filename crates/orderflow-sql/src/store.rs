@@ -33,7 +33,6 @@
 #[macro_export]
 macro_rules! sql_store {
     (
-        database: $db:ty,
         row: $row:ty,
         pool: $pool:ty,
         connection: $conn:ty,
@@ -101,12 +100,12 @@ macro_rules! sql_store {
         }
 
         $crate::sql_admin!(row: $row, pool: $pool, connection: $conn);
-        $crate::sql_orders!(database: $db, row: $row, pool: $pool);
-        $crate::sql_commit!(database: $db, row: $row, pool: $pool, connection: $conn);
+        $crate::sql_orders!(row: $row, pool: $pool);
+        $crate::sql_commit!(row: $row, pool: $pool, connection: $conn);
         $crate::sql_writes!(connection: $conn);
         $crate::sql_outbox!(row: $row, connection: $conn, claim_lock: $lock);
         $crate::sql_files!(row: $row, pool: $pool, connection: $conn);
-        $crate::sql_accounts!(database: $db, row: $row, pool: $pool, connection: $conn);
+        $crate::sql_accounts!(row: $row, pool: $pool, connection: $conn);
         $crate::sql_floor!(pool: $pool);
         $crate::sql_notifications!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
         $crate::sql_workflows!(row: $row, connection: $conn, store: $store, reads: $reads);
@@ -128,8 +127,8 @@ macro_rules! sql_store {
             claim_lock: $lock
         );
         $crate::sql_counts!(pool: $pool, connection: $conn);
-        $crate::sql_numbers!(database: $db, row: $row, pool: $pool, connection: $conn);
-        $crate::sql_inventory!(database: $db, row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
+        $crate::sql_numbers!(row: $row, pool: $pool, connection: $conn);
+        $crate::sql_inventory!(row: $row, pool: $pool, connection: $conn, store: $store, reads: $reads);
 
         // ------------------------------------------------------------ Store ---
 

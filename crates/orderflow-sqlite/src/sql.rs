@@ -13,7 +13,6 @@ fn get<T: rusqlite::types::FromSql>(row: &Row, column: &str) -> orderflow_store:
 }
 
 orderflow_sql::sql_store! {
-    database: sqlx::Sqlite,
     row: crate::query::Row,
     pool: crate::query::Pool,
     connection: rusqlite::Connection,
