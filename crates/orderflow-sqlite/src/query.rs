@@ -208,9 +208,12 @@ impl Query {
         };
         let mut found = Vec::new();
         let mut rows = statement.raw_query();
-        // Stepping to the end runs the statement whole, rows or none.
+        // A statement whose rows are not kept is stepped to its end, so it
+        // runs whole. One whose first row is all that is asked stops there:
+        // SQLite makes all of a write's changes at its first step, RETURNING
+        // or not, and a read need not look further.
         while let Some(row) = rows.next()? {
-            if keep == Keep::None || (keep == Keep::First && !found.is_empty()) {
+            if keep == Keep::None {
                 continue;
             }
             let values = (0..columns.len())
@@ -224,6 +227,9 @@ impl Query {
                 columns: Arc::clone(&columns),
                 values,
             });
+            if keep == Keep::First {
+                break;
+            }
         }
         Ok((found, conn.changes()))
     }
@@ -347,7 +353,7 @@ impl Pool {
                 .pop();
             let conn = match idle {
                 Some(conn) => conn,
-                None => connect(&inner.open)?,
+                None => (inner.open)()?,
             };
             let out = job(&conn);
             inner
@@ -372,10 +378,6 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
-}
-
-fn connect(open: &Open) -> Result<Connection, Error> {
-    Ok(open()?)
 }
 
 /// Sizes `conn`'s statement cache for the store's statements.
