@@ -55,13 +55,8 @@ impl AnswerBody {
     }
 
     /// The answer as JSON.
-    pub fn into_json(self) -> Result<Value, AppError> {
-        match self {
-            AnswerBody::View(view) => {
-                serde_json::to_value(&view).map_err(|e| AppError::internal("view", e))
-            }
-            AnswerBody::Stored(body) => Ok(body),
-        }
+    pub fn to_json(&self) -> Result<Value, AppError> {
+        serde_json::to_value(self).map_err(|e| AppError::internal("view", e))
     }
 }
 
@@ -264,7 +259,7 @@ impl App {
                 key: req.key.clone(),
                 request_sha256: req.request_sha256,
                 status,
-                body: body.clone().into_json()?,
+                body: body.to_json()?,
                 created_at: self.now(),
             });
         }

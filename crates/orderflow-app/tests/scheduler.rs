@@ -159,7 +159,7 @@ impl World {
             .await
             .unwrap_or_else(|e| panic!("{action} on {order}: {e:?}"))
             .body
-            .into_json()
+            .to_json()
             .unwrap()
     }
 
