@@ -6,22 +6,13 @@ use std::sync::Arc;
 
 use orderflow_api::ChangeNotice;
 use orderflow_core::model::Order;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
 use crate::App;
 use crate::auth::UserCaller;
-use crate::error::AppError;
-
-/// A change as servers tell each other: which server took it (its own
-/// subscribers were told already) and the order's identity, parties and
-/// status.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Announced {
-    origin: String,
-    order: Order,
-}
 
 /// A committed change, as broadcast to subscribers.
 #[derive(Debug, Clone)]
@@ -40,58 +31,39 @@ pub enum Notice {
 }
 
 impl App {
-    /// Tells subscribers about a committed change, here and (through the
-    /// store) on every other server sharing the database. Nobody listening
-    /// is fine; a failed announcement is logged, the change stands.
+    /// Tells this server's subscribers about a committed change (the
+    /// store tells the other servers', in the change's own transaction).
+    /// Nobody listening is fine.
     pub fn publish(&self, order: &Order) {
-        let order = Arc::new(Order {
-            // Subscribers need identity, parties and status only.
-            data: Default::default(),
-            children: Vec::new(),
-            counts: Default::default(),
-            next_ids: Default::default(),
-            hidden_records: Default::default(),
-            ..order.clone()
-        });
         let _ = self.changes.send(Change {
-            order: order.clone(),
+            order: Arc::new(order.summary()),
         });
-        let announced = Announced {
-            origin: self.origin.clone(),
-            order: (*order).clone(),
-        };
-        let store = self.store.clone();
-        if let Ok(payload) = serde_json::to_string(&announced) {
-            tokio::spawn(async move {
-                if let Err(e) = store.announce(&payload).await {
-                    tracing::warn!(error = %e, "a change was not announced to other servers");
-                }
-            });
-        }
     }
 
-    /// Forwards the changes other servers announce to this server's
-    /// subscribers, until the store stops listening. A store with one
+    /// Forwards the changes other servers commit to this server's
+    /// subscribers, for as long as the store hears them. A store with one
     /// server (SQLite) has nothing to forward.
-    pub async fn relay_changes(&self) -> Result<(), AppError> {
-        let Some(mut heard) = self.store.listen().await? else {
-            return Ok(());
+    pub fn relay_changes(&self) {
+        let Some(mut heard) = self.store.listen() else {
+            return;
         };
-        let app = self.clone();
+        let changes = self.changes.clone();
         tokio::spawn(async move {
-            while let Some(payload) = heard.recv().await {
-                match serde_json::from_str::<Announced>(&payload) {
-                    Ok(a) if a.origin != app.origin => {
-                        let _ = app.changes.send(Change {
-                            order: Arc::new(a.order),
-                        });
+            loop {
+                match heard.recv().await {
+                    Ok(order) => {
+                        let _ = changes.send(Change { order });
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "an announced change did not parse"),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            missed = n,
+                            "live updates of other servers' changes fell behind"
+                        );
+                    }
+                    Err(RecvError::Closed) => return,
                 }
             }
         });
-        Ok(())
     }
 
     /// The changes `caller` may see, from now on, as they commit.

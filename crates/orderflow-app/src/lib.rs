@@ -134,8 +134,6 @@ pub struct App {
     pub public_url: String,
     /// How this deployment runs the scheduler ([`App::with_scheduler`]).
     pub scheduler: Arc<scheduler::SchedulerConfig>,
-    /// This server among those sharing the database (live updates).
-    pub(crate) origin: String,
 }
 
 /// The public address when none is configured.
@@ -160,7 +158,6 @@ impl App {
             throttle: Arc::default(),
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             scheduler: Arc::default(),
-            origin: uuid::Uuid::now_v7().to_string(),
         }
     }
 

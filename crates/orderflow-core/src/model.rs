@@ -83,6 +83,29 @@ impl Order {
         }
     }
 
+    /// What live updates carry of the order: its identity, parties and
+    /// status (who may see it, and what changed), without its data.
+    pub fn summary(&self) -> Order {
+        Order {
+            id: self.id.clone(),
+            number: self.number.clone(),
+            workflow: self.workflow.clone(),
+            workflow_version: self.workflow_version,
+            status: self.status.clone(),
+            status_since: self.status_since,
+            version: self.version,
+            parties: self.parties.clone(),
+            seen_by: self.seen_by.clone(),
+            data: Map::new(),
+            next_ids: BTreeMap::new(),
+            children: Vec::new(),
+            hidden_records: BTreeMap::new(),
+            counts: Counts::new(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// The order as users of `slots` may read it: the records written
     /// while none of those slots could see the order left out.
     pub fn as_seen_by(&self, slots: &[String]) -> Order {

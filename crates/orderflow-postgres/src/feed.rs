@@ -6,18 +6,28 @@
 //!
 //! A notification is `<origin> <what>`: the writing process's id (its own
 //! notifications are skipped: it updated its cache itself before
-//! answering), then `accounts` (a user, token, organisation or webhook
-//! endpoint changed: those are all forgotten) or `orders <id> <id> ...`.
+//! answering), then one of
+//! - `accounts`: a user, token, organisation or webhook endpoint changed;
+//!   those are all forgotten;
+//! - `orders [<order>, ...]`: the orders committed, each as its
+//!   [`Order::summary`] in JSON; they are forgotten, and passed on to the
+//!   server's live updates (so changes reach every server's subscribers
+//!   without a statement of their own);
+//! - `order <id>`: an order whose summary does not fit a notification;
+//!   forgotten, not passed on.
+//!
 //! The cache is on only while the listener is connected, and emptied
 //! whenever it may have missed a notification.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use orderflow_core::model::Order;
 use orderflow_sql::{Op, ReadCache, db};
 use orderflow_store::Result;
 use sqlx::postgres::{PgListener, PgPool};
 use sqlx::{PgConnection, Postgres, Transaction};
+use tokio::sync::broadcast;
 
 /// The channel of cache notifications.
 const CHANNEL: &str = "orderflow_cache";
@@ -25,38 +35,66 @@ const CHANNEL: &str = "orderflow_cache";
 /// How long the listener waits before connecting again.
 const RETRY: Duration = Duration::from_millis(500);
 
-/// The notification of what `ops` (committed together) changed, if they
-/// changed anything a cache keeps.
-pub fn notice<'o>(origin: &str, ops: impl IntoIterator<Item = &'o Op>) -> Option<String> {
-    let mut orders = String::new();
+/// PostgreSQL refuses a notification payload of 8,000 bytes or more.
+const PAYLOAD_MAX: usize = 7_900;
+
+/// The notifications of what `ops` (committed together) changed of what a
+/// cache keeps, with their orders' summaries as many to a notification as
+/// fit.
+pub fn notices<'o>(origin: &str, ops: impl IntoIterator<Item = &'o Op>) -> Vec<String> {
     let mut accounts = false;
+    let mut orders = Vec::new();
     for op in ops {
         match op {
-            Op::Commit(c) => {
-                orders.push(' ');
-                orders.push_str(&c.order.id);
-            }
+            Op::Commit(c) => orders.push(&c.order),
             op if op.changes_cached() => accounts = true,
             _ => {}
         }
     }
-    match (accounts, orders.is_empty()) {
-        (true, _) => Some(format!("{origin} accounts")),
-        (false, false) => Some(format!("{origin} orders{orders}")),
-        (false, true) => None,
+    let mut out = packed(origin, orders);
+    if accounts {
+        out.push(format!("{origin} accounts"));
     }
+    out
 }
 
-/// Sends `notice` inside `tx`: it reaches the other servers if and when
-/// the transaction commits.
-pub async fn send(tx: &mut Transaction<'_, Postgres>, notice: Option<String>) -> Result<()> {
-    let Some(notice) = notice else {
+/// `orders` as `orders [...]` notifications, each under the payload limit.
+fn packed(origin: &str, orders: Vec<&Order>) -> Vec<String> {
+    let mut out = Vec::new();
+    let head = format!("{origin} orders [");
+    let mut batch = String::new();
+    for order in orders {
+        let summary = match serde_json::to_string(&order.summary()) {
+            Ok(json) if head.len() + json.len() < PAYLOAD_MAX => json,
+            _ => {
+                out.push(format!("{origin} order {}", order.id));
+                continue;
+            }
+        };
+        if !batch.is_empty() && batch.len() + summary.len() + 1 >= PAYLOAD_MAX {
+            batch.push(']');
+            out.push(std::mem::take(&mut batch));
+        }
+        batch.push_str(if batch.is_empty() { &head } else { "," });
+        batch.push_str(&summary);
+    }
+    if !batch.is_empty() {
+        batch.push(']');
+        out.push(batch);
+    }
+    out
+}
+
+/// Sends `notices` inside `tx`, in one statement: they reach the other
+/// servers if and when the transaction commits.
+pub async fn send(tx: &mut Transaction<'_, Postgres>, notices: Vec<String>) -> Result<()> {
+    if notices.is_empty() {
         return Ok(());
-    };
+    }
     let conn: &mut PgConnection = tx;
-    sqlx::query("SELECT pg_notify($1, $2)")
+    sqlx::query("SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n")
         .bind(CHANNEL)
-        .bind(notice)
+        .bind(notices)
         .execute(conn)
         .await
         .map_err(db)?;
@@ -65,7 +103,12 @@ pub async fn send(tx: &mut Transaction<'_, Postgres>, notice: Option<String>) ->
 
 /// Listens for the other servers' notifications for as long as `pool` is
 /// open, keeping `cache` on only while it hears them.
-pub async fn listen(pool: PgPool, cache: Arc<ReadCache>, origin: Arc<str>) {
+pub async fn listen(
+    pool: PgPool,
+    cache: Arc<ReadCache>,
+    origin: Arc<str>,
+    changes: broadcast::Sender<Arc<Order>>,
+) {
     while !pool.is_closed() {
         let mut listener = match connect(&pool).await {
             Ok(listener) => listener,
@@ -78,7 +121,7 @@ pub async fn listen(pool: PgPool, cache: Arc<ReadCache>, origin: Arc<str>) {
         cache.feed_live();
         loop {
             match listener.try_recv().await {
-                Ok(Some(n)) => heard(&cache, &origin, n.payload()),
+                Ok(Some(n)) => heard(&cache, &origin, &changes, n.payload()),
                 // The connection dropped and was made again: what was sent
                 // in between is lost.
                 Ok(None) => cache.feed_live(),
@@ -101,16 +144,78 @@ async fn connect(pool: &PgPool) -> std::result::Result<PgListener, sqlx::Error> 
     Ok(listener)
 }
 
-/// Forgets what another server's notification names.
-fn heard(cache: &ReadCache, origin: &str, payload: &str) {
-    let mut words = payload.split(' ');
-    if words.next() == Some(origin) {
+/// Forgets what another server's notification names, and passes the
+/// orders it committed on to live updates.
+fn heard(cache: &ReadCache, origin: &str, changes: &broadcast::Sender<Arc<Order>>, payload: &str) {
+    let (from, what) = payload.split_once(' ').unwrap_or((payload, ""));
+    if from == origin {
         return;
     }
-    match words.next() {
-        Some("orders") => words.for_each(|id| cache.forget_order(id)),
-        Some("accounts") => cache.clear(),
+    let (kind, rest) = what.split_once(' ').unwrap_or((what, ""));
+    match kind {
+        "orders" => match serde_json::from_str::<Vec<Order>>(rest) {
+            Ok(orders) => {
+                for order in orders {
+                    cache.forget_order(&order.id);
+                    let _ = changes.send(Arc::new(order));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a cache notification did not parse; the cache is emptied");
+                cache.feed_live();
+            }
+        },
+        "order" => cache.forget_order(rest),
+        "accounts" => cache.clear(),
         // Not one of ours: forget everything rather than guess.
         _ => cache.feed_live(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn order(n: usize, parties: usize) -> Order {
+        let parties: BTreeMap<String, String> = (0..parties)
+            .map(|p| (format!("slot-{p}"), format!("organisation-{p:040}")))
+            .collect();
+        let mut order = Order::blank(&format!("order-{n}"), "purchasing", parties);
+        order.status = "pending".into();
+        order.version = 3;
+        order.data.insert("notes".into(), "x".repeat(5_000).into());
+        order
+    }
+
+    /// What a batch of changes tells the other servers fits PostgreSQL's
+    /// payload limit, and reads back as every order, in order, without
+    /// its data.
+    #[test]
+    fn a_batch_of_orders_is_told_in_notifications_that_fit() {
+        let orders: Vec<Order> = (0..64).map(|n| order(n, 3)).collect();
+        let notices = packed("me", orders.iter().collect());
+        assert!(notices.len() > 1, "64 orders do not fit one notification");
+        let mut heard = Vec::new();
+        for notice in &notices {
+            assert!(notice.len() < 8_000, "{} bytes", notice.len());
+            let json = notice.strip_prefix("me orders ").unwrap();
+            heard.extend(serde_json::from_str::<Vec<Order>>(json).unwrap());
+        }
+        assert_eq!(heard.len(), 64);
+        for (heard, sent) in heard.iter().zip(&orders) {
+            assert_eq!(heard, &sent.summary());
+            assert!(heard.data.is_empty());
+        }
+    }
+
+    #[test]
+    fn an_order_too_large_to_tell_is_only_named() {
+        let orders = [order(1, 1), order(2, 400), order(3, 1)];
+        let notices = packed("me", orders.iter().collect());
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0], "me order order-2");
+        assert!(notices[1].starts_with("me orders ["));
     }
 }

@@ -38,10 +38,11 @@ pub mod testing;
 
 use std::sync::Arc;
 
+use orderflow_core::model::Order;
 use orderflow_sql::{Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The migrations of this crate, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -56,6 +57,10 @@ pub const BATCH_MAX: usize = 64;
 /// How many changes may wait for each writer.
 const QUEUE: usize = 1024;
 
+/// How many of the other servers' changes may wait for this server's live
+/// updates.
+const HEARD: usize = 4096;
+
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -66,6 +71,8 @@ pub struct PgStore {
     cache: Arc<ReadCache>,
     /// This process's id in the cache notifications it sends.
     origin: Arc<str>,
+    /// The orders other servers committed, as they are heard.
+    heard: broadcast::Sender<Arc<Order>>,
 }
 
 struct Write {
@@ -101,10 +108,12 @@ impl PgStore {
         // find a connection.
         let origin: Arc<str> = uuid::Uuid::now_v7().simple().to_string().into();
         let cache = Arc::new(ReadCache::fed());
+        let (heard, _) = broadcast::channel(HEARD);
         tokio::spawn(feed::listen(
             pool.clone(),
             Arc::clone(&cache),
             Arc::clone(&origin),
+            heard.clone(),
         ));
         let writers: Vec<mpsc::Sender<Write>> = (0..(max_connections / 2).max(1))
             .map(|_| {
@@ -118,6 +127,7 @@ impl PgStore {
             writers: writers.into(),
             cache,
             origin,
+            heard,
         })
     }
 
@@ -174,7 +184,7 @@ async fn write_alone(pool: &PgPool, op: &Op, origin: &str) -> Result<Done> {
     let done = results
         .pop()
         .unwrap_or_else(|| Err(backend("the write was not run")))?;
-    feed::send(&mut tx, feed::notice(origin, [op])).await?;
+    feed::send(&mut tx, feed::notices(origin, [op])).await?;
     tx.commit().await.map_err(db)?;
     Ok(done)
 }
@@ -204,7 +214,7 @@ async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
             (_, Some(why)) => Err(why),
             (results, None) => {
                 let held = ops.iter().zip(&results).filter(|(_, r)| r.is_ok());
-                let notice = feed::notice(origin, held.map(|(op, _)| *op));
+                let notice = feed::notices(origin, held.map(|(op, _)| *op));
                 match feed::send(&mut tx, notice).await {
                     Err(why) => Err(why),
                     Ok(()) => match tx.commit().await {
@@ -241,45 +251,10 @@ async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
     }
 }
 
-/// The channel every server on the database listens to.
-const CHANGES_CHANNEL: &str = "orderflow_changes";
-
-/// Changes travel between servers as `NOTIFY orderflow_changes`; each
-/// server holds one listening connection (sqlx's `PgListener`, which
-/// reconnects by itself) and forwards what it hears.
-#[async_trait::async_trait]
+/// Other servers' changes reach this one's live updates over the cache
+/// notifications (`feed.rs`), sent in each change's own transaction.
 impl orderflow_store::ChangeFeed for PgStore {
-    async fn announce(&self, payload: &str) -> Result<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANGES_CHANNEL)
-            .bind(payload)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-
-    async fn listen(&self) -> Result<Option<tokio::sync::mpsc::Receiver<String>>> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
-            .await
-            .map_err(db)?;
-        listener.listen(CHANGES_CHANNEL).await.map_err(db)?;
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        tokio::spawn(async move {
-            loop {
-                match listener.recv().await {
-                    Ok(n) => {
-                        if tx.send(n.payload().to_owned()).await.is_err() {
-                            return;
-                        }
-                    }
-                    // The connection dropped: `recv` reconnects on the
-                    // next call; changes in between are missed, as a
-                    // lagging subscriber's are.
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-                }
-            }
-        });
-        Ok(Some(rx))
+    fn listen(&self) -> Option<broadcast::Receiver<Arc<Order>>> {
+        Some(self.heard.subscribe())
     }
 }

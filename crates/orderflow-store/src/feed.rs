@@ -1,24 +1,18 @@
-//! Committed changes told to every server sharing the database, so live
-//! updates reach subscribers whichever server took the change. PostgreSQL
-//! carries them with `NOTIFY`/`LISTEN`; the embedded SQLite database has
-//! one server, whose own broadcast is enough, so the defaults do nothing.
+//! Committed changes heard from the other servers sharing the database, so
+//! live updates reach subscribers whichever server took the change.
+//! PostgreSQL carries them with `NOTIFY`/`LISTEN`, in the transaction of the
+//! change itself; the embedded SQLite database has one server, whose own
+//! broadcast is enough, so the default hears nothing.
 
-use async_trait::async_trait;
-use tokio::sync::mpsc;
+use std::sync::Arc;
 
-use crate::Result;
+use orderflow_core::model::Order;
+use tokio::sync::broadcast;
 
-#[async_trait]
 pub trait ChangeFeed: Send + Sync {
-    /// Tells the other servers about a change (`payload` is at most a few
-    /// kilobytes of JSON). Fails only when the database does.
-    async fn announce(&self, _payload: &str) -> Result<()> {
-        Ok(())
-    }
-
-    /// What every server announces from now on (its own included), or
-    /// `None` when the store has one server only.
-    async fn listen(&self) -> Result<Option<mpsc::Receiver<String>>> {
-        Ok(None)
+    /// The orders other servers commit from now on, each as its
+    /// [`Order::summary`], or `None` when the store has one server only.
+    fn listen(&self) -> Option<broadcast::Receiver<Arc<Order>>> {
+        None
     }
 }

@@ -104,10 +104,7 @@ pub async fn run_until(
     if let Some(dir) = &config.workflows {
         deploy_folder(&state, dir).await?;
     }
-    state
-        .relay_changes()
-        .await
-        .map_err(|e| anyhow::anyhow!("listening for other servers' changes: {}", e.detail()))?;
+    state.relay_changes();
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(run_scheduler(
         state.clone(),
