@@ -193,21 +193,24 @@ mod tests {
     /// payload limit, and reads back as every order, in order, without
     /// its data.
     #[test]
-    fn a_batch_of_orders_is_told_in_notifications_that_fit() {
+    fn a_batch_of_orders_is_told_in_notifications_that_fit() -> serde_json::Result<()> {
         let orders: Vec<Order> = (0..64).map(|n| order(n, 3)).collect();
         let notices = packed("me", orders.iter().collect());
         assert!(notices.len() > 1, "64 orders do not fit one notification");
         let mut heard = Vec::new();
         for notice in &notices {
             assert!(notice.len() < 8_000, "{} bytes", notice.len());
-            let json = notice.strip_prefix("me orders ").unwrap();
-            heard.extend(serde_json::from_str::<Vec<Order>>(json).unwrap());
+            assert!(notice.starts_with("me orders ["), "{notice}");
+            heard.extend(serde_json::from_str::<Vec<Order>>(
+                &notice["me orders ".len()..],
+            )?);
         }
         assert_eq!(heard.len(), 64);
         for (heard, sent) in heard.iter().zip(&orders) {
             assert_eq!(heard, &sent.summary());
             assert!(heard.data.is_empty());
         }
+        Ok(())
     }
 
     #[test]
