@@ -39,7 +39,7 @@ pub mod testing;
 use std::sync::Arc;
 
 use orderflow_core::model::Order;
-use orderflow_sql::{Done, Op, ReadCache, backend, db};
+use orderflow_sql::{Apart, Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -176,17 +176,10 @@ impl PgStore {
 
 /// One write in a transaction of its own, with its cache notification.
 async fn write_alone(pool: &PgPool, op: &Op, origin: &str) -> Result<Done> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    let (mut results, broken) = sql::apply_all(&mut tx, &[op]).await;
-    if let Some(why) = broken {
-        return Err(why);
-    }
-    let done = results
+    in_one_transaction(pool, &[op], origin, Apart::Savepoints)
+        .await?
         .pop()
-        .unwrap_or_else(|| Err(backend("the write was not run")))?;
-    feed::send(&mut tx, feed::notices(origin, [op])).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(done)
+        .unwrap_or_else(|| Err(backend("the write was not run")))
 }
 
 async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<str>) {
@@ -203,28 +196,18 @@ async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<
     }
 }
 
-/// The batch in one transaction; when the transaction as a whole fails
-/// and held more than one change, each change again alone, so one
-/// change's trouble is never another's.
+/// The batch in one transaction: first without savepoints (most batches
+/// hold, and a savepoint is two round trips a change); when one of its
+/// changes is refused, which breaks that transaction, again with a
+/// savepoint each, so the others still commit; and when the transaction
+/// as a whole still fails, each change alone, so one change's trouble is
+/// never another's.
 async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
     let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
-    let outcome = match pool.begin().await {
-        Err(e) => Err(db(e)),
-        Ok(mut tx) => match sql::apply_all(&mut tx, &ops).await {
-            (_, Some(why)) => Err(why),
-            (results, None) => {
-                let held = ops.iter().zip(&results).filter(|(_, r)| r.is_ok());
-                let notice = feed::notices(origin, held.map(|(op, _)| *op));
-                match feed::send(&mut tx, notice).await {
-                    Err(why) => Err(why),
-                    Ok(()) => match tx.commit().await {
-                        Ok(()) => Ok(results),
-                        Err(e) => Err(db(e)),
-                    },
-                }
-            }
-        },
-    };
+    let mut outcome = in_one_transaction(pool, &ops, origin, Apart::Optimistic).await;
+    if ops.len() > 1 && matches!(&outcome, Err(why) if !matches!(why, StoreError::Unavailable(_))) {
+        outcome = in_one_transaction(pool, &ops, origin, Apart::Savepoints).await;
+    }
     let results = match outcome {
         Ok(results) => results,
         Err(why) if ops.len() == 1 => vec![Err(why)],
@@ -249,6 +232,25 @@ async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
             .unwrap_or_else(|| Err(backend("a write of the batch was not run")));
         let _ = write.reply.send(result);
     }
+}
+
+/// `ops` in one transaction with their cache notifications, committed
+/// unless it broke.
+async fn in_one_transaction(
+    pool: &PgPool,
+    ops: &[&Op],
+    origin: &str,
+    apart: Apart,
+) -> Result<Vec<Result<Done>>> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let (results, broken) = sql::apply_all(&mut tx, ops, apart).await;
+    if let Some(why) = broken {
+        return Err(why);
+    }
+    let held = ops.iter().zip(&results).filter(|(_, r)| r.is_ok());
+    feed::send(&mut tx, feed::notices(origin, held.map(|(op, _)| *op))).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(results)
 }
 
 /// Other servers' changes reach this one's live updates over the cache

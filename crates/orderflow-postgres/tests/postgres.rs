@@ -76,6 +76,84 @@ async fn racing_commits_on_one_order_have_one_winner() {
     assert_eq!(versions, vec![1, 2, 3, 4, 5]);
 }
 
+/// Racers on many orders at once share the writers' transactions: a
+/// batch holding one order's winner and another order's losers commits
+/// the winners (the batch is run again with a savepoint per change once
+/// a loser breaks it), and no loser leaves a trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn losers_in_a_shared_batch_undo_only_themselves() {
+    let store = Arc::new(orderflow_postgres::testing::fresh_store().await.unwrap());
+    let wf = Arc::new(catalog::built_in("dental-lab").unwrap().unwrap());
+    let parties: BTreeMap<String, String> = [("customer", "clinic"), ("lab", "lab-co")]
+        .iter()
+        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+        .collect();
+    let clinic = Actor::user("clinic-user", "clinic", &[]);
+    let lab = Actor::user("lab-user", "lab-co", &[]);
+    let none = PartySettings::new();
+    let inputs = json!({"lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}]});
+    let mut orders = Vec::new();
+    for n in 0..24 {
+        let blank = Order::blank(&format!("o{n}"), "dental-lab", parties.clone());
+        let created =
+            engine::decide(&wf, &blank, &none, &clinic, "create", &inputs, at(0)).unwrap();
+        let c = commit_of(&wf, &blank, None, &created);
+        let draft = c.order.clone();
+        store.commit(c).await.unwrap();
+        let published =
+            engine::decide(&wf, &draft, &none, &clinic, "publish", &json!({}), at(1)).unwrap();
+        let c = commit_of(&wf, &draft, None, &published);
+        orders.push(c.order.clone());
+        store.commit(c).await.unwrap();
+    }
+    let mut racers = Vec::new();
+    for order in &orders {
+        for n in 0..4 {
+            let change = engine::decide(
+                &wf,
+                order,
+                &none,
+                &lab,
+                "add_task",
+                &json!({"name": format!("task {n}")}),
+                at(1),
+            )
+            .unwrap();
+            let c = commit_of(&wf, order, None, &change);
+            let store = Arc::clone(&store);
+            racers.push((
+                order.id.clone(),
+                tokio::spawn(async move { store.commit(c).await }),
+            ));
+        }
+    }
+    let mut wins: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, racer) in racers {
+        match racer.await.unwrap() {
+            Ok(()) => *wins.entry(id).or_default() += 1,
+            Err(StoreError::VersionConflict {
+                expected, current, ..
+            }) => {
+                assert_eq!((expected, current), (2, 3), "{id}");
+            }
+            Err(e) => panic!("a racer on {id} failed otherwise: {e}"),
+        }
+    }
+    for order in &orders {
+        assert_eq!(wins.get(&order.id), Some(&1), "{}: one winner", order.id);
+        let stored = store.order(&order.id).await.unwrap().unwrap();
+        assert_eq!(stored.version, 3);
+        let versions: Vec<u64> = store
+            .history(&order.id, 0, MAX_LIMIT)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| h.version)
+            .collect();
+        assert_eq!(versions, vec![1, 2, 3], "{}: no loser's history", order.id);
+    }
+}
+
 /// Changes per second through the store (no HTTP), 64 writers each on an
 /// order of its own, for 5 seconds; prints the figure. A measurement, not
 /// a check: `ORDERFLOW_TEST_POSTGRES_URL` should name a server with

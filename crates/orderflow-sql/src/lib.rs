@@ -70,6 +70,18 @@ pub mod __private {
     pub use sqlx;
 }
 
+/// How the writes of one transaction stand apart (`apply_all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apart {
+    /// Each write in a savepoint of its own when there are several: a
+    /// refused one undoes only itself.
+    Savepoints,
+    /// No savepoints: the first refused write breaks the transaction, and
+    /// the caller runs the writes again with savepoints. Two statements a
+    /// write fewer, for backends where a statement is a round trip.
+    Optimistic,
+}
+
 /// One write, run on one connection inside a transaction (PostgreSQL) or a
 /// savepoint (SQLite) that the backend opens and ends.
 pub enum Op {

@@ -1,26 +1,30 @@
 //! [`sql_writes!`]: every write ([`Op`](crate::Op)) run on one connection
-//! inside the caller's transaction, each in a savepoint of its own, and the
-//! counts they move; expanded by [`sql_store!`](crate::sql_store) into the
-//! same module.
+//! inside the caller's transaction, each in a savepoint of its own or none
+//! ([`Apart`](crate::Apart)), and the counts they move; expanded by
+//! [`sql_store!`](crate::sql_store) into the same module.
 
-/// Expands to `apply_all(conn, ops)` and `apply(conn, op, counts)`.
+/// Expands to `apply_all(conn, ops, apart)` and `apply(conn, op, counts)`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! sql_writes {
     (connection: $conn:ty) => {
-        /// Runs `ops` on `conn`, inside the caller's transaction: each in a
-        /// savepoint of its own when there are several, so a refused one
-        /// (a version conflict, a duplicate) undoes only itself; then the
-        /// count rows of those that held, once. Answers each op's result,
-        /// and why the transaction as a whole can no longer commit, if so.
+        /// Runs `ops` on `conn`, inside the caller's transaction: with
+        /// [`Apart::Savepoints`](crate::Apart), each in a savepoint of its
+        /// own when there are several, so a refused one (a version
+        /// conflict, a duplicate) undoes only itself; optimistically,
+        /// without, the first refused one breaking the transaction. Then
+        /// the count rows of those that held, once. Answers each op's
+        /// result, and why the transaction as a whole can no longer commit,
+        /// if so.
         pub(crate) async fn apply_all(
             conn: &mut $conn,
             ops: &[&Op],
+            apart: $crate::Apart,
         ) -> (Vec<Result<Done>>, Option<StoreError>) {
             async fn exec(conn: &mut $conn, sql: &'static str) -> Result<()> {
                 query(sql).execute(&mut *conn).await.map(|_| ()).map_err(db)
             }
-            let alone = ops.len() == 1;
+            let alone = ops.len() == 1 || apart == $crate::Apart::Optimistic;
             let mut counts = Vec::new();
             let mut results = Vec::with_capacity(ops.len());
             let mut broken: Option<StoreError> = None;
@@ -39,6 +43,8 @@ macro_rules! sql_writes {
                 let end = match (&result, alone) {
                     (Ok(_), true) => Ok(()),
                     (Ok(_), false) => exec(conn, "RELEASE write").await,
+                    // With no savepoint to go back to, the transaction is
+                    // the change's.
                     (Err(e), true) => Err(e.clone()),
                     (Err(_), false) => match exec(conn, "ROLLBACK TO write").await {
                         Ok(()) => exec(conn, "RELEASE write").await,

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use orderflow_sql::{Done, Op, ReadCache, backend, db};
+use orderflow_sql::{Apart, Done, Op, ReadCache, backend, db};
 use orderflow_store::{Result, StoreError};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -324,7 +324,7 @@ impl Writer {
             Err(e) => (Vec::new(), Some(e)),
             Ok(()) => {
                 let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
-                futures_executor::block_on(sql::apply_all(conn, &ops))
+                futures_executor::block_on(sql::apply_all(conn, &ops, Apart::Savepoints))
             }
         };
         if broken.is_none()
