@@ -174,26 +174,13 @@ pub fn counted(filter: &OrderFilter, workflow: &str, status: &str, key: &str) ->
 macro_rules! sql_counts {
     (pool: $pool:ty, connection: $conn:ty) => {
         /// Applies the count moves of a transaction's changes, merged and
-        /// in one sorted order.
+        /// in one sorted order, through the backend's `add_counts`.
         async fn apply_counts(conn: &mut $conn, moves: Vec<$crate::counts::CountMove>) -> Result<()> {
-            for m in $crate::counts::merged(moves) {
-                query(
-                    "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (organization, workflow, status, slots, shard) \
-                     DO UPDATE SET n = status_counts.n + excluded.n",
-                )
-                .bind(&m.organization)
-                .bind(&m.workflow)
-                .bind(&m.status)
-                .bind(&m.slots)
-                .bind(m.shard)
-                .bind(m.delta)
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+            let rows = $crate::counts::merged(moves);
+            if rows.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            add_counts(conn, &rows).await
         }
 
         /// Orders per (workflow, status) from the kept counts; `None` when

@@ -29,7 +29,11 @@
 /// built at run time, `QueryBuilder` (`new`, `push`, `push_bind`,
 /// `separated`, `build`), and `get(row, column) -> Result<T>`. PostgreSQL passes sqlx's; SQLite its own over
 /// rusqlite, which runs a whole write on the writer's thread instead of
-/// handing each statement to a worker thread.
+/// handing each statement to a worker thread. It also provides
+/// `add_counts(conn, rows: &[CountMove]) -> Result<()>`, which adds a
+/// transaction's merged count moves to `status_counts` (an upsert per
+/// row, locking them in the order given): SQLite runs one statement a
+/// row, PostgreSQL all rows in one statement (one round trip).
 #[macro_export]
 macro_rules! sql_store {
     (

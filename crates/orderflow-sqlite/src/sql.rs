@@ -12,6 +12,31 @@ fn get<T: rusqlite::types::FromSql>(row: &Row, column: &str) -> orderflow_store:
     row.try_get(column).map_err(orderflow_sql::db)
 }
 
+/// A statement a row: each runs on the writer's thread, no round trip.
+async fn add_counts(
+    conn: &mut rusqlite::Connection,
+    rows: &[orderflow_sql::counts::CountMove],
+) -> orderflow_store::Result<()> {
+    for m in rows {
+        query(
+            "INSERT INTO status_counts (organization, workflow, status, slots, shard, n) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (organization, workflow, status, slots, shard) \
+             DO UPDATE SET n = status_counts.n + excluded.n",
+        )
+        .bind(&m.organization)
+        .bind(&m.workflow)
+        .bind(&m.status)
+        .bind(&m.slots)
+        .bind(m.shard)
+        .bind(m.delta)
+        .execute(&mut *conn)
+        .await
+        .map_err(orderflow_sql::db)?;
+    }
+    Ok(())
+}
+
 orderflow_sql::sql_store! {
     row: crate::query::Row,
     pool: crate::query::Pool,
