@@ -233,12 +233,16 @@ impl ReadCache {
     /// `order` as this process just committed it, when it shares its
     /// database: kept only if no order was forgotten or dropped since
     /// `generation` was taken (before the commit), since another server's
-    /// later change of it may have been heard meanwhile.
+    /// later change of it may have been heard meanwhile; otherwise
+    /// forgotten, for the version kept before is stale either way.
     pub fn committed_since(&self, order: Order, generation: u64) {
         if let Some(entries) = self.kept() {
             let mut e = lock(entries);
             if e.orders_generation == generation {
                 e.keep_order(order);
+            } else {
+                e.orders.remove(&order.id);
+                e.orders_generation += 1;
             }
         }
     }
