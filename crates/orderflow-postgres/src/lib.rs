@@ -31,6 +31,7 @@
 //! Migrations are embedded from this crate's `migrations/`. Times are
 //! stored as microseconds since the Unix epoch, JSON as text.
 
+mod bulk;
 mod feed;
 mod sql;
 #[cfg(feature = "testing")]
@@ -243,7 +244,13 @@ async fn in_one_transaction(
     apart: Apart,
 ) -> Result<Vec<Result<Done>>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let (results, broken) = sql::apply_all(&mut tx, ops, apart).await;
+    let (results, broken) = match (apart, bulk::plain(ops)) {
+        (Apart::Optimistic, Some(commits)) => match bulk::write(&mut tx, &commits).await {
+            Ok(results) => (results, None),
+            Err(why) => (Vec::new(), Some(why)),
+        },
+        _ => sql::apply_all(&mut tx, ops, apart).await,
+    };
     if let Some(why) = broken {
         return Err(why);
     }

@@ -76,50 +76,114 @@ async fn racing_commits_on_one_order_have_one_winner() {
     assert_eq!(versions, vec![1, 2, 3, 4, 5]);
 }
 
+/// A fresh store and the dental lab's workflow.
+async fn fresh() -> (Arc<orderflow_postgres::PgStore>, Arc<engine::Workflow>) {
+    let store = Arc::new(orderflow_postgres::testing::fresh_store().await.unwrap());
+    let wf = Arc::new(catalog::built_in("dental-lab").unwrap().unwrap());
+    (store, wf)
+}
+
+/// `n` dental-lab orders, created and published (version 2).
+async fn published(
+    store: &orderflow_postgres::PgStore,
+    wf: &engine::Workflow,
+    n: usize,
+) -> Vec<Order> {
+    let parties: BTreeMap<String, String> = [("customer", "clinic"), ("lab", "lab-co")]
+        .iter()
+        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+        .collect();
+    let clinic = Actor::user("clinic-user", "clinic", &[]);
+    let none = PartySettings::new();
+    let inputs = json!({"lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}]});
+    let mut orders = Vec::new();
+    for n in 0..n {
+        let blank = Order::blank(&format!("o{n}"), "dental-lab", parties.clone());
+        let created = engine::decide(wf, &blank, &none, &clinic, "create", &inputs, at(0)).unwrap();
+        let c = commit_of(wf, &blank, None, &created);
+        let draft = c.order.clone();
+        store.commit(c).await.unwrap();
+        let published =
+            engine::decide(wf, &draft, &none, &clinic, "publish", &json!({}), at(1)).unwrap();
+        let c = commit_of(wf, &draft, None, &published);
+        orders.push(c.order.clone());
+        store.commit(c).await.unwrap();
+    }
+    orders
+}
+
+/// The lab adds a task to `order`, as a commit.
+fn add_task(wf: &engine::Workflow, order: &Order, name: &str) -> orderflow_store::Commit {
+    let lab = Actor::user("lab-user", "lab-co", &[]);
+    let change = engine::decide(
+        wf,
+        order,
+        &PartySettings::new(),
+        &lab,
+        "add_task",
+        &json!({ "name": name }),
+        at(2),
+    )
+    .unwrap();
+    commit_of(wf, order, None, &change)
+}
+
+/// Changes of different orders, several of them stale, committed at once:
+/// batches of plain changes are written a table at a time, and a stale
+/// change among them sends its batch down the change-by-change path, where
+/// only it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stale_changes_among_plain_ones_are_refused_alone() {
+    let (store, wf) = fresh().await;
+    let orders = published(&store, &wf, 32).await;
+    for order in orders.iter().step_by(4) {
+        store.commit(add_task(&wf, order, "first")).await.unwrap();
+    }
+    let racers: Vec<_> = orders
+        .iter()
+        .map(|order| {
+            let (store, c) = (Arc::clone(&store), add_task(&wf, order, "second"));
+            tokio::spawn(async move { store.commit(c).await })
+        })
+        .collect();
+    for (n, (order, racer)) in orders.iter().zip(racers).enumerate() {
+        let result = racer.await.unwrap();
+        let stored = store.order(&order.id).await.unwrap().unwrap();
+        let history = store.history(&order.id, 0, MAX_LIMIT).await.unwrap();
+        let seqs: Vec<u64> = history.iter().map(|h| h.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3], "{}", order.id);
+        assert_eq!(stored.version, 3, "{}: read as last committed", order.id);
+        let tasks = stored.data["tasks"].as_array().unwrap();
+        assert_eq!(tasks.len(), 1, "{}", order.id);
+        if n % 4 == 0 {
+            match result {
+                Err(StoreError::VersionConflict {
+                    expected, current, ..
+                }) => {
+                    assert_eq!((expected, current), (2, 3));
+                }
+                other => panic!("{}: a stale change was not refused: {other:?}", order.id),
+            }
+            assert_eq!(tasks[0]["name"], "first");
+        } else {
+            result.unwrap();
+            assert_eq!(tasks[0]["name"], "second");
+        }
+    }
+}
+
 /// Racers on many orders at once share the writers' transactions: a
 /// batch holding one order's winner and another order's losers commits
 /// the winners (the batch is run again with a savepoint per change once
 /// a loser breaks it), and no loser leaves a trace.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn losers_in_a_shared_batch_undo_only_themselves() {
-    let store = Arc::new(orderflow_postgres::testing::fresh_store().await.unwrap());
-    let wf = Arc::new(catalog::built_in("dental-lab").unwrap().unwrap());
-    let parties: BTreeMap<String, String> = [("customer", "clinic"), ("lab", "lab-co")]
-        .iter()
-        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
-        .collect();
-    let clinic = Actor::user("clinic-user", "clinic", &[]);
-    let lab = Actor::user("lab-user", "lab-co", &[]);
-    let none = PartySettings::new();
-    let inputs = json!({"lines": [{"product": "crown", "quantity": 1, "unit_price": "150.00"}]});
-    let mut orders = Vec::new();
-    for n in 0..24 {
-        let blank = Order::blank(&format!("o{n}"), "dental-lab", parties.clone());
-        let created =
-            engine::decide(&wf, &blank, &none, &clinic, "create", &inputs, at(0)).unwrap();
-        let c = commit_of(&wf, &blank, None, &created);
-        let draft = c.order.clone();
-        store.commit(c).await.unwrap();
-        let published =
-            engine::decide(&wf, &draft, &none, &clinic, "publish", &json!({}), at(1)).unwrap();
-        let c = commit_of(&wf, &draft, None, &published);
-        orders.push(c.order.clone());
-        store.commit(c).await.unwrap();
-    }
+    let (store, wf) = fresh().await;
+    let orders = published(&store, &wf, 24).await;
     let mut racers = Vec::new();
     for order in &orders {
         for n in 0..4 {
-            let change = engine::decide(
-                &wf,
-                order,
-                &none,
-                &lab,
-                "add_task",
-                &json!({"name": format!("task {n}")}),
-                at(1),
-            )
-            .unwrap();
-            let c = commit_of(&wf, order, None, &change);
+            let c = add_task(&wf, order, &format!("task {n}"));
             let store = Arc::clone(&store);
             racers.push((
                 order.id.clone(),
