@@ -9,12 +9,17 @@
 //! answering), then one of
 //! - `accounts`: a user, token, organisation or webhook endpoint changed;
 //!   those are all forgotten;
-//! - `orders [<order>, ...]`: the orders committed, each as its
+//! - `summaries [<order>, ...]`: the orders committed, each as its
 //!   [`Order::summary`] in JSON; they are forgotten, and passed on to the
 //!   server's live updates (so changes reach every server's subscribers
 //!   without a statement of their own);
 //! - `order <id>`: an order whose summary does not fit a notification;
 //!   forgotten, not passed on.
+//!
+//! A server reads a kind it does not know as "forget everything", so
+//! servers of different versions sharing a database during an upgrade
+//! never keep what another changed (the kinds an earlier version sent,
+//! `orders <id> ...`, are read so too).
 //!
 //! The cache is on only while the listener is connected, and emptied
 //! whenever it may have missed a notification.
@@ -58,10 +63,11 @@ pub fn notices<'o>(origin: &str, ops: impl IntoIterator<Item = &'o Op>) -> Vec<S
     out
 }
 
-/// `orders` as `orders [...]` notifications, each under the payload limit.
+/// `orders` as `summaries [...]` notifications, each under the payload
+/// limit.
 fn packed(origin: &str, orders: Vec<&Order>) -> Vec<String> {
     let mut out = Vec::new();
-    let head = format!("{origin} orders [");
+    let head = format!("{origin} summaries [");
     let mut batch = String::new();
     for order in orders {
         let summary = match serde_json::to_string(&order.summary()) {
@@ -153,7 +159,7 @@ fn heard(cache: &ReadCache, origin: &str, changes: &broadcast::Sender<Arc<Order>
     }
     let (kind, rest) = what.split_once(' ').unwrap_or((what, ""));
     match kind {
-        "orders" => match serde_json::from_str::<Vec<Order>>(rest) {
+        "summaries" => match serde_json::from_str::<Vec<Order>>(rest) {
             Ok(orders) => {
                 for order in orders {
                     cache.forget_order(&order.id);
@@ -200,9 +206,9 @@ mod tests {
         let mut heard = Vec::new();
         for notice in &notices {
             assert!(notice.len() < 8_000, "{} bytes", notice.len());
-            assert!(notice.starts_with("me orders ["), "{notice}");
+            assert!(notice.starts_with("me summaries ["), "{notice}");
             heard.extend(serde_json::from_str::<Vec<Order>>(
-                &notice["me orders ".len()..],
+                &notice["me summaries ".len()..],
             )?);
         }
         assert_eq!(heard.len(), 64);
@@ -219,6 +225,45 @@ mod tests {
         let notices = packed("me", orders.iter().collect());
         assert_eq!(notices.len(), 2);
         assert_eq!(notices[0], "me order order-2");
-        assert!(notices[1].starts_with("me orders ["));
+        assert!(notices[1].starts_with("me summaries ["));
+    }
+
+    /// Whether `cache` keeps the order `id` (the load, never needed when it
+    /// does, finds nothing).
+    async fn kept(cache: &ReadCache, id: &str) -> bool {
+        matches!(cache.order(id, async { Ok(None) }).await, Ok(Some(_)))
+    }
+
+    #[tokio::test]
+    async fn what_another_server_committed_is_forgotten_and_passed_on() {
+        let cache = ReadCache::fed();
+        cache.feed_live();
+        for n in 1..=3 {
+            cache.committed_since(order(n, 2), cache.orders_generation());
+        }
+        let (changes, mut heard_by_subscribers) = broadcast::channel(16);
+        let one = order(1, 2);
+        for notice in packed("other", vec![&one]) {
+            heard(&cache, "me", &changes, &notice);
+        }
+        assert!(!kept(&cache, "order-1").await);
+        assert!(kept(&cache, "order-2").await);
+        assert_eq!(
+            heard_by_subscribers.try_recv().ok().as_deref(),
+            Some(&one.summary())
+        );
+
+        // Its own notifications were dealt with before it answered.
+        let two = order(2, 2);
+        for notice in packed("me", vec![&two]) {
+            heard(&cache, "me", &changes, &notice);
+        }
+        assert!(kept(&cache, "order-2").await);
+        assert!(heard_by_subscribers.try_recv().is_err());
+
+        // A kind it does not know (what an earlier version sends) empties it.
+        heard(&cache, "me", &changes, "other orders order-2");
+        assert!(!kept(&cache, "order-2").await);
+        assert!(!kept(&cache, "order-3").await);
     }
 }
