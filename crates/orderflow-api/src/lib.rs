@@ -7,6 +7,7 @@
 mod inventory;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -89,7 +90,7 @@ pub struct ActionView {
     /// The inputs as the workflow declares them (`id`, `label`, `type`,
     /// `required`, constraints).
     #[schema(value_type = Vec<Object>)]
-    pub inputs: Vec<Json>,
+    pub inputs: Arc<[Json]>,
     /// Why it is blocked: a problem-like object with `code`, `detail` and
     /// the kind's own members (`available_in`, `allowed`, `rule` ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]

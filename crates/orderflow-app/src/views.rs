@@ -59,11 +59,7 @@ pub fn actions(list: Vec<Availability>) -> Vec<ActionView> {
             blocked: a.blocked.as_ref().map(rejection_problem),
             id: a.action,
             label: a.label,
-            inputs: a
-                .inputs
-                .iter()
-                .filter_map(|f| serde_json::to_value(f).ok())
-                .collect(),
+            inputs: a.inputs,
         })
         .collect()
 }

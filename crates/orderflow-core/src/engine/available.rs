@@ -2,6 +2,8 @@
 //! its inputs or what blocks it now — the answer to "what is the next step
 //! and why can't I take it".
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -9,7 +11,7 @@ use serde_json::Value as Json;
 use super::decide::{check_guards, permitted};
 use super::vars::{Memo, child_vars, order_vars};
 use super::{Owner, Workflow};
-use crate::definition::{Action, Field};
+use crate::definition::Action;
 use crate::expr::Vars;
 use crate::model::{Actor, Child, Order, PartySettings};
 use crate::rejection::Rejection;
@@ -18,7 +20,9 @@ use crate::rejection::Rejection;
 pub struct Availability {
     pub action: String,
     pub label: String,
-    pub inputs: Vec<Field>,
+    /// The inputs as the workflow declares them, in JSON (written out once
+    /// per workflow, shared by every answer).
+    pub inputs: Arc<[Json]>,
     /// Why it cannot be taken now; `None` when it can (guards that read the
     /// inputs are checked when they are sent).
     pub blocked: Option<Rejection>,
@@ -94,7 +98,7 @@ fn list(
         .map(|a| Availability {
             action: a.id.clone(),
             label: a.label.clone(),
-            inputs: a.inputs.clone(),
+            inputs: wf.declared_inputs(owner.kind.map(|k| k.id.as_str()), &a.id),
             blocked: blocked(wf, owner, order, status, actor, a, vars),
         })
         .collect()

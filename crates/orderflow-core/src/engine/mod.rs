@@ -16,6 +16,7 @@ mod timers;
 pub mod vars;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,10 @@ use crate::rejection::Rejection;
 pub struct Workflow {
     pub def: Definition,
     exprs: HashMap<String, Expr>,
+    /// Each action's declared inputs in JSON, by child kind (`""` for the
+    /// order's own actions) and action: every answer lists them for each
+    /// action it offers, so they are written out once, not per request.
+    inputs: HashMap<String, HashMap<String, Arc<[Json]>>>,
 }
 
 /// Everything one request did to one order: the version it makes, and its
@@ -82,7 +87,30 @@ impl Workflow {
                 exprs.insert(source.to_owned(), expr);
             }
         }
-        Ok(Self { def, exprs })
+        let declared = |actions: &[Action]| -> HashMap<String, Arc<[Json]>> {
+            actions
+                .iter()
+                .map(|a| {
+                    let inputs = a.inputs.iter().filter_map(|f| serde_json::to_value(f).ok());
+                    (a.id.clone(), inputs.collect())
+                })
+                .collect()
+        };
+        let mut inputs = HashMap::from([(String::new(), declared(&def.actions))]);
+        for kind in &def.children {
+            inputs.insert(kind.id.clone(), declared(&kind.actions));
+        }
+        Ok(Self { def, exprs, inputs })
+    }
+
+    /// `action`'s declared inputs in JSON (of the child kind `kind`, or
+    /// the order's own when `None`).
+    pub(crate) fn declared_inputs(&self, kind: Option<&str>, action: &str) -> Arc<[Json]> {
+        self.inputs
+            .get(kind.unwrap_or(""))
+            .and_then(|actions| actions.get(action))
+            .cloned()
+            .unwrap_or_else(|| Arc::new([]))
     }
 
     pub fn id(&self) -> &str {
