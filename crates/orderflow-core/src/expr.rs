@@ -139,7 +139,9 @@ impl Expr {
 /// beside it to explain failed guards.
 pub struct Vars<'p> {
     ctx: Context<'p, 'static>,
-    json: Vec<(String, Json)>,
+    /// Shared: what an evaluation pass remembers of them (`Memo`) holds
+    /// the same values without copying them.
+    json: Vec<(String, Arc<Json>)>,
     parent: Option<&'p Vars<'p>>,
 }
 
@@ -165,6 +167,10 @@ impl<'p> Vars<'p> {
     }
 
     pub fn set(&mut self, name: &str, value: Json) {
+        self.set_shared(name, Arc::new(value));
+    }
+
+    pub fn set_shared(&mut self, name: &str, value: Arc<Json>) {
         self.ctx.add_variable_as_val(name, to_val(&value));
         match self.json.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
@@ -182,9 +188,14 @@ impl<'p> Vars<'p> {
     }
 
     pub fn get(&self, name: &str) -> Option<&Json> {
+        self.shared(name).map(|v| &**v)
+    }
+
+    /// The variable `name` as it is held, to keep without a copy.
+    pub fn shared(&self, name: &str) -> Option<&Arc<Json>> {
         match self.json.iter().find(|(n, _)| n == name) {
             Some((_, v)) => Some(v),
-            None => self.parent.and_then(|p| p.get(name)),
+            None => self.parent.and_then(|p| p.shared(name)),
         }
     }
 
@@ -201,7 +212,7 @@ impl<'p> Vars<'p> {
     /// Every variable as one JSON object (for built-in algorithms).
     pub fn to_json(&self) -> serde_json::Map<String, Json> {
         let mut out = self.parent.map(|p| p.to_json()).unwrap_or_default();
-        out.extend(self.json.iter().cloned());
+        out.extend(self.json.iter().map(|(n, v)| (n.clone(), (**v).clone())));
         out
     }
 }

@@ -2,6 +2,8 @@
 //! `parties`, `actor`, `now` (and `input`, `child`, `parent`, `each` where
 //! they apply). `docs/workflows.md` lists them; the checker knows the same.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value as Json, json};
 
@@ -42,10 +44,11 @@ pub struct Memo {
 
 #[derive(Debug, Clone)]
 struct Evaluated {
-    /// The order value, computed values included.
-    order: Map<String, Json>,
+    /// The order value, computed values included (shared with the
+    /// variables it was set in).
+    order: Arc<Json>,
     /// The other variables set when it was computed (`children`, `actor`...).
-    others: Vec<(String, Json)>,
+    others: Vec<(String, Arc<Json>)>,
     /// Each computed value's id and expression (two workflows may name
     /// different expressions alike).
     exprs: Vec<(String, String)>,
@@ -74,8 +77,8 @@ impl Memo {
             [root, field, ..] if root == "order" => last.order.get(field) == order.get(field),
             [root] if root == "order" => false,
             [root, ..] => {
-                let before = last.others.iter().find(|(n, _)| n == root).map(|(_, v)| v);
-                before == vars.get(root)
+                let before = last.others.iter().find(|(n, _)| n == root);
+                before.map(|(_, v)| &**v) == vars.get(root)
             }
             [] => true,
         };
@@ -144,12 +147,13 @@ fn set_order(
             stale.push(&computed.id);
         }
     }
+    let value = Arc::new(Json::Object(value));
     if !wf.def.computed.is_empty() {
         memo.last = Some(Evaluated {
-            order: value.clone(),
+            order: Arc::clone(&value),
             others: ["children", "counts", "parties", "actor", "now"]
                 .into_iter()
-                .filter_map(|n| vars.get(n).map(|v| (n.to_owned(), v.clone())))
+                .filter_map(|n| vars.shared(n).map(|v| (n.to_owned(), Arc::clone(v))))
                 .collect(),
             exprs: wf
                 .def
@@ -160,7 +164,7 @@ fn set_order(
         });
     }
     if stale.is_none_or(|s| !s.is_empty()) {
-        vars.set("order", Json::Object(value));
+        vars.set_shared("order", value);
     }
     Ok(())
 }
