@@ -49,7 +49,7 @@ pub const ORDERS_MAX: usize = 1_000;
 
 /// See the module's documentation.
 pub struct ReadCache {
-    entries: Option<Mutex<Entries>>,
+    entries: Mutex<Entries>,
     /// Whether what is kept can be trusted: always for a sole writer;
     /// for a fed cache, only while its feed is heard.
     live: AtomicBool,
@@ -80,6 +80,19 @@ impl Entries {
         self.orders_generation += 1;
     }
 
+    /// Forgets the order `id`; a read of it that began before must not put
+    /// it back.
+    fn forget_order(&mut self, id: &str) {
+        self.orders.remove(id);
+        self.orders_generation += 1;
+    }
+
+    /// Forgets everything, orders included.
+    fn empty(&mut self) {
+        self.clear();
+        self.drop_orders();
+    }
+
     fn clear(&mut self) {
         self.generation += 1;
         self.users.clear();
@@ -92,7 +105,7 @@ impl ReadCache {
     /// A cache for a process that makes every write to its database.
     pub fn sole_writer() -> Self {
         Self {
-            entries: Some(Mutex::default()),
+            entries: Mutex::default(),
             live: AtomicBool::new(true),
         }
     }
@@ -101,7 +114,7 @@ impl ReadCache {
     /// and hears their writes: off until [`ReadCache::feed_live`].
     pub fn fed() -> Self {
         Self {
-            entries: Some(Mutex::default()),
+            entries: Mutex::default(),
             live: AtomicBool::new(false),
         }
     }
@@ -109,46 +122,37 @@ impl ReadCache {
     /// The feed is heard from now on: what was kept before may have missed
     /// a write, so it is dropped, and the cache is on.
     pub fn feed_live(&self) {
-        if let Some(entries) = &self.entries {
-            let mut e = lock(entries);
-            e.clear();
-            e.drop_orders();
-            self.live.store(true, Ordering::Release);
-        }
+        self.heard(true);
     }
 
     /// The feed is lost: the cache is off and empty until it is heard
     /// again.
     pub fn feed_lost(&self) {
-        if let Some(entries) = &self.entries {
-            let mut e = lock(entries);
-            self.live.store(false, Ordering::Release);
-            e.clear();
-            e.drop_orders();
-        }
+        self.heard(false);
+    }
+
+    /// Empties the cache, and turns it on or off, under its lock so that
+    /// no read keeps what it read across the change.
+    fn heard(&self, live: bool) {
+        let mut e = lock(&self.entries);
+        e.empty();
+        self.live.store(live, Ordering::Release);
     }
 
     /// Another server changed the order `id`.
     pub fn forget_order(&self, id: &str) {
-        if let Some(entries) = &self.entries {
-            let mut e = lock(entries);
-            e.orders.remove(id);
-            // A read of it that began before must not put it back.
-            e.orders_generation += 1;
-        }
+        lock(&self.entries).forget_order(id);
     }
 
     /// Whether the cache is on: a sole writer's always, a fed one's while
     /// its feed is heard.
     pub fn is_live(&self) -> bool {
-        self.entries.is_some() && self.live.load(Ordering::Acquire)
+        self.live.load(Ordering::Acquire)
     }
 
     /// The kept entries, when they can be trusted.
     fn kept(&self) -> Option<&Mutex<Entries>> {
-        self.entries
-            .as_ref()
-            .filter(|_| self.live.load(Ordering::Acquire))
+        self.is_live().then_some(&self.entries)
     }
 
     /// The user of the token hashed `sha256`, from `load` when not kept.
@@ -225,9 +229,7 @@ impl ReadCache {
 
     /// What [`ReadCache::committed_since`] compares: taken before a commit.
     pub fn orders_generation(&self) -> u64 {
-        self.entries
-            .as_ref()
-            .map_or(0, |entries| lock(entries).orders_generation)
+        lock(&self.entries).orders_generation
     }
 
     /// `order` as this process just committed it, when it shares its
@@ -241,8 +243,7 @@ impl ReadCache {
             if e.orders_generation == generation {
                 e.keep_order(order);
             } else {
-                e.orders.remove(&order.id);
-                e.orders_generation += 1;
+                e.forget_order(&order.id);
             }
         }
     }
@@ -251,9 +252,7 @@ impl ReadCache {
     /// have changed some of it ([`Op::changes_cached`]) is done, committed
     /// or not, before it is answered.
     pub fn clear(&self) {
-        if let Some(entries) = &self.entries {
-            lock(entries).clear();
-        }
+        lock(&self.entries).clear();
     }
 
     async fn through<K: Eq + Hash + Clone, V: Clone>(
