@@ -88,6 +88,9 @@ pub struct PgStore {
 
 struct Write {
     op: Op,
+    /// The cache's order generation before the write was queued
+    /// ([`ReadCache::committed_since`]).
+    generation: u64,
     reply: oneshot::Sender<Result<Done>>,
 }
 
@@ -129,7 +132,12 @@ impl PgStore {
         let writers: Vec<mpsc::Sender<Write>> = (0..WRITERS.min((max_connections / 2).max(1)))
             .map(|_| {
                 let (send, queue) = mpsc::channel(QUEUE);
-                tokio::spawn(run_writer(pool.clone(), queue, Arc::clone(&origin)));
+                tokio::spawn(run_writer(
+                    pool.clone(),
+                    queue,
+                    Arc::clone(&origin),
+                    Arc::clone(&cache),
+                ));
                 send
             })
             .collect();
@@ -164,24 +172,26 @@ impl PgStore {
             }
             return done;
         };
-        let order = commit.order.clone();
+        let id = commit.order.id.clone();
         let generation = self.cache.orders_generation();
-        let slot = orderflow_sql::counts::spread(&order.id) % self.writers.len() as u64;
+        let slot = orderflow_sql::counts::spread(&id) % self.writers.len() as u64;
         let writer = &self.writers[usize::try_from(slot).unwrap_or(0)];
         let (reply, answer) = oneshot::channel();
         writer
-            .send(Write { op, reply })
+            .send(Write {
+                op,
+                generation,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Unavailable("the writer task has stopped".into()))?;
-        let done = answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer task dropped a write".into()))?;
-        match &done {
-            Ok(_) => self.cache.committed_since(order, generation),
-            // It may have committed before the answer was lost.
-            Err(_) => self.cache.forget_order(&order.id),
-        }
-        done
+        answer.await.unwrap_or_else(|_| {
+            // The writer stopped, perhaps after committing it.
+            self.cache.forget_order(&id);
+            Err(StoreError::Unavailable(
+                "the writer task dropped a write".into(),
+            ))
+        })
     }
 }
 
@@ -193,7 +203,12 @@ async fn write_alone(pool: &PgPool, op: &Op, origin: &str) -> Result<Done> {
         .unwrap_or_else(|| Err(backend("the write was not run")))
 }
 
-async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<str>) {
+async fn run_writer(
+    pool: PgPool,
+    mut queue: mpsc::Receiver<Write>,
+    origin: Arc<str>,
+    cache: Arc<ReadCache>,
+) {
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -203,7 +218,7 @@ async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<
                 Err(_) => break,
             }
         }
-        write_batch(&pool, &mut batch, &origin).await;
+        write_batch(&pool, &mut batch, &origin, &cache).await;
     }
 }
 
@@ -212,8 +227,9 @@ async fn run_writer(pool: PgPool, mut queue: mpsc::Receiver<Write>, origin: Arc<
 /// changes is refused, which breaks that transaction, again with a
 /// savepoint each, so the others still commit; and when the transaction
 /// as a whole still fails, each change alone, so one change's trouble is
-/// never another's.
-async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
+/// never another's. Each committed order goes into `cache` before its
+/// change is answered (the order moved there, not copied).
+async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str, cache: &ReadCache) {
     let ops: Vec<&Op> = batch.iter().map(|w| &w.op).collect();
     let mut outcome = in_one_transaction(pool, &ops, origin, Apart::Optimistic).await;
     if ops.len() > 1 && matches!(&outcome, Err(why) if !matches!(why, StoreError::Unavailable(_))) {
@@ -237,11 +253,23 @@ async fn write_batch(pool: &PgPool, batch: &mut Vec<Write>, origin: &str) {
         }
     };
     let mut results = results.into_iter();
-    for write in batch.drain(..) {
+    for Write {
+        op,
+        generation,
+        reply,
+    } in batch.drain(..)
+    {
         let result = results
             .next()
             .unwrap_or_else(|| Err(backend("a write of the batch was not run")));
-        let _ = write.reply.send(result);
+        if let Op::Commit(commit) = op {
+            match &result {
+                Ok(_) => cache.committed_since(commit.order, generation),
+                // It may have committed before its answer was lost.
+                Err(_) => cache.forget_order(&commit.order.id),
+            }
+        }
+        let _ = reply.send(result);
     }
 }
 
