@@ -134,7 +134,7 @@ impl App {
                 .increment(1);
             return Ok(());
         }
-        let order = p.commit.order.clone();
+        let summary = p.commit.order.summary();
         let mut commit = self.with_messages(&p.wf, p.commit).await?;
         self.add_webhooks(&p.wf, &p.change, &mut commit).await?;
         let outcome = self.store.commit(commit).await;
@@ -158,7 +158,7 @@ impl App {
         .increment(1);
         match outcome {
             Ok(()) => {
-                self.publish(&order);
+                self.publish(summary);
                 Ok(())
             }
             Err(StoreError::VersionConflict { current, .. }) if if_match.is_some() => {

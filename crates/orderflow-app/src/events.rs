@@ -31,12 +31,12 @@ pub enum Notice {
 }
 
 impl App {
-    /// Tells this server's subscribers about a committed change (the
-    /// store tells the other servers', in the change's own transaction).
-    /// Nobody listening is fine.
-    pub fn publish(&self, order: &Order) {
+    /// Tells this server's subscribers about a committed change, given as
+    /// the order's [`Order::summary`] (the store tells the other servers',
+    /// in the change's own transaction). Nobody listening is fine.
+    pub fn publish(&self, summary: Order) {
         let _ = self.changes.send(Change {
-            order: Arc::new(order.summary()),
+            order: Arc::new(summary),
         });
     }
 

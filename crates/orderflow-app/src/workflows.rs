@@ -424,9 +424,9 @@ impl App {
             MigrationOutcome::Mapped
         };
         if !dry_run {
-            let next = commit.order.clone();
+            let summary = commit.order.summary();
             match self.store.commit(commit).await {
-                Ok(()) => self.publish(&next),
+                Ok(()) => self.publish(summary),
                 Err(StoreError::VersionConflict { current, .. }) => {
                     return Ok(refused(format!(
                         "it changed meanwhile (version {current}); migrate again"
