@@ -56,10 +56,7 @@ pub async fn write(conn: &mut PgConnection, commits: &[&Commit]) -> Result<Vec<R
         .iter()
         .flat_map(|c| counts::moves(Some(&c.before), &c.order))
         .collect();
-    let rows = counts::merged(moves);
-    if !rows.is_empty() {
-        crate::sql::add_counts(conn, &rows).await?;
-    }
+    crate::sql::apply_counts(conn, moves).await?;
     Ok(commits.iter().map(|_| Ok(Done::Unit)).collect())
 }
 

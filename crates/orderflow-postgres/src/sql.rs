@@ -19,7 +19,7 @@ fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
 
 /// All rows in one statement, one round trip: `unnest` hands them to the
 /// upsert in the order given, so rows are locked in that order.
-pub(crate) async fn add_counts(
+async fn add_counts(
     conn: &mut sqlx::postgres::PgConnection,
     rows: &[orderflow_sql::counts::CountMove],
 ) -> orderflow_store::Result<()> {

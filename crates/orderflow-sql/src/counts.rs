@@ -175,7 +175,10 @@ macro_rules! sql_counts {
     (pool: $pool:ty, connection: $conn:ty) => {
         /// Applies the count moves of a transaction's changes, merged and
         /// in one sorted order, through the backend's `add_counts`.
-        async fn apply_counts(conn: &mut $conn, moves: Vec<$crate::counts::CountMove>) -> Result<()> {
+        pub(crate) async fn apply_counts(
+            conn: &mut $conn,
+            moves: Vec<$crate::counts::CountMove>,
+        ) -> Result<()> {
             let rows = $crate::counts::merged(moves);
             if rows.is_empty() {
                 return Ok(());
