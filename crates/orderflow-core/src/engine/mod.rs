@@ -33,7 +33,7 @@ pub use vars::Memo;
 
 use crate::definition::{Action, ChildKind, Definition, State};
 use crate::event::Step;
-use crate::expr::{Expr, ExprError, Vars};
+use crate::expr::{Expr, ExprError, Reads, Vars};
 use crate::model::{Actor, Order};
 use crate::rejection::Rejection;
 
@@ -46,6 +46,8 @@ pub struct Workflow {
     /// order's own actions) and action: every answer lists them for each
     /// action it offers, so they are written out once, not per request.
     inputs: HashMap<String, HashMap<String, Arc<[Json]>>>,
+    /// What its expressions read of each variable (see `Reads`).
+    reads: Arc<Reads>,
 }
 
 /// Everything one request did to one order: the version it makes, and its
@@ -100,7 +102,13 @@ impl Workflow {
         for kind in &def.children {
             inputs.insert(kind.id.clone(), declared(&kind.actions));
         }
-        Ok(Self { def, exprs, inputs })
+        let reads = Arc::new(Reads::of(exprs.values()));
+        Ok(Self {
+            def,
+            exprs,
+            inputs,
+            reads,
+        })
     }
 
     /// `action`'s declared inputs in JSON (of the child kind `kind`, or
@@ -149,6 +157,11 @@ impl Workflow {
                 message: format!("gave {}, not true or false", crate::expr::describe(&other)),
             }),
         }
+    }
+
+    /// Empty variables for its expressions.
+    pub(crate) fn vars(&self) -> Vars<'static> {
+        Vars::reading(Arc::clone(&self.reads))
     }
 
     pub(crate) fn expr(&self, source: &str) -> Option<&Expr> {

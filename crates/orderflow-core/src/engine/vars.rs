@@ -21,7 +21,8 @@ pub fn order_value(
     order: &Order,
     settings: &PartySettings,
 ) -> Result<Json, Rejection> {
-    let mut vars = Vars::default()
+    let mut vars = wf
+        .vars()
         .with("children", children_value(wf, order))
         .with("counts", counts_value(wf, order))
         .with("parties", parties_value(wf, order, settings));
@@ -290,7 +291,8 @@ pub fn order_vars(
     now: DateTime<Utc>,
     memo: &mut Memo,
 ) -> Result<Vars<'static>, Rejection> {
-    let mut vars = Vars::default()
+    let mut vars = wf
+        .vars()
         .with("children", children_value(wf, order))
         .with("counts", counts_value(wf, order))
         .with("parties", parties_value(wf, order, settings))
