@@ -77,7 +77,7 @@ impl App {
         }
         let settings = self.party_settings(&v.order).await?;
         let actor = caller.actor();
-        let mut memo = engine::Memo::default();
+        let mut memo = self.memos.take(&v.order.id);
         let decided = match &child {
             Some(c) => engine::decide_child_with(
                 &v.wf,

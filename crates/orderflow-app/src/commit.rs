@@ -263,9 +263,12 @@ impl App {
                 created_at: self.now(),
             });
         }
+        let memo = std::mem::take(&mut p.memo);
+        let id = p.commit.order.id.clone();
         if let Err(e) = self.commit(p, if_match).await {
             return self.unless_raced(caller, idem.as_ref(), Err(e)).await;
         }
+        self.memos.keep(&id, memo);
         self.commit_follow_ups(follow_ups).await;
         Ok(Answer {
             status,

@@ -26,6 +26,7 @@ pub mod inventory;
 pub mod json;
 pub mod label;
 pub mod mail;
+mod memos;
 pub mod notifications;
 pub mod passwords;
 pub mod read;
@@ -134,6 +135,8 @@ pub struct App {
     pub public_url: String,
     /// How this deployment runs the scheduler ([`App::with_scheduler`]).
     pub scheduler: Arc<scheduler::SchedulerConfig>,
+    /// The computed values recent requests evaluated, per order.
+    pub(crate) memos: Arc<memos::Memos>,
 }
 
 /// The public address when none is configured.
@@ -158,6 +161,7 @@ impl App {
             throttle: Arc::default(),
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             scheduler: Arc::default(),
+            memos: Arc::default(),
         }
     }
 

@@ -95,13 +95,10 @@ impl App {
     pub async fn order(&self, caller: &UserCaller, id: &str) -> Result<OrderView, AppError> {
         let v = self.load_visible(caller, id).await?;
         let settings = self.party_settings(&v.order).await?;
-        self.view_for(
-            &v.wf,
-            &v.order,
-            &settings,
-            &caller.actor(),
-            &mut engine::Memo::default(),
-        )
+        let mut memo = self.memos.take(&v.order.id);
+        let view = self.view_for(&v.wf, &v.order, &settings, &caller.actor(), &mut memo);
+        self.memos.keep(&v.order.id, memo);
+        view
     }
 
     /// Orders the caller sees, newest first, with cursor paging.

@@ -56,6 +56,11 @@ struct Evaluated {
 }
 
 impl Memo {
+    /// Whether it holds nothing (the workflow computes no value).
+    pub fn is_empty(&self) -> bool {
+        self.last.is_none()
+    }
+
     /// The value `computed` had last, if it would evaluate to it now: the
     /// same expression, reading only what is equal in `order` (the computed
     /// values before it set) and in `vars`.

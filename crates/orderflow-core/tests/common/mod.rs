@@ -32,6 +32,10 @@ pub struct Sim {
     /// Children kept outside the order's snapshot (jobs), by id.
     pub rows: BTreeMap<String, Child>,
     pub changes: Vec<Change>,
+    /// Carried from one action to the next, as the server keeps it per
+    /// order: every decision and answer from it must be what a fresh one
+    /// gives.
+    memo: Memo,
 }
 
 impl Sim {
@@ -59,6 +63,7 @@ impl Sim {
             order,
             rows: BTreeMap::new(),
             changes: Vec::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -67,21 +72,27 @@ impl Sim {
     }
 
     pub fn act(&mut self, actor: &Actor, action: &str, inputs: Json) -> Result<Change, Rejection> {
-        let mut memo = Memo::default();
-        let change = engine::decide_with(
-            &self.wf,
-            &self.order,
-            &self.settings,
-            actor,
-            action,
-            &inputs,
-            self.now,
-            &mut memo,
-        )?;
+        let decide = |memo: &mut Memo| {
+            engine::decide_with(
+                &self.wf,
+                &self.order,
+                &self.settings,
+                actor,
+                action,
+                &inputs,
+                self.now,
+                memo,
+            )
+        };
+        let mut memo = std::mem::take(&mut self.memo);
+        let decided = decide(&mut memo);
+        assert_eq!(decided, decide(&mut Memo::default()));
+        let change = decided?;
         if !change.is_read() {
             self.commit(&change, None);
             self.answer_as_from_scratch(actor, &mut memo);
         }
+        self.memo = memo;
         Ok(change)
     }
 
