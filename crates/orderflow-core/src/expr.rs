@@ -169,12 +169,8 @@ impl Reads {
     fn bind(&self, name: &str, value: &Json) -> Box<dyn Val + 'static> {
         match (self.roots.get(name), value) {
             (None, _) => Box::new(CelNull),
-            (Some(Some(fields)), Json::Object(map)) => Box::new(CelMap::from(
-                fields
-                    .iter()
-                    .filter_map(|f| map.get_key_value(f.as_str()))
-                    .map(|(k, v)| (CelMapKey::from(k.clone()), to_val(v)))
-                    .collect::<HashMap<_, _>>(),
+            (Some(Some(fields)), Json::Object(map)) => Box::new(to_map(
+                fields.iter().filter_map(|f| map.get_key_value(f.as_str())),
             )),
             _ => to_val(value),
         }
@@ -454,12 +450,17 @@ pub fn to_val(v: &Json) -> Box<dyn Val + 'static> {
         },
         Json::String(s) => Box::new(CelString::from(s.clone())),
         Json::Array(items) => Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>())),
-        Json::Object(map) => Box::new(CelMap::from(
-            map.iter()
-                .map(|(k, v)| (CelMapKey::from(k.clone()), to_val(v)))
-                .collect::<HashMap<_, _>>(),
-        )),
+        Json::Object(map) => Box::new(to_map(map.iter())),
     }
+}
+
+/// A JSON object's entries as a CEL map.
+fn to_map<'a>(entries: impl Iterator<Item = (&'a String, &'a Json)>) -> CelMap<'static> {
+    CelMap::from(
+        entries
+            .map(|(k, v)| (CelMapKey::from(k.clone()), to_val(v)))
+            .collect::<HashMap<_, _>>(),
+    )
 }
 
 pub fn from_cel(v: &Value) -> Result<Json, ExprError> {
