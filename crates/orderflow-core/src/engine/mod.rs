@@ -48,6 +48,9 @@ pub struct Workflow {
     inputs: HashMap<String, HashMap<String, Arc<[Json]>>>,
     /// What its expressions read of each variable (see `Reads`).
     reads: Arc<Reads>,
+    /// Each computed value's id and expression, as an evaluation memo
+    /// records them (`vars::Memo`), written out once.
+    pub(crate) computed: Arc<[(String, String)]>,
 }
 
 /// Everything one request did to one order: the version it makes, and its
@@ -103,11 +106,17 @@ impl Workflow {
             inputs.insert(kind.id.clone(), declared(&kind.actions));
         }
         let reads = Arc::new(Reads::of(exprs.values()));
+        let computed = def
+            .computed
+            .iter()
+            .map(|c| (c.id.clone(), c.expr.clone()))
+            .collect();
         Ok(Self {
             def,
             exprs,
             inputs,
             reads,
+            computed,
         })
     }
 

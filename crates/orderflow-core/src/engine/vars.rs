@@ -52,7 +52,7 @@ struct Evaluated {
     others: Vec<(String, Arc<Json>)>,
     /// Each computed value's id and expression (two workflows may name
     /// different expressions alike).
-    exprs: Vec<(String, String)>,
+    exprs: Arc<[(String, String)]>,
 }
 
 impl Memo {
@@ -161,12 +161,7 @@ fn set_order(
                 .into_iter()
                 .filter_map(|n| vars.shared(n).map(|v| (n.to_owned(), Arc::clone(v))))
                 .collect(),
-            exprs: wf
-                .def
-                .computed
-                .iter()
-                .map(|c| (c.id.clone(), c.expr.clone()))
-                .collect(),
+            exprs: Arc::clone(&wf.computed),
         });
     }
     if stale.is_none_or(|s| !s.is_empty()) {
