@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use orderflow_core::engine::Memo;
 
-/// How many orders' memos are kept (each holds one order's values, a few
-/// KiB): enough for every order a busy server changes in a moment.
+/// How many orders' memos are kept (each holds a copy of one order's
+/// values with its computed ones): as many as the read cache keeps orders.
 const KEPT_MAX: usize = 1024;
 
 #[derive(Debug, Default)]
