@@ -92,7 +92,7 @@ async fn party_inputs(
                 .map(|o| (o.id.clone(), o.name.clone(), o.id == chosen))
                 .collect(),
             accept: String::new(),
-            multiple: false,
+            max_files: 0,
             list: None,
             quick: Vec::new(),
         });

@@ -49,7 +49,8 @@ pub struct Input {
     /// (value, label, selected) of a select.
     pub options: Vec<(String, String, bool)>,
     pub accept: String,
-    pub multiple: bool,
+    /// How many files a files input takes (0 for other inputs).
+    pub max_files: usize,
     pub list: Option<ListInput>,
     /// Dates one click away (label, `YYYY-MM-DD`): **Today** and
     /// **Tomorrow** where the earliest allowed date is today.
@@ -344,7 +345,7 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
         step: String::new(),
         options: Vec::new(),
         accept: String::new(),
-        multiple: false,
+        max_files: 0,
         list: None,
         quick: Vec::new(),
     };
@@ -384,10 +385,7 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
             let zone = time_zone(t.settings, timezone_of.as_deref())
                 .map_or_else(|| "UTC".to_owned(), |z| z.name().to_owned());
             if let Some(range) = date_range(&i.min, &i.max, relative.then_some((day, zone))) {
-                i.hint = match i.hint.trim_end_matches('.') {
-                    "" => range,
-                    described => format!("{described}. {range}"),
-                };
+                add_sentence(&mut i.hint, range);
             }
             if i.min == day.to_string() {
                 let next = day.succ_opt().map(|d| d.to_string()).unwrap_or_default();
@@ -411,8 +409,14 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
             media_types,
         } => {
             i.widget = Widget::Files;
-            i.multiple = *max_count > 1;
+            i.max_files = *max_count;
             i.accept = media_types.join(",");
+            if *max_count > 1 {
+                let images =
+                    !media_types.is_empty() && media_types.iter().all(|m| m.starts_with("image/"));
+                let what = if images { "images" } else { "files" };
+                add_sentence(&mut i.hint, format!("Up to {max_count} {what}."));
+            }
         }
         FieldKind::List { fields, .. } if !fields.is_empty() => {
             i.widget = Widget::List;
@@ -443,6 +447,14 @@ fn input(form: &str, prefix: &str, f: &Field, posted: &Posted<'_>, t: &Today<'_>
         _ => i.widget = Widget::LongText,
     }
     i
+}
+
+/// Adds a sentence to a hint, after what the workflow describes.
+fn add_sentence(hint: &mut String, sentence: String) {
+    *hint = match hint.trim_end_matches('.') {
+        "" => sentence,
+        described => format!("{described}. {sentence}"),
+    };
 }
 
 /// The dates a date input allows, as its hint says them: `Allowed dates:

@@ -1,6 +1,7 @@
 // The little the pages need beyond htmx: open and close the action
-// dialogs, and add or remove rows of list inputs. Every page works
-// without it (forms post and the server answers a whole page).
+// dialogs, add or remove rows of list inputs, show the files chosen in a
+// form. Every page works without it (forms post and the server answers a
+// whole page).
 "use strict";
 
 document.addEventListener("click", (event) => {
@@ -116,3 +117,42 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     document.querySelectorAll(".live-held").forEach((n) => { n.hidden = false; });
   }
 });
+
+// Files chosen in a form are shown before they are sent: images drawn
+// small, other files by name, each with its size; choosing more than the
+// input takes is said at once (the server refuses it too).
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!input.matches("input[type=file]")) return;
+  const list = document.getElementById(`${input.id}-chosen`);
+  if (!list) return;
+  list.querySelectorAll("img").forEach((img) => URL.revokeObjectURL(img.src));
+  list.replaceChildren();
+  const files = Array.from(input.files);
+  for (const file of files) {
+    const item = document.createElement("li");
+    if (file.type.startsWith("image/")) {
+      const img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = file.name;
+      item.append(img, size(file.size));
+    } else {
+      item.append(`${file.name} (${size(file.size)})`);
+    }
+    list.append(item);
+  }
+  const most = Number(input.dataset.maxFiles || 0);
+  if (most && files.length > most) {
+    const note = document.createElement("li");
+    note.className = "error";
+    note.textContent = `Choose at most ${most}: ${files.length} are chosen.`;
+    list.append(note);
+  }
+  list.hidden = files.length === 0;
+});
+
+function size(bytes) {
+  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1000000) return `${Math.round(bytes / 1000)} kB`;
+  return `${(bytes / 1000000).toFixed(1)} MB`;
+}

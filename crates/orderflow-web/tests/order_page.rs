@@ -149,6 +149,58 @@ async fn purchasing_order(server: &Server, buyer: &Login) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chosen_images_are_shown_before_they_are_sent_and_too_many_are_said_at_once() {
+    let server = Server::start().await;
+    let (buyer, _, _) = purchasing_world(&server).await;
+    let id = purchasing_order(&server, &buyer).await;
+    let before = server.get(&buyer.token, &format!("/orders/{id}")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let photos: Vec<String> = (1..=4)
+        .map(|n| {
+            let path = dir.path().join(format!("shelf-{n}.png"));
+            std::fs::write(&path, PIXEL_PNG).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&buyer).await;
+    b.goto(&format!("/orders/{id}")).await;
+    b.click("Add note").await;
+    b.wait_text("Up to 3 images.").await;
+
+    // Two photos: each drawn in the dialog, named by its file.
+    let images = b.field("Images").await;
+    images.send_keys(&photos[..2].join("\n")).await.unwrap();
+    for name in ["shelf-1.png", "shelf-2.png"] {
+        let shown = b.images(name).await;
+        assert_eq!(shown.len(), 1, "{name} is previewed once");
+        let drawn = b
+            .client
+            .execute(
+                "const i = arguments[0]; return new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth));",
+                vec![serde_json::to_value(&shown[0]).unwrap()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(drawn, json!(1), "the preview is the chosen image itself");
+    }
+    assert!(!b.text().await.contains("Choose at most"));
+
+    // Two more make four: said beside the field before anything is sent.
+    images.send_keys(&photos[2..].join("\n")).await.unwrap();
+    b.wait_text("Choose at most 3: 4 are chosen.").await;
+    assert_eq!(b.images("shelf-4.png").await.len(), 1);
+
+    // Sent anyway, the server refuses it and the order keeps no note.
+    b.fill("Note", "Shelf photos").await;
+    b.click("Add note").await;
+    b.wait_text("takes at most 3 file(s); 4 were given").await;
+    let order = server.get(&buyer.token, &format!("/orders/{id}")).await;
+    assert_eq!(order["version"], before["version"], "nothing was written");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachments_show_as_thumbnails_and_links_for_the_parties_only() {
     let server = Server::start().await;
     let (buyer, supplier, stranger) = purchasing_world(&server).await;
