@@ -31,6 +31,9 @@ use crate::session::{Session, url_encode};
 /// The job as the station shows it.
 pub struct JobCard {
     pub code: String,
+    /// The code as people type it: the order's number for its id
+    /// (`PP-1042/job-1`), when it has one.
+    pub title: String,
     pub order_href: String,
     pub order_title: String,
     pub item: String,
@@ -324,6 +327,10 @@ fn card(web: &Web, found: &StationJob, posted: &Posted<'_>) -> JobCard {
         .unwrap_or_default();
     JobCard {
         code: found.code.clone(),
+        title: match &found.number {
+            Some(n) => format!("{n}/{}", found.job.id),
+            None => found.code.clone(),
+        },
         order_href: format!("/orders/{}", url_encode(&found.order)),
         order_title: match &found.reference {
             Some(r) => format!(
