@@ -14,6 +14,7 @@ mod assets;
 mod badge;
 mod camera;
 mod checklist;
+mod client;
 mod create;
 mod dashboard;
 mod deploy;
@@ -44,21 +45,24 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use orderflow_app::App;
 
+pub use client::{TrustedProxies, loopback};
 pub use error::PageError;
 
 /// What every page handler shares.
 #[derive(Clone)]
 pub struct Web {
     pub(crate) app: App,
+    /// Whose `X-Forwarded-For` names the client of a sign-in.
+    pub(crate) proxies: TrustedProxies,
 }
 
 /// The pages, under the API's own layers when merged with its router; an
 /// HTML 404 page for every path they do not take.
-pub fn router(app: App) -> Router {
+pub fn router(app: App, proxies: TrustedProxies) -> Router {
     // A form may carry a few files (purchasing's `complete`: 3 images and
     // an invoice), each within the files API's own limit.
     let form_limit = app.limits.file_bytes_max.saturating_mul(4) + 64 * 1024;
-    let web = Web { app };
+    let web = Web { app, proxies };
     Router::new()
         .route("/", get(login::home))
         .route("/login", get(login::page).post(login::submit))

@@ -90,12 +90,11 @@ pub async fn page(
     form(&headers, StatusCode::OK, &q.next, "", None)
 }
 
-/// The client's address, the sign-in throttle's second key.
-fn client_addr(extensions: &Extensions) -> String {
+/// The address the connection came from.
+fn peer(extensions: &Extensions) -> Option<std::net::IpAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .map(|ConnectInfo(a)| a.ip())
 }
 
 /// What the form says when the application refuses a sign-in; `None`
@@ -133,7 +132,11 @@ pub async fn submit(
     let (login, next) = (get("user").trim(), get("next"));
     let signed = web
         .app
-        .sign_in(login, get("password"), &client_addr(&extensions))
+        .sign_in(
+            login,
+            get("password"),
+            &web.proxies.client(peer(&extensions), &headers),
+        )
         .await;
     match signed {
         Ok(signed) => {

@@ -229,6 +229,59 @@ async fn repeated_wrong_passwords_are_slowed_down_with_a_message() {
 }
 
 #[tokio::test]
+async fn behind_a_proxy_failed_sign_ins_slow_down_their_client_not_everyone() {
+    let server = Server::start().await;
+    server
+        .organization("clinic", "Smile Clinic", json!({}))
+        .await;
+    let carla = server.user("carla", "clinic", &[]).await;
+    for n in 0..6 {
+        server.user(&format!("guess{n}"), "clinic", &[]).await;
+    }
+    let http = client();
+    let base = &server.base;
+    let (pair, token) = login_form(&http, base).await;
+    // The test's requests come from loopback, where the default trusts a
+    // TLS proxy: X-Forwarded-For names the client.
+    let attempt = |client: &'static str, user: String, password: String| {
+        http.post(format!("{base}/login"))
+            .header(COOKIE, &pair)
+            .header("x-forwarded-for", client)
+            .form(&[
+                ("csrf", token.clone()),
+                ("user", user),
+                ("password", password),
+            ])
+            .send()
+    };
+    // One client tries a wrong password on six users, one each: no user
+    // is slowed down, the client is.
+    let mut last = 0;
+    for n in 0..6 {
+        let r = attempt("203.0.113.5", format!("guess{n}"), "wrong-password".into())
+            .await
+            .unwrap();
+        last = r.status().as_u16();
+    }
+    assert_eq!(last, 429, "the guessing client waits");
+    // Another client behind the same proxy signs in at once.
+    let other = attempt("198.51.100.7", "carla".into(), carla.password.clone())
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 303, "the other client is not slowed down");
+    // What a client writes into the header itself is not believed: the
+    // proxy appends the address it heard from, and that one counts.
+    let spoofed = attempt(
+        "198.51.100.7, 203.0.113.5",
+        "carla".into(),
+        carla.password.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(spoofed.status(), 429, "the guessing client still waits");
+}
+
+#[tokio::test]
 async fn a_user_changes_their_own_password() {
     let server = Server::start().await;
     server

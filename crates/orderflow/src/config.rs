@@ -2,10 +2,11 @@
 //! and flags, each overriding the one before.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use ipnet::IpNet;
 use orderflow_app::scheduler::{ScheduleOverride, SchedulerConfig};
 use serde::Deserialize;
 
@@ -44,6 +45,13 @@ sqlite_synchronous = "full"
 # The address people open, used in e-mails and printed by `demo`.
 #                                                  ORDERFLOW_PUBLIC_URL
 # public_url = "http://127.0.0.1:8080"
+
+# Proxies in front (TLS) whose X-Forwarded-For names the client a sign-in
+# came from, so failed sign-ins are slowed down per client, not for
+# everyone behind the proxy: addresses or networks. The default trusts a
+# proxy on the same host; [] trusts none.
+#                 ORDERFLOW_TRUSTED_PROXIES (comma-separated; "none" for [])
+# trusted_proxies = ["127.0.0.0/8", "::1"]
 
 # Log filter (tracing's EnvFilter syntax).         ORDERFLOW_LOG
 log = "info"
@@ -100,6 +108,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub log: Option<String>,
     pub workflows: Option<PathBuf>,
+    pub trusted_proxies: Option<Vec<String>>,
     pub scheduler: Option<SchedulerFile>,
     pub webhooks: Option<WebhooksFile>,
 }
@@ -175,6 +184,8 @@ pub struct Config {
     pub scheduler_tick_seconds: u64,
     /// Extra certificate authorities (PEM) for webhook endpoints.
     pub webhook_ca_file: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -269,6 +280,14 @@ impl Config {
                 bail!("scheduler.schedules.{key:?}: {e}");
             }
         }
+        let trusted_proxies = match env("ORDERFLOW_TRUSTED_PROXIES").filter(|v| !v.is_empty()) {
+            Some(v) if v.trim().eq_ignore_ascii_case("none") => Vec::new(),
+            Some(v) => networks(v.split(',').map(str::to_owned))?,
+            None => match file.trusted_proxies {
+                Some(list) => networks(list.into_iter())?,
+                None => orderflow_web::loopback(),
+            },
+        };
         let scheduler = SchedulerConfig {
             enabled,
             schedules: scheduler_file.schedules,
@@ -293,6 +312,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
                 .or(file.webhooks.and_then(|w| w.ca_file)),
+            trusted_proxies,
         })
     }
 }
@@ -314,6 +334,22 @@ impl Config {
         }
         c
     }
+}
+
+/// Addresses (`10.1.2.3`, `::1`) or networks (`10.0.0.0/8`).
+fn networks(items: impl Iterator<Item = String>) -> anyhow::Result<Vec<IpNet>> {
+    items
+        .map(|item| {
+            let item = item.trim();
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "trusted_proxies: {item:?} is not an IP address or network (such as 10.0.0.0/8)"
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `url` with its password replaced by `***`; a URL that does not parse is
@@ -537,6 +573,36 @@ mod tests {
                 Some("[scheduler.schedules.\"a.b\"]\ncron = \"0 2 * * *\"\ntime_zone = \"Moon/Base\"\n")
             )
             .contains("unknown time zone \"Moon/Base\"")
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_the_same_host_and_are_read_as_networks() {
+        let nets = |c: Config| -> Vec<String> {
+            c.trusted_proxies.iter().map(ToString::to_string).collect()
+        };
+        let c = resolve(Flags::default(), &[], None).unwrap();
+        assert_eq!(nets(c), ["127.0.0.0/8", "::1/128"]);
+        let file = Some("trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n");
+        let c = resolve(with_file(), &[], file).unwrap();
+        assert_eq!(nets(c), ["10.0.0.0/8", "192.0.2.7/32"]);
+        let c = resolve(with_file(), &[], Some("trusted_proxies = []\n")).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        let env = [("ORDERFLOW_TRUSTED_PROXIES", "172.16.0.0/12, ::1")];
+        let c = resolve(with_file(), &env, file).unwrap();
+        assert_eq!(nets(c), ["172.16.0.0/12", "::1/128"]);
+        let env = [("ORDERFLOW_TRUSTED_PROXIES", "none")];
+        assert!(
+            resolve(with_file(), &env, file)
+                .unwrap()
+                .trusted_proxies
+                .is_empty()
+        );
+        let env = [("ORDERFLOW_TRUSTED_PROXIES", "proxy.local")];
+        let err = resolve(Flags::default(), &env, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "trusted_proxies: \"proxy.local\" is not an IP address or network (such as 10.0.0.0/8)"
         );
     }
 

@@ -149,7 +149,10 @@ pub async fn run_until(
         "orderflow is serving on http://{address} (web UI at /, API under /api/v1, documentation at /api/docs)"
     );
     let limits = ConnectionLimits::for_this_process();
-    let pages = orderflow_web::router(state.clone());
+    let pages = orderflow_web::router(
+        state.clone(),
+        orderflow_web::TrustedProxies::new(config.trusted_proxies.clone()),
+    );
     listen::serve(
         listener,
         router_with_pages(state, Some(pages)),

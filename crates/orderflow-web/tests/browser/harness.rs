@@ -73,7 +73,13 @@ impl Server {
             .deploy_built_ins()
             .await
             .expect("the built-ins deployed");
-        let app = router_with_pages(state.clone(), Some(orderflow_web::router(state)));
+        let app = router_with_pages(
+            state.clone(),
+            Some(orderflow_web::router(
+                state,
+                orderflow_web::TrustedProxies::default(),
+            )),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");
