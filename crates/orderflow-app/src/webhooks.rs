@@ -348,6 +348,7 @@ fn delivery(
         order_id: order.id.clone(),
         event: event.to_owned(),
         created_at: change.at,
+        retrying_since: None,
         attempts: 0,
         next_attempt_at: Some(change.at),
         delivered_at: None,

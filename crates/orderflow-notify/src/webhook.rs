@@ -204,7 +204,7 @@ impl WebhookDeliverer {
             },
         };
         let give_up = d.attempts >= self.policy.attempts_max
-            || now - d.created_at >= self.policy.give_up_after;
+            || now - d.retrying_since.unwrap_or(d.created_at) >= self.policy.give_up_after;
         let retry_at = (!give_up).then(|| now + self.policy.retry_delay(&d.id, d.attempts));
         tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, attempts = d.attempts, ?retry_at, "webhook delivery failed: {error}");
         self.store

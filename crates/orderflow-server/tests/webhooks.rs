@@ -598,9 +598,22 @@ async fn given_up_deliveries_are_dead_until_redelivered(store: Arc<dyn Store>) {
         WebhookRound::default()
     );
 
+    // Redelivered ten days after the event, the receiver still failing:
+    // retried afresh, not given up at its first failure (the 3 days count
+    // from the redelivery).
+    let delivery = d["id"].as_str().unwrap();
+    let later = at + Duration::days(10);
+    w.s.store.redeliver_webhook(delivery, later).await.unwrap();
+    let retried = round(&deliverer, later + Duration::minutes(1)).await;
+    assert_eq!(
+        (retried.failed, retried.dead),
+        (1, 0),
+        "retried, not dead: {retried:?}"
+    );
+    assert_eq!(w.s.deliveries(&w.lab, &hook).await[0]["state"], "pending");
+
     // Redelivered by hand once the receiver is fixed.
     receiver.received().failing.clear();
-    let delivery = d["id"].as_str().unwrap();
     let path = format!("/api/v1/webhooks/{hook}/deliveries/{delivery}/redeliver");
     w.s.post(&w.lab_user, &path, json!({}))
         .await
@@ -618,7 +631,7 @@ async fn given_up_deliveries_are_dead_until_redelivered(store: Arc<dyn Store>) {
     {
         let r = receiver.received();
         assert!(r.bad_signatures.is_empty(), "{:?}", r.bad_signatures);
-        assert_eq!(r.requests.len(), 6);
+        assert_eq!(r.requests.len(), 7);
         assert!(r.requests.iter().all(|(_, id, _)| id == delivery));
     }
     receiver.stop().await;

@@ -24,7 +24,8 @@ macro_rules! sql_webhooks {
         const ENDPOINT_COLUMNS: &str =
             "id, organization, url, secret, workflows, events, actions, created_at";
         const DELIVERY_COLUMNS: &str = "id, endpoint, organization, order_id, event, payload, \
-             created_at, attempts, available_at, delivered_at, dead_at, last_error";
+             created_at, retrying_since, attempts, available_at, delivered_at, dead_at, \
+             last_error";
 
         fn endpoint_of(row: &$row) -> Result<WebhookEndpoint> {
             Ok(WebhookEndpoint {
@@ -52,6 +53,7 @@ macro_rules! sql_webhooks {
                 event: get(row, "event")?,
                 payload: parse(row, "payload")?,
                 created_at: time(row, "created_at")?,
+                retrying_since: maybe_time(row, "retrying_since")?,
                 attempts: u32::try_from(get::<i64>(row, "attempts")?).map_err(backend)?,
                 next_attempt_at: maybe_time(row, "available_at")?,
                 delivered_at: maybe_time(row, "delivered_at")?,
@@ -258,8 +260,9 @@ macro_rules! sql_webhooks {
                 }
                 WebhookOp::Redeliver { id, now } => {
                     let done = query(
-                        "UPDATE webhook_deliveries SET available_at = $1, attempts = 0, \
-                         lease_until = NULL, delivered_at = NULL, dead_at = NULL WHERE id = $2",
+                        "UPDATE webhook_deliveries SET available_at = $1, retrying_since = $1, \
+                         attempts = 0, lease_until = NULL, delivered_at = NULL, dead_at = NULL \
+                         WHERE id = $2",
                     )
                     .bind(micros(*now))
                     .bind(id)

@@ -43,6 +43,9 @@ pub struct WebhookDelivery {
     /// The JSON body sent.
     pub payload: Json,
     pub created_at: DateTime<Utc>,
+    /// When it was last redelivered by hand: the time it is retried for
+    /// counts from then, not from `created_at`.
+    pub retrying_since: Option<DateTime<Utc>>,
     /// Attempts so far (claims, the current one included; 0 in a commit
     /// and after a redelivery by hand).
     pub attempts: u32,

@@ -31,6 +31,7 @@ fn delivery(id: &str, endpoint: &str, order: &str, minute: i64) -> WebhookDelive
         event: "order.status_changed".into(),
         payload: json!({"id": id}),
         created_at: at(minute),
+        retrying_since: None,
         attempts: 0,
         next_attempt_at: Some(at(minute)),
         delivered_at: None,
@@ -176,9 +177,10 @@ pub async fn webhook_deliveries_lease(store: &dyn Store) -> Outcome {
     assert_eq!(
         again
             .iter()
-            .map(|d| (d.id.as_str(), d.attempts))
+            .map(|d| (d.id.as_str(), d.attempts, d.retrying_since))
             .collect::<Vec<_>>(),
-        [("e-b", 1)]
+        [("e-b", 1, Some(at(40)))],
+        "retried afresh from the redelivery"
     );
     store.webhook_delivered("e-b", at(41)).await?;
     let listed: Vec<(String, &str)> = store
