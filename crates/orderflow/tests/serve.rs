@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "admin-token-for-cli-tests";
@@ -727,4 +728,208 @@ fn inventory_from_the_command_line() {
         "{}",
         refused.err
     );
+}
+
+/// A webhook receiver on a loopback port that answers every request with
+/// 204: its URL, and the bodies it was sent so far.
+fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            // The whole request is read before answering: answering first
+            // could reset the connection under the sender's last bytes.
+            if let Some(body) = read_request(&mut stream) {
+                seen.lock().unwrap().push(body);
+                let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            }
+        }
+    });
+    (url, bodies)
+}
+
+/// One HTTP request's body, read to its `Content-Length`.
+fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        request.extend_from_slice(&buf[..n]);
+        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&request[..end]);
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let body = &request[end + 4..];
+        if body.len() >= length {
+            return Some(String::from_utf8_lossy(body).into_owned());
+        }
+    }
+}
+
+/// Runs `check` every 100 ms until it gives something, for at most 30 s
+/// (the server's deliverer looks for work every second).
+fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn webhooks_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let admin = |args: &[&str]| {
+        run(
+            args,
+            &[
+                ("ORDERFLOW_URL", &server.url),
+                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
+            ],
+        )
+    };
+    admin(&["organizations", "add", "clinic", "--name", "Clinic"]).ok();
+    admin(&["organizations", "add", "lab", "--name", "Lab"]).ok();
+    let clinic = token_of(
+        &admin(&[
+            "users",
+            "add",
+            "--organization",
+            "clinic",
+            "--name",
+            "Carla",
+        ])
+        .ok(),
+    );
+    let lab = token_of(
+        &admin(&[
+            "users",
+            "add",
+            "--organization",
+            "lab",
+            "--name",
+            "Lara",
+            "--role",
+            "admin",
+        ])
+        .ok(),
+    );
+    let (url, received) = receiver();
+
+    // A URL the server refuses: one line saying what a URL must be.
+    let refused = server.cli(&lab, &["webhooks", "add", "ftp://nowhere"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert_eq!(refused.out, "");
+    assert_eq!(
+        refused.err,
+        "orderflow: invalid input: url: an absolute http:// or https:// URL with a host, \
+         at most 2000 characters\n"
+    );
+
+    let out = server.cli(&lab, &["webhooks", "add", &url]).ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let hook = lines[0]
+        .strip_prefix("webhook ")
+        .and_then(|l| l.strip_suffix(&format!(" → {url}")))
+        .unwrap_or_else(|| panic!("the endpoint's id and URL: {out}"))
+        .to_owned();
+    assert_eq!(lines[1], "signing secret, shown once:");
+    assert!(lines[2].starts_with("whsec_"), "{out}");
+
+    // One line per endpoint under the columns' names, aligned.
+    let id_width = hook.len();
+    let url_width = url.len();
+    let out = server.cli(&lab, &["webhooks", "list"]).ok();
+    assert_eq!(
+        out,
+        format!(
+            "{:id_width$}  {:url_width$}  WORKFLOWS  EVENTS  ACTIONS\n\
+             {hook}  {url}  all        all     all\n",
+            "ID", "URL"
+        )
+    );
+    assert!(!out.contains("whsec_"), "the secret is shown once");
+
+    // Publishing is a change the lab sees: delivered to the receiver.
+    let out = server
+        .cli(
+            &clinic,
+            &[
+                "orders",
+                "create",
+                "dental-lab",
+                "--party",
+                "lab=lab",
+                "--inputs",
+                r#"{"lines": [{"product": "crown", "quantity": 1, "unit_price": "10.00"}]}"#,
+            ],
+        )
+        .ok();
+    let order = out.split(':').next().unwrap().trim().to_owned();
+    server
+        .cli(&clinic, &["orders", "act", &order, "publish"])
+        .ok();
+    let out = eventually("the delivery delivered", || {
+        let out = server.cli(&lab, &["webhooks", "deliveries", &hook]).ok();
+        out.contains("delivered").then_some(out)
+    });
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "one delivery: {out}");
+    let delivery = lines[1].split_whitespace().next().unwrap().to_owned();
+    let (id_width, order_width) = (delivery.len(), order.len());
+    assert_eq!(
+        lines[0],
+        format!(
+            "{:id_width$}  EVENT                 {:order_width$}  STATE      ATTEMPTS  NEXT  LAST ERROR",
+            "ID", "ORDER"
+        )
+    );
+    assert_eq!(
+        lines[1],
+        format!("{delivery}  order.status_changed  {order}  delivered  1"),
+        "nothing next, no error"
+    );
+    {
+        let bodies = received.lock().unwrap();
+        assert_eq!(bodies.len(), 1);
+        assert!(bodies[0].contains(&order), "{}", bodies[0]);
+    }
+
+    // Sent again: pending, then at the receiver a second time.
+    let out = server
+        .cli(&lab, &["webhooks", "redeliver", &hook, &delivery])
+        .ok();
+    assert_eq!(out, format!("delivery {delivery} is pending again\n"));
+    eventually("the delivery sent again", || {
+        (received.lock().unwrap().len() == 2).then_some(())
+    });
+
+    let out = server.cli(&lab, &["webhooks", "remove", &hook]).ok();
+    assert_eq!(out, format!("webhook {hook} removed\n"));
+    let out = server.cli(&lab, &["webhooks", "list"]).ok();
+    assert_eq!(
+        out, "ID  URL  WORKFLOWS  EVENTS  ACTIONS\n",
+        "no endpoint left"
+    );
+    let gone = server.cli(&lab, &["webhooks", "deliveries", &hook]);
+    assert_eq!(gone.code, 1);
+    assert_eq!(gone.err, "orderflow: not found: no such webhook\n");
+    server.stop();
 }

@@ -309,7 +309,8 @@ pub struct Browser {
     pub client: Client,
     pub base: String,
     driver: Child,
-    _turn: MutexGuard<'static, ()>,
+    /// `None` for a browser opened beside another, whose turn it shares.
+    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 fn free_port() -> u16 {
@@ -335,6 +336,17 @@ impl Browser {
     /// Headless Chromium at `width` × 900 pixels, on `server`.
     pub async fn open(server: &Server, width: u32) -> Self {
         let turn = one_at_a_time().lock().await;
+        Self::launch(server, width, Some(turn)).await
+    }
+
+    /// A second browser for a test that needs two people at once. It
+    /// takes no turn of its own: `self` holds the test's turn, and waiting
+    /// for another would never end. Close it before `self`.
+    pub async fn open_beside(&self, server: &Server, width: u32) -> Self {
+        Self::launch(server, width, None).await
+    }
+
+    async fn launch(server: &Server, width: u32, turn: Option<MutexGuard<'static, ()>>) -> Self {
         assert!(
             std::path::Path::new(CHROMIUM).exists(),
             "{CHROMIUM} is missing: the browser tests need Debian's chromium and chromium-driver \
@@ -432,6 +444,34 @@ impl Browser {
             if Instant::now() > deadline {
                 panic!(
                     "{what:?} never appeared on {}; the page says:\n{text}",
+                    self.path().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the table row that links to `name` (an orders list's
+    /// row by its order's number); empty while there is none.
+    pub async fn row(&self, name: &str) -> String {
+        let xpath = format!("//tr[.//a[normalize-space(.)={}]]", xpath_text(name));
+        match self.client.find(Locator::XPath(&xpath)).await {
+            Ok(row) => row.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the row that links to `name` contains `what`.
+    pub async fn wait_row(&self, name: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let row = self.row(name).await;
+            if row.contains(what) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{what:?} never appeared in the row of {name:?} on {}; it says:\n{row}",
                     self.path().await
                 );
             }
