@@ -3,7 +3,9 @@
 use anyhow::ensure;
 use serde_json::json;
 
-use super::{Flow, Outcome, at, dental_inputs, filter_for, ids, is_duplicate, strings};
+use super::{
+    Flow, Outcome, at, dental_inputs, filter_for, ids, is_duplicate, print_inputs, strings,
+};
 use crate::{Numbered, OrderSort, Store};
 
 /// Numbers count from 1001 per organisation and prefix; an order is found
@@ -117,23 +119,52 @@ pub async fn search_inside_orders(store: &dyn Store) -> Outcome {
     commit.order.number = Some("DL-1042".into());
     commit.numbered_by = Some("clinic".into());
     store.commit(commit).await?;
-    flow.create(
-        store,
-        "d2",
-        json!({"lines": [{"product": "veneer", "quantity": 1, "unit_price": "90.00"}]}),
-        at(2),
-    )
-    .await?;
-    let clinic = filter_for("clinic")?;
-    for (text, want) in [
-        ("dl-1042", strings(&["d1"])),
-        ("CROWN", strings(&["d1"])),
-        ("veneer", strings(&["d2"])),
-        ("implant", strings(&[])),
+    let mut d2 = flow
+        .create(
+            store,
+            "d2",
+            json!({"lines": [{"product": "veneer", "quantity": 1, "unit_price": "90.00"}]}),
+            at(2),
+        )
+        .await?;
+    let (clinic_user, lab) = (flow.customer("customer"), flow.customer("lab"));
+    for (minute, (actor, action, inputs)) in (3..).zip([
+        (&clinic_user, "publish", json!({})),
+        (
+            &lab,
+            "start_production",
+            json!({"production_date": "2026-03-03"}),
+        ),
+        (&lab, "produce", json!({})),
+        (&lab, "ship", json!({"tracking_number": "1Z999AA1"})),
+    ]) {
+        d2 = flow
+            .act(store, &d2, actor, action, inputs, at(minute))
+            .await?;
+    }
+    let print = Flow::print("merch", "shop-co")?;
+    print
+        .create(store, "p1", print_inputs("SO-1", 3), at(10))
+        .await?;
+    for (organization, text, want) in [
+        ("clinic", "dl-1042", strings(&["d1"])),
+        ("clinic", "CROWN", strings(&["d1"])),
+        ("clinic", "veneer", strings(&["d2"])),
+        ("clinic", "implant", strings(&[])),
+        // A note, a tracking number, an item's SKU and decoration.
+        ("clinic", "shade a2", strings(&["d1"])),
+        ("lab-co", "1z999aa1", strings(&["d2"])),
+        ("merch", "cap", strings(&["p1"])),
+        ("shop-co", "EMBROIDERY", strings(&["p1"])),
+        // Not the other organisations' orders.
+        ("merch", "crown", strings(&[])),
     ] {
-        let mut f = clinic.clone();
+        let mut f = filter_for(organization)?;
         f.text = Some(text.into());
-        ensure!(ids(store, &f).await? == want, "search {text:?}");
+        ensure!(
+            ids(store, &f).await? == want,
+            "search {text:?} as {organization}"
+        );
     }
     Ok(())
 }
