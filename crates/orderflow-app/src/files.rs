@@ -4,7 +4,7 @@
 
 use orderflow_api::FileView;
 use orderflow_core::definition::{Field, FieldKind};
-use orderflow_store::StoredFile;
+use orderflow_store::{StoreError, StoredFile};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -87,6 +87,30 @@ pub fn too_large(limit: usize) -> AppError {
 impl App {
     /// Stores a file for the caller's organisation. `media_type` (the
     /// declared one) must be accepted and match the content's magic bytes.
+    /// Removes files this caller uploaded for a form whose action was then
+    /// refused: nothing can refer to them yet (their ids were never shown),
+    /// and a refused request should leave nothing behind. A file of
+    /// someone else's, or gone already, is left alone.
+    pub async fn discard_uploads(
+        &self,
+        caller: &UserCaller,
+        ids: &[String],
+    ) -> Result<(), AppError> {
+        for id in ids {
+            let Some((file, _)) = self.store.file(id).await? else {
+                continue;
+            };
+            if file.uploaded_by != caller.0.id || file.organization != caller.organization() {
+                continue;
+            }
+            match self.store.delete_file(id).await {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     pub async fn upload_file(
         &self,
         caller: &UserCaller,

@@ -1,6 +1,7 @@
 //! Signing in through the application layer on a real SQLite store, with
 //! a clock the tests move: throttling per user and per address, session
-//! lifetimes, sign-out, CSRF tokens.
+//! lifetimes, sign-out, CSRF tokens; and the uploads of a signed-in user's
+//! refused form, removed by that user only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -245,4 +246,35 @@ async fn sessions_end_when_idle_when_old_and_on_sign_out() {
         "only that one"
     );
     assert_ne!(s.csrf_token, other.csrf_token);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_forms_uploads_are_discarded_by_their_uploader_only() {
+    let w = World::new().await;
+    let mut callers = Vec::new();
+    for (user, password) in [("ann", "ann's password"), ("bob", "bob's password")] {
+        let signed = w.app.sign_in(user, password, "a").await.unwrap();
+        callers.push(w.app.session(&signed.session_secret).await.unwrap().0);
+    }
+    let (ann, bob) = (&callers[0], &callers[1]);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let file = w
+        .app
+        .upload_file(ann, Some("scan.png"), "image/png", &png)
+        .await
+        .unwrap();
+    let ids = vec![file.id.clone(), "no-such-file".to_owned()];
+    // A colleague cannot remove it, and an unknown id is no error.
+    w.app.discard_uploads(bob, &ids).await.unwrap();
+    assert!(w.app.download_file(ann, &file.id, None).await.is_ok());
+    // Its uploader can.
+    w.app.discard_uploads(ann, &ids).await.unwrap();
+    assert_eq!(
+        w.app
+            .download_file(ann, &file.id, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
 }

@@ -107,6 +107,7 @@ pub enum Op {
         retry_at: DateTime<Utc>,
     },
     PutFile(StoredFile, Vec<u8>),
+    DeleteFile(String),
     /// The health check's write.
     Probe(DateTime<Utc>),
     Account(AccountOp),
@@ -146,6 +147,7 @@ impl Op {
             | Op::OutboxDelivered { .. }
             | Op::OutboxFailed { .. }
             | Op::PutFile(..)
+            | Op::DeleteFile(_)
             | Op::Probe(_)
             | Op::Account(_)
             | Op::Notification(_)

@@ -322,6 +322,10 @@ macro_rules! sql_store {
                 write_unit(self, Op::PutFile(file.clone(), bytes.to_vec())).await
             }
 
+            async fn delete_file(&self, id: &str) -> Result<()> {
+                write_unit(self, Op::DeleteFile(id.to_owned())).await
+            }
+
             async fn probe(&self, now: DateTime<Utc>) -> Result<()> {
                 write_unit(self, Op::Probe(now)).await?;
                 self.disk_check()

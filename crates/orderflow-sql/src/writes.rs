@@ -129,6 +129,14 @@ macro_rules! sql_writes {
                         .map(|()| Done::Unit)
                 }
                 Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
+                Op::DeleteFile(id) => {
+                    let done = query("DELETE FROM files WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db)?;
+                    found(done.rows_affected(), || format!("file {id}")).map(|()| Done::Unit)
+                }
                 Op::Probe(at) => query(
                     "INSERT INTO health (id, checked_at) VALUES (1, $1) \
                      ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",

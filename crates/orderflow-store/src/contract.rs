@@ -1398,6 +1398,13 @@ pub async fn files_round_trip(store: &dyn Store) -> Outcome {
     };
     store.put_file(&empty, &[]).await?;
     assert_eq!(store.file("f2").await?, Some((empty, Vec::new())));
+    store.delete_file("f2").await?;
+    assert_eq!(store.file("f2").await?, None);
+    ensure!(is_not_found(&store.delete_file("f2").await));
+    ensure!(
+        store.file("f1").await?.is_some(),
+        "only that file is removed"
+    );
     Ok(())
 }
 

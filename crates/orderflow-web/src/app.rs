@@ -3,8 +3,11 @@
 //! permissions, inputs, versions —: a page only renders what they answer
 //! and sends what the user typed.
 
+use std::future::Future;
+
 use orderflow_api::{
-    ChildView, HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView, PageQuery, Problem,
+    ChildView, FieldProblem, HistoryEntryView, ListQuery, OrderCounts, OrderList, OrderView,
+    PageQuery, Problem,
 };
 use orderflow_app::{Act, AnswerBody, AppError, Body, UserCaller};
 use orderflow_core::engine::Memo;
@@ -173,36 +176,65 @@ fn view(body: AnswerBody) -> Result<OrderView, Refused> {
 }
 
 /// Uploads the files chosen in a form (the files API's own checks: size,
-/// media type from the content) and names them in `inputs` by id, under
-/// their input. A file refused is a message on its input.
-pub async fn attach(
+/// media type from the content), names them in `inputs` by id under their
+/// input, and runs `run` with those inputs. A file refused is a message on
+/// its input, and `run` is not called. When the request is refused, the
+/// files it uploaded are removed again: a refused form leaves nothing
+/// behind. (Not after a failure of the server, which may have committed
+/// the change that refers to them.)
+pub async fn with_files<T, F, Fut>(
     web: &Web,
     caller: &UserCaller,
     files: &[crate::posted::Upload],
-    inputs: &mut Value,
-) -> Vec<orderflow_api::FieldProblem> {
+    mut inputs: Value,
+    run: F,
+) -> Result<T, Refused>
+where
+    F: FnOnce(Value) -> Fut,
+    Fut: Future<Output = Result<T, Refused>>,
+{
     let mut problems = Vec::new();
+    let mut uploaded = Vec::new();
     for f in files {
-        let uploaded = web
+        let file = match web
             .app
             .upload_file(caller, Some(&f.file_name), &f.media_type, &f.bytes)
-            .await;
-        match uploaded {
-            Ok(file) => match slot(inputs, &f.field) {
-                Some(Value::Array(ids)) => ids.push(Value::String(file.id)),
-                Some(empty @ Value::Null) => *empty = Value::Array(vec![Value::String(file.id)]),
-                _ => problems.push(orderflow_api::FieldProblem {
+            .await
+        {
+            Ok(file) => file,
+            Err(e) => {
+                problems.push(FieldProblem {
                     field: f.field.clone(),
-                    message: format!("{}: fill in the rest of this row too", f.file_name),
-                }),
-            },
-            Err(e) => problems.push(orderflow_api::FieldProblem {
+                    message: format!("{}: {}", f.file_name, e.detail()),
+                });
+                continue;
+            }
+        };
+        uploaded.push(file.id.clone());
+        match slot(&mut inputs, &f.field) {
+            Some(Value::Array(ids)) => ids.push(Value::String(file.id)),
+            Some(empty @ Value::Null) => *empty = Value::Array(vec![Value::String(file.id)]),
+            _ => problems.push(FieldProblem {
                 field: f.field.clone(),
-                message: format!("{}: {}", f.file_name, e.detail()),
+                message: format!("{}: fill in the rest of this row too", f.file_name),
             }),
         }
     }
-    problems
+    let outcome = if problems.is_empty() {
+        run(inputs).await
+    } else {
+        let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
+        p.fields = Some(problems);
+        Err(Box::new(p))
+    };
+    if let Err(p) = &outcome
+        && p.status < 500
+        && !uploaded.is_empty()
+        && let Err(e) = web.app.discard_uploads(caller, &uploaded).await
+    {
+        tracing::warn!(error = %e.detail(), "removing the files of a refused form");
+    }
+    outcome
 }
 
 /// The value at a form name's path (`images`, `items.0.design`) in the

@@ -190,16 +190,12 @@ pub async fn submit(
         }
     }
     let caller = session.caller();
-    let mut inputs = forms::read(&def.inputs, &fields);
-    let refused_files = app::attach(&web, &caller, &files, &mut inputs).await;
-    let outcome = if refused_files.is_empty() {
+    let inputs = forms::read(&def.inputs, &fields);
+    let outcome = app::with_files(&web, &caller, &files, inputs, |inputs| {
         let request = json!({"workflow": workflow, "parties": parties, "inputs": inputs});
-        app::create(&web, &caller, request).await
-    } else {
-        let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
-        p.fields = Some(refused_files);
-        Err(Box::new(p))
-    };
+        app::create(&web, &caller, request)
+    })
+    .await;
     match outcome {
         Ok(order) => Ok(done(
             &headers,

@@ -669,17 +669,13 @@ async fn run(
         .iter()
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse::<u64>().ok());
-    let mut inputs = forms::read(&def.inputs, &fields);
+    let inputs = forms::read(&def.inputs, &fields);
     let order_href = format!("/orders/{}", url_encode(&l.view.id));
     let caller = session.caller();
-    let refused_files = app::attach(web, &caller, &files, &mut inputs).await;
-    let outcome = if refused_files.is_empty() {
-        app::act(web, &caller, id, child, action, inputs, version).await
-    } else {
-        let mut p = Problem::new(422, "invalid_input", "Invalid input", "a file was refused");
-        p.fields = Some(refused_files);
-        Err(Box::new(p))
-    };
+    let outcome = app::with_files(web, &caller, &files, inputs, |inputs| {
+        app::act(web, &caller, id, child, action, inputs, version)
+    })
+    .await;
     match outcome {
         Ok(_) => Ok(done(headers, &order_href)),
         Err(p) if matches!(p.status, 404 | 401) => Err(refused(p)),

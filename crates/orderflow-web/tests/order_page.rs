@@ -191,12 +191,25 @@ async fn chosen_images_are_shown_before_they_are_sent_and_too_many_are_said_at_o
     b.wait_text("Choose at most 3: 4 are chosen.").await;
     assert_eq!(b.images("shelf-4.png").await.len(), 1);
 
-    // Sent anyway, the server refuses it and the order keeps no note.
+    // Sent anyway, the server refuses it: the order keeps no note, and the
+    // four files the form uploaded are removed again.
     b.fill("Note", "Shelf photos").await;
     b.click("Add note").await;
     b.wait_text("takes at most 3 file(s); 4 were given").await;
     let order = server.get(&buyer.token, &format!("/orders/{id}")).await;
     assert_eq!(order["version"], before["version"], "nothing was written");
+    assert_eq!(server.stored_files(), 0, "no file is left behind");
+
+    // Three are taken, and kept.
+    b.field("Images")
+        .await
+        .send_keys(&photos[..3].join("\n"))
+        .await
+        .unwrap();
+    b.fill("Note", "Shelf photos").await;
+    b.click("Add note").await;
+    b.wait_text("Shelf photos").await;
+    assert_eq!(server.stored_files(), 3);
     b.close().await;
 }
 

@@ -55,6 +55,17 @@ fn log_to_test_output() {
 }
 
 impl Server {
+    /// How many files the store holds, read from its database file beside
+    /// the running server (WAL lets a reader in): what no page shows.
+    pub fn stored_files(&self) -> i64 {
+        let path = self._data.path().join(orderflow_sqlite::FILE_NAME);
+        let db =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .expect("the database file");
+        db.query_row("SELECT count(*) FROM files", [], |row| row.get(0))
+            .expect("the files counted")
+    }
+
     pub async fn start() -> Self {
         log_to_test_output();
         let data = tempfile::tempdir().expect("a temporary directory");
