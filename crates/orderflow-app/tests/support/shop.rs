@@ -1,12 +1,13 @@
-//! A print shop on a real SQLite store, through the application layer: a
-//! merchant, the shop's manager, a stock location `chi` and orders whose
-//! jobs wait for intake there.
+//! A print shop on a real store (SQLite, or a throw-away PostgreSQL),
+//! through the application layer: a merchant, the shop's manager, a stock
+//! location `chi` and orders whose jobs wait for intake there.
 
 use std::sync::Arc;
 
 use orderflow_api::{CreateOrganization, CreateUser, NewBin, NewPurchase, NewStockLocation};
 use orderflow_app::{App, Body, Caller, Limits, SystemClock, UserCaller, built_in_workflows};
 use orderflow_sqlite::{SqliteConfig, SqliteStore};
+use orderflow_store::Store;
 use serde_json::{Value, json};
 
 pub struct Shop {
@@ -14,7 +15,7 @@ pub struct Shop {
     pub merchant: UserCaller,
     pub manager: UserCaller,
     design: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A PNG's first bytes, naming a size every decoration takes.
@@ -27,11 +28,22 @@ fn png() -> Vec<u8> {
 }
 
 impl Shop {
+    /// On SQLite in a temporary directory.
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = SqliteConfig::new(dir.path());
         config.synchronous_full = false;
         let store = Arc::new(SqliteStore::open_with(config).await.unwrap());
+        Self::on(store, Some(dir)).await
+    }
+
+    /// On a fresh database of the tests' PostgreSQL.
+    pub async fn on_postgres() -> Self {
+        let store = orderflow_postgres::testing::fresh_store().await.unwrap();
+        Self::on(Arc::new(store), None).await
+    }
+
+    async fn on(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> Self {
         let app = App::new(
             store,
             built_in_workflows().unwrap(),
