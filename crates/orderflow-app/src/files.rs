@@ -85,8 +85,6 @@ pub fn too_large(limit: usize) -> AppError {
 }
 
 impl App {
-    /// Stores a file for the caller's organisation. `media_type` (the
-    /// declared one) must be accepted and match the content's magic bytes.
     /// Removes files this caller uploaded for a form whose action was then
     /// refused: nothing can refer to them yet (their ids were never shown),
     /// and a refused request should leave nothing behind. A file of
@@ -111,6 +109,8 @@ impl App {
         Ok(())
     }
 
+    /// Stores a file for the caller's organisation. `media_type` (the
+    /// declared one) must be accepted and match the content's magic bytes.
     pub async fn upload_file(
         &self,
         caller: &UserCaller,

@@ -60,6 +60,10 @@ function addRow(body) {
     input.removeAttribute("aria-invalid");
   });
   row.querySelectorAll(".error").forEach((e) => e.remove());
+  row.querySelectorAll(".chosen").forEach((list) => {
+    list.replaceChildren();
+    list.hidden = true;
+  });
   body.appendChild(row);
   renumber(body);
   const first = row.querySelector("input, select, textarea");
@@ -76,6 +80,10 @@ function renumber(body) {
       const field = input.name.split(".").pop();
       input.name = `${list}.${n}.${field}`;
       input.id = `${body.id}-${n}-${field}`;
+    });
+    row.querySelectorAll(".chosen").forEach((list) => {
+      const input = list.previousElementSibling;
+      if (input) list.id = `${input.id}-chosen`;
     });
     row.querySelectorAll("label[for]").forEach((label) => {
       const field = label.htmlFor.split("-").pop();

@@ -1,6 +1,7 @@
-//! The order page's work plan, attachments, allocation bars and timers in
-//! a real browser (headless Chromium through chromedriver), found by
-//! their accessible names, each change checked through the API.
+//! The order page's work plan, attachments, allocation bars and timers,
+//! and the files chosen in forms, in a real browser (headless Chromium
+//! through chromedriver), found by their accessible names, each change
+//! checked through the API.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -629,5 +630,46 @@ async fn a_supplier_accepts_part_of_an_order_in_a_table_of_its_lines() {
         accepted.push(row.text().await.unwrap());
     }
     assert_eq!(accepted, ["1 1 30", "2 2 10", "3 3 500"]);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_design_chosen_in_an_added_row_is_shown_in_that_row_only() {
+    let server = Server::start().await;
+    let merchant = worlds::print_shop(&server, false, &[]).await.merchant;
+    let dir = tempfile::tempdir().unwrap();
+    let design = dir.path().join("back-print.png");
+    std::fs::write(&design, PIXEL_PNG).unwrap();
+    let b = Browser::open(&server, DESKTOP).await;
+    b.sign_in(&merchant).await;
+    b.goto("/orders/new?workflow=print-production").await;
+    b.click("Add row").await;
+    let designs = b
+        .client
+        .find_all(fantoccini::Locator::Css("input[type=file][name^='items.']"))
+        .await
+        .unwrap();
+    assert_eq!(designs.len(), 2, "a design per row");
+    designs[1]
+        .send_keys(&design.display().to_string())
+        .await
+        .unwrap();
+    assert_eq!(b.images("back-print.png").await.len(), 1);
+    // The preview is the second row's, named after its input.
+    let list = b
+        .client
+        .find(fantoccini::Locator::XPath(
+            "//img[@alt='back-print.png']/ancestor::ul[1]",
+        ))
+        .await
+        .unwrap();
+    let (input_id, list_id) = (
+        designs[1].attr("id").await.unwrap().unwrap(),
+        list.attr("id").await.unwrap().unwrap(),
+    );
+    assert_eq!(list_id, format!("{input_id}-chosen"));
+    // Another row added after it starts with nothing chosen.
+    b.click("Add row").await;
+    assert_eq!(b.images("back-print.png").await.len(), 1);
     b.close().await;
 }
