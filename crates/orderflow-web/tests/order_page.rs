@@ -186,6 +186,17 @@ async fn chosen_images_are_shown_before_they_are_sent_and_too_many_are_said_at_o
         assert_eq!(drawn, json!(1), "the preview is the chosen image itself");
     }
     assert!(!b.text().await.contains("Choose at most"));
+    // The field alone answers to its label: the list of chosen files has no
+    // name that holds it (a test finding "Images" would find two).
+    let named = b
+        .client
+        .execute(
+            "return document.querySelectorAll('[aria-label*=\"Images\"]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(named, json!(0));
 
     // Two more make four: said beside the field before anything is sent.
     images.send_keys(&photos[2..].join("\n")).await.unwrap();
