@@ -34,6 +34,13 @@ async fn dental_order(server: &Server, token: &str) -> String {
     order["id"].as_str().unwrap().to_owned()
 }
 
+/// The same, published by `token` (its clinic): the lab sees it now.
+async fn published_dental_order(server: &Server, token: &str) -> String {
+    let id = dental_order(server, token).await;
+    server.act(token, &id, "publish", json!({})).await;
+    id
+}
+
 async fn version(server: &Server, token: &str, id: &str) -> u64 {
     server.get(token, &format!("/orders/{id}")).await["version"]
         .as_u64()
@@ -76,8 +83,7 @@ async fn sign_in_refuses_a_wrong_password_then_signs_in_and_out() {
 async fn a_bad_input_shows_the_message_beside_the_field_and_changes_nothing() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     let before = version(&server, &lab.token, &id).await;
 
     let b = Browser::open(&server, DESKTOP).await;
@@ -359,8 +365,7 @@ async fn orders_go_by_their_numbers_and_the_dashboard_shows_who_waits_longest() 
 async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     let b = Browser::open(&server, DESKTOP).await;
     let mut found = Vec::new();
     let mut check = async |page: &str| {
@@ -469,8 +474,7 @@ async fn axe_finds_no_serious_or_critical_violation_on_webhooks_an_action_page_a
 async fn a_change_made_elsewhere_arrives_live_on_the_open_page() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     let b = Browser::open(&server, DESKTOP).await;
     b.sign_in(&lab).await;
 
@@ -528,8 +532,7 @@ async fn not_reloaded(b: &Browser) -> bool {
 async fn a_change_taken_in_one_browser_arrives_live_in_another() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     let at_lab = Browser::open(&server, DESKTOP).await;
     let at_clinic = at_lab.open_beside(&server, DESKTOP).await;
     at_lab.sign_in(&lab).await;
@@ -647,8 +650,7 @@ async fn open_dialog(b: &Browser) -> Option<String> {
 async fn an_action_is_opened_and_left_from_the_keyboard() {
     let server = Server::start().await;
     let (clinic, _, lab) = dental_world(&server).await;
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     let before = version(&server, &lab.token, &id).await;
     let b = Browser::open(&server, DESKTOP).await;
     b.sign_in(&lab).await;
@@ -725,8 +727,7 @@ async fn each_workflow_is_drawn_with_who_may_take_each_action() {
     b.wait_text("Not found").await;
 
     // An order's page marks the way it came and where it is now.
-    let id = dental_order(&server, &clinic.token).await;
-    server.act(&clinic.token, &id, "publish", json!({})).await;
+    let id = published_dental_order(&server, &clinic.token).await;
     b.goto(&format!("/orders/{id}")).await;
     b.wait_text("Where this order is").await;
     let current = b

@@ -175,15 +175,11 @@ async fn chosen_images_are_shown_before_they_are_sent_and_too_many_are_said_at_o
     for name in ["shelf-1.png", "shelf-2.png"] {
         let shown = b.images(name).await;
         assert_eq!(shown.len(), 1, "{name} is previewed once");
-        let drawn = b
-            .client
-            .execute(
-                "const i = arguments[0]; return new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth));",
-                vec![serde_json::to_value(&shown[0]).unwrap()],
-            )
-            .await
-            .unwrap();
-        assert_eq!(drawn, json!(1), "the preview is the chosen image itself");
+        assert_eq!(
+            b.drawn_width(&shown[0]).await,
+            1,
+            "the preview is the chosen image itself"
+        );
     }
     assert!(!b.text().await.contains("Choose at most"));
     // The field alone answers to its label: the list of chosen files has no
@@ -259,15 +255,11 @@ async fn attachments_show_as_thumbnails_and_links_for_the_parties_only() {
         ))
         .await
         .expect("a thumbnail named by its input and file");
-    let drawn = b
-        .client
-        .execute(
-            "const i = arguments[0]; return new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth));",
-            vec![serde_json::to_value(&img).unwrap()],
-        )
-        .await
-        .unwrap();
-    assert_eq!(drawn, json!(1), "the thumbnail is the image itself");
+    assert_eq!(
+        b.drawn_width(&img).await,
+        1,
+        "the thumbnail is the image itself"
+    );
     let href = b
         .client
         .find(fantoccini::Locator::XPath(

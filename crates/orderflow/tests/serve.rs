@@ -74,6 +74,17 @@ impl Server {
         (status, body)
     }
 
+    /// Runs a client command against this server as the administrator.
+    fn admin(&self, args: &[&str]) -> Run {
+        run(
+            args,
+            &[
+                ("ORDERFLOW_URL", &self.url),
+                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
+            ],
+        )
+    }
+
     /// Runs a client command against this server with `token`.
     fn cli(&self, token: &str, args: &[&str]) -> Run {
         run(
@@ -169,15 +180,7 @@ fn serve_drive_it_from_the_command_line_stop_and_start_again() {
     assert!(body.contains("\"ok\""), "{body}");
 
     // The administrator makes the organisations and their users.
-    let admin = |args: &[&str]| {
-        run(
-            args,
-            &[
-                ("ORDERFLOW_URL", &server.url),
-                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
-            ],
-        )
-    };
+    let admin = |args: &[&str]| server.admin(args);
     let out = admin(&[
         "organizations",
         "add",
@@ -617,15 +620,7 @@ fn demo_leaves_orders_in_every_state() {
 fn inventory_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    let admin = |args: &[&str]| {
-        run(
-            args,
-            &[
-                ("ORDERFLOW_URL", &server.url),
-                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
-            ],
-        )
-    };
+    let admin = |args: &[&str]| server.admin(args);
     admin(&[
         "organizations",
         "add",
@@ -795,15 +790,7 @@ fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 fn webhooks_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    let admin = |args: &[&str]| {
-        run(
-            args,
-            &[
-                ("ORDERFLOW_URL", &server.url),
-                ("ORDERFLOW_ADMIN_TOKEN", ADMIN),
-            ],
-        )
-    };
+    let admin = |args: &[&str]| server.admin(args);
     admin(&["organizations", "add", "clinic", "--name", "Clinic"]).ok();
     admin(&["organizations", "add", "lab", "--name", "Lab"]).ok();
     let clinic = token_of(

@@ -446,20 +446,7 @@ impl Browser {
 
     /// Waits until the page's text contains `what`.
     pub async fn wait_text(&self, what: &str) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let text = self.text().await;
-            if text.contains(what) {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{what:?} never appeared on {}; the page says:\n{text}",
-                    self.path().await
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.wait_for(what, "the page", || self.text()).await;
     }
 
     /// The text of the table row that links to `name` (an orders list's
@@ -474,15 +461,26 @@ impl Browser {
 
     /// Waits until the row that links to `name` contains `what`.
     pub async fn wait_row(&self, name: &str, what: &str) {
+        let place = format!("the row of {name:?}");
+        self.wait_for(what, &place, || self.row(name)).await;
+    }
+
+    /// Reads `read` every 100 ms until it contains `what`; after [`WAIT`],
+    /// fails with where it looked and what it read last.
+    async fn wait_for<F, Fut>(&self, what: &str, place: &str, read: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = String>,
+    {
         let deadline = Instant::now() + WAIT;
         loop {
-            let row = self.row(name).await;
-            if row.contains(what) {
+            let text = read().await;
+            if text.contains(what) {
                 return;
             }
             if Instant::now() > deadline {
                 panic!(
-                    "{what:?} never appeared in the row of {name:?} on {}; it says:\n{row}",
+                    "{what:?} never appeared in {place} on {}; it says:\n{text}",
                     self.path().await
                 );
             }
@@ -577,6 +575,21 @@ impl Browser {
             "//img[@alt={name}] | //*[@role='img' and @aria-label={name}]"
         ))
         .await
+    }
+
+    /// The width in pixels of the picture `img` decoded, once it has
+    /// loaded: 0 when the browser could not draw it.
+    pub async fn drawn_width(&self, img: &Element) -> u64 {
+        self.client
+            .execute(
+                "const i = arguments[0]; return new Promise(r => i.complete ? \
+                 r(i.naturalWidth) : i.onload = () => r(i.naturalWidth));",
+                vec![serde_json::to_value(img).expect("an element")],
+            )
+            .await
+            .expect("the image's width")
+            .as_u64()
+            .unwrap_or(0)
     }
 
     /// How many controls on the page, shown or in a closed dialog, have a
