@@ -95,13 +95,7 @@ impl App {
         ids: &[String],
     ) -> Result<(), AppError> {
         for id in ids {
-            let Some((file, _)) = self.store.file(id).await? else {
-                continue;
-            };
-            if file.uploaded_by != caller.0.id || file.organization != caller.organization() {
-                continue;
-            }
-            match self.store.delete_file(id).await {
+            match self.store.delete_file(id, &caller.0.id).await {
                 Ok(()) | Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }

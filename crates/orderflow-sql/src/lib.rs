@@ -107,7 +107,10 @@ pub enum Op {
         retry_at: DateTime<Utc>,
     },
     PutFile(StoredFile, Vec<u8>),
-    DeleteFile(String),
+    DeleteFile {
+        id: String,
+        uploaded_by: String,
+    },
     /// The health check's write.
     Probe(DateTime<Utc>),
     Account(AccountOp),
@@ -147,7 +150,7 @@ impl Op {
             | Op::OutboxDelivered { .. }
             | Op::OutboxFailed { .. }
             | Op::PutFile(..)
-            | Op::DeleteFile(_)
+            | Op::DeleteFile { .. }
             | Op::Probe(_)
             | Op::Account(_)
             | Op::Notification(_)

@@ -322,8 +322,12 @@ macro_rules! sql_store {
                 write_unit(self, Op::PutFile(file.clone(), bytes.to_vec())).await
             }
 
-            async fn delete_file(&self, id: &str) -> Result<()> {
-                write_unit(self, Op::DeleteFile(id.to_owned())).await
+            async fn delete_file(&self, id: &str, uploaded_by: &str) -> Result<()> {
+                let op = Op::DeleteFile {
+                    id: id.to_owned(),
+                    uploaded_by: uploaded_by.to_owned(),
+                };
+                write_unit(self, op).await
             }
 
             async fn probe(&self, now: DateTime<Utc>) -> Result<()> {

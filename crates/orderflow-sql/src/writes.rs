@@ -129,9 +129,10 @@ macro_rules! sql_writes {
                         .map(|()| Done::Unit)
                 }
                 Op::PutFile(file, bytes) => put_file(conn, file, bytes).await.map(|()| Done::Unit),
-                Op::DeleteFile(id) => {
-                    let done = query("DELETE FROM files WHERE id = $1")
+                Op::DeleteFile { id, uploaded_by } => {
+                    let done = query("DELETE FROM files WHERE id = $1 AND uploaded_by = $2")
                         .bind(id)
+                        .bind(uploaded_by)
                         .execute(&mut *conn)
                         .await
                         .map_err(db)?;

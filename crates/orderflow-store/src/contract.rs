@@ -1398,9 +1398,11 @@ pub async fn files_round_trip(store: &dyn Store) -> Outcome {
     };
     store.put_file(&empty, &[]).await?;
     assert_eq!(store.file("f2").await?, Some((empty, Vec::new())));
-    store.delete_file("f2").await?;
+    ensure!(is_not_found(&store.delete_file("f2", "someone-else").await));
+    ensure!(store.file("f2").await?.is_some(), "not removed by another");
+    store.delete_file("f2", "clinic-user").await?;
     assert_eq!(store.file("f2").await?, None);
-    ensure!(is_not_found(&store.delete_file("f2").await));
+    ensure!(is_not_found(&store.delete_file("f2", "clinic-user").await));
     ensure!(
         store.file("f1").await?.is_some(),
         "only that file is removed"

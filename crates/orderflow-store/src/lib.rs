@@ -504,10 +504,10 @@ pub trait Store:
     /// `Duplicate` when the id is taken.
     async fn put_file(&self, file: &StoredFile, bytes: &[u8]) -> Result<()>;
 
-    /// Removes a file; `NotFound` when there is none. Only for a file
-    /// nothing can refer to yet: one a form uploaded for an action that was
-    /// then refused.
-    async fn delete_file(&self, id: &str) -> Result<()>;
+    /// Removes a file `uploaded_by` uploaded; `NotFound` when there is no
+    /// such file of theirs. Only for a file nothing can refer to yet: one a
+    /// form uploaded for an action that was then refused.
+    async fn delete_file(&self, id: &str, uploaded_by: &str) -> Result<()>;
 
     /// Commits a small write the way every change is committed (through
     /// SQLite's one writer, in a PostgreSQL transaction), so a store that

@@ -19,11 +19,6 @@ impl TrustedProxies {
         Self(networks.into())
     }
 
-    /// A proxy on the same host, the usual TLS front.
-    pub fn loopback() -> Self {
-        Self::new(loopback())
-    }
-
     fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(&ip))
     }
@@ -59,9 +54,10 @@ impl TrustedProxies {
     }
 }
 
+/// A proxy on the same host, the usual TLS front.
 impl Default for TrustedProxies {
     fn default() -> Self {
-        Self::loopback()
+        Self::new(loopback())
     }
 }
 
